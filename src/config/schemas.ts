@@ -1,0 +1,276 @@
+import { z } from 'zod';
+import { MetricNameSchema } from '../engine/result.js';
+
+/*
+ * One zod schema per file format of DESIGN §2. Keys keep the spelling of the user's files.
+ * Plugin params are validated against each plugin's own schema later (src/config/blueprint.ts),
+ * because only the plugin registry knows them.
+ */
+
+/** Worker categories and the phases inside each, in execution order. */
+export const PHASES = {
+  context_workers: ['regime_context', 'structural_context'],
+  analysis_workers: ['signal_generation', 'signal_refinement', 'entry_planning', 'exit_planning', 'size_planning'],
+} as const;
+export type WorkerCategory = keyof typeof PHASES;
+export type Phase = (typeof PHASES)[WorkerCategory][number];
+export const WORKER_CATEGORIES = Object.keys(PHASES) as WorkerCategory[];
+
+const name = z.string().trim().min(1, 'must not be empty').max(200, 'is longer than 200 characters');
+
+/** `2004-08-19` or a full ISO 8601 timestamp; read as UTC. */
+export const DateSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/, 'must be a date like "2004-08-19" or an ISO 8601 timestamp')
+  .refine((s) => Number.isFinite(parseUtc(s)), 'is not a valid calendar date');
+
+export function parseUtc(date: string): number {
+  const iso = date.length === 10 ? `${date}T00:00:00Z` : /(Z|[+-]\d{2}:?\d{2})$/.test(date) ? date : `${date}Z`;
+  return Date.parse(iso.replace(' ', 'T'));
+}
+
+/** `1m`, `15m`, `1h`, `4h`, `1d`, `1w`: the bar length of a data source. */
+export const TimeframeSchema = z.string().regex(/^[1-9]\d*(m|h|d|w)$/, 'must be a bar length like "1d", "4h" or "15m"');
+
+export const PluginEntrySchema = z
+  .object({
+    plugin: z.string().min(1, 'must name a plugin'),
+    params: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+export type PluginEntry = z.infer<typeof PluginEntrySchema>;
+
+const phaseList = z.array(PluginEntrySchema);
+
+export const WorkforceSchema = z
+  .object({
+    context_workers: z
+      .object({ regime_context: phaseList.default([]), structural_context: phaseList.default([]) })
+      .strict()
+      .default({ regime_context: [], structural_context: [] }),
+    analysis_workers: z
+      .object({
+        signal_generation: phaseList.min(1, 'needs at least one signal plugin'),
+        signal_refinement: phaseList.default([]),
+        entry_planning: phaseList.default([]),
+        exit_planning: phaseList.default([]),
+        size_planning: phaseList.max(1, 'takes one sizing plugin').default([]),
+      })
+      .strict(),
+  })
+  .strict();
+export type Workforce = z.infer<typeof WorkforceSchema>;
+
+export const BlueprintSchema = z
+  .object({
+    name,
+    description: z.string().optional(),
+    workforce: WorkforceSchema,
+  })
+  .strict();
+export type Blueprint = z.infer<typeof BlueprintSchema>;
+
+export const EnvironmentSchema = z
+  .object({
+    type: z.literal('backtest').default('backtest'),
+    data_source: z.string().min(1),
+    /** Inclusive date range to test; the whole data set when omitted. */
+    start: DateSchema.optional(),
+    end: DateSchema.optional(),
+    initial_capital: z.number().positive().max(1e15).default(10_000),
+    /** Percent of the traded notional, charged on each side (entry and exit). */
+    fees_pct: z.number().min(0).max(10).default(0),
+    /** Percent by which every fill price moves against the trader, each side. */
+    slippage_pct: z.number().min(0).max(10).default(0),
+    /** `next_open`: a signal at bar t fills at bar t+1's open. `close`: it fills at bar t's close. */
+    fill: z.enum(['next_open', 'close']).default('next_open'),
+    /** Close a trade still open after the last bar at the last close (and count it). */
+    close_at_end: z.boolean().default(false),
+    /** Annualisation factor; by default measured from the data's own bar spacing (docs/metrics.md). */
+    periods_per_year: z.number().positive().max(1e7).optional(),
+  })
+  .strict()
+  .superRefine((env, ctx) => {
+    if (env.start && env.end && parseUtc(env.start) > parseUtc(env.end)) {
+      ctx.addIssue({ code: 'custom', path: ['start'], message: `"${env.start}" is after end "${env.end}"` });
+    }
+  });
+export type Environment = z.infer<typeof EnvironmentSchema>;
+
+export const CsvDataSourceSchema = z
+  .object({
+    type: z.literal('csv_archive'),
+    /** Relative to the file that names it; must stay inside the data root. */
+    path: z.string().min(1),
+    asset_pair: z.string().min(1).default('UNKNOWN'),
+    timeframe: TimeframeSchema,
+    /** Content hash of the file; set by materialization, checked when present. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits').optional(),
+  })
+  .strict();
+
+export const SyntheticDataSourceSchema = z
+  .object({
+    type: z.literal('synthetic'),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    bars: z.number().int().min(2).max(50_000_000),
+    start: DateSchema.default('2015-01-01'),
+    asset_pair: z.string().min(1).default('SYNTH/USD'),
+    timeframe: TimeframeSchema.default('1d'),
+    start_price: z.number().positive().default(100),
+  })
+  .strict();
+
+export const DataSourceSchema = z.discriminatedUnion('type', [CsvDataSourceSchema, SyntheticDataSourceSchema]);
+export type DataSource = z.infer<typeof DataSourceSchema>;
+
+export const StrategyLinkSchema = z
+  .object({
+    /** A path (relative to the operation file) or, in a materialized operation, the blueprint itself. */
+    strategy_blueprint: z.union([z.string().min(1), BlueprintSchema]),
+    execution_environment: z.string().min(1),
+    is_active: z.boolean().default(true),
+  })
+  .strict();
+
+export const OperationSchema = z
+  .object({
+    display_name: name,
+    strategy_links: z.array(StrategyLinkSchema).min(1, 'needs at least one strategy link'),
+    environments: z.record(z.string(), EnvironmentSchema),
+    data_sources: z.record(z.string(), DataSourceSchema),
+  })
+  .strict()
+  .superRefine((op, ctx) => {
+    op.strategy_links.forEach((link, i) => {
+      if (!(link.execution_environment in op.environments)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['strategy_links', i, 'execution_environment'],
+          message: `"${link.execution_environment}" is not one of environments: ${quoteList(Object.keys(op.environments))}`,
+        });
+      }
+    });
+    for (const [id, env] of Object.entries(op.environments)) {
+      if (!(env.data_source in op.data_sources)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', id, 'data_source'],
+          message: `"${env.data_source}" is not one of data_sources: ${quoteList(Object.keys(op.data_sources))}`,
+        });
+      }
+    }
+    if (!op.strategy_links.some((l) => l.is_active)) {
+      ctx.addIssue({ code: 'custom', path: ['strategy_links'], message: 'has no link with is_active: true' });
+    }
+  });
+export type Operation = z.infer<typeof OperationSchema>;
+
+export function quoteList(items: readonly string[]): string {
+  return items.length ? items.map((s) => `"${s}"`).join(', ') : '(none)';
+}
+
+/** `start..end` by `step`, end inclusive, or an explicit list of values. */
+export const RangeSchema = z.union([
+  z
+    .object({ start: z.number(), end: z.number(), step: z.number() })
+    .strict()
+    .superRefine((r, ctx) => {
+      if (!(r.step > 0)) ctx.addIssue({ code: 'custom', path: ['step'], message: `must be greater than 0, got ${r.step}` });
+      else if (r.start > r.end) ctx.addIssue({ code: 'custom', path: ['start'], message: `${r.start} is greater than end ${r.end}` });
+    }),
+  z
+    .object({ values: z.array(z.union([z.number(), z.string(), z.boolean()])).min(1, 'must list at least one value') })
+    .strict(),
+]);
+export type Range = z.infer<typeof RangeSchema>;
+
+export const ParameterAxisGroupSchema = z
+  .object({
+    worker_category: z.enum(WORKER_CATEGORIES as [WorkerCategory, ...WorkerCategory[]]),
+    worker_phase: z.string().min(1),
+    worker_plugin: z.string().min(1),
+    parameters: z.record(z.string(), RangeSchema).refine((p) => Object.keys(p).length > 0, 'must name at least one parameter'),
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    const phases: readonly string[] = PHASES[g.worker_category];
+    if (!phases.includes(g.worker_phase)) {
+      ctx.addIssue({ code: 'custom', path: ['worker_phase'], message: `"${g.worker_phase}" is not a phase of ${g.worker_category}: ${quoteList(phases)}` });
+    }
+  });
+export type ParameterAxisGroup = z.infer<typeof ParameterAxisGroupSchema>;
+
+/** How a sweep is spread over activities; every field has an automatic default. */
+export const ParallelConfigSchema = z
+  .object({
+    /** Operations packed into one activity; `auto` measures and packs cheap operations. */
+    operations_per_activity: z.union([z.literal('auto'), z.number().int().min(1).max(10_000)]).default('auto'),
+    /** Activities in flight at once (far below Temporal's 2,000 pending-activity limit). */
+    max_in_flight: z.number().int().min(1).max(1_000).default(64),
+    /** Refuse grids larger than this unless raised here. */
+    max_combinations: z.number().int().min(1).max(100_000_000).default(1_000_000),
+  })
+  .strict();
+export type ParallelConfig = z.infer<typeof ParallelConfigSchema>;
+
+export const OptimizationTargetsSchema = z
+  .object({
+    primary_metric: MetricNameSchema.default('sharpe_ratio'),
+    secondary_metrics: z.array(MetricNameSchema).default([]),
+  })
+  .strict();
+
+export const OptimizationConfigSchema = z
+  .object({
+    name,
+    description: z.string().optional(),
+    /** Path to operation.yaml, relative to this file (or the document itself, over the API). */
+    base_operation: z.union([z.string().min(1), OperationSchema]),
+    parameter_space: z.array(ParameterAxisGroupSchema).min(1, 'needs at least one parameter group'),
+    constraints: z
+      .object({
+        /** A boolean expression over parameter names, e.g. `fast < slow`; false combinations are not run. */
+        where: z.string().min(1).optional(),
+        /** Results with fewer closed trades are stored but left out of the ranking. */
+        min_trades: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({ min_trades: 0 }),
+    optimization_targets: OptimizationTargetsSchema.default({ primary_metric: 'sharpe_ratio', secondary_metrics: [] }),
+    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000 }),
+  })
+  .strict();
+export const OptimizationFileSchema = z.object({ optimization_config: OptimizationConfigSchema }).strict();
+export type OptimizationConfig = z.infer<typeof OptimizationConfigSchema>;
+
+export const VariantSchema = z
+  .object({
+    name,
+    /** A partial blueprint workforce; see src/config/overrides.ts for the merge rules. */
+    overrides: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export const VariantConfigSchema = z
+  .object({
+    name,
+    description: z.string().optional(),
+    base_operation: z.union([z.string().min(1), OperationSchema]),
+    variants: z
+      .array(VariantSchema)
+      .min(1, 'needs at least one variant')
+      .max(1_000, 'takes at most 1,000 variants (use an optimization for grids)')
+      .superRefine((variants, ctx) => {
+        const seen = new Set<string>();
+        variants.forEach((v, i) => {
+          if (seen.has(v.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${v.name}" is used by an earlier variant` });
+          seen.add(v.name);
+        });
+      }),
+    optimization_targets: OptimizationTargetsSchema.default({ primary_metric: 'sharpe_ratio', secondary_metrics: [] }),
+    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000 }),
+  })
+  .strict();
+export const VariantFileSchema = z.object({ variant_config: VariantConfigSchema }).strict();
+export type VariantConfig = z.infer<typeof VariantConfigSchema>;

@@ -1,0 +1,39 @@
+/**
+ * Price bars in columns: one typed array per field, all of `length` entries, sorted by time.
+ * Columns keep a long series compact, fast to scan, and cheap to hand to a worker thread.
+ */
+export interface BarSeries {
+  /** Bar open time, epoch milliseconds, UTC. */
+  readonly time: Float64Array;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly volume: Float64Array;
+  readonly length: number;
+}
+
+export function allocateBars(length: number): BarSeries {
+  return {
+    time: new Float64Array(length),
+    open: new Float64Array(length),
+    high: new Float64Array(length),
+    low: new Float64Array(length),
+    close: new Float64Array(length),
+    volume: new Float64Array(length),
+    length,
+  };
+}
+
+/** Bars `from` (inclusive) to `to` (exclusive) as views on the same memory. */
+export function sliceBars(bars: BarSeries, from: number, to: number): BarSeries {
+  return {
+    time: bars.time.subarray(from, to),
+    open: bars.open.subarray(from, to),
+    high: bars.high.subarray(from, to),
+    low: bars.low.subarray(from, to),
+    close: bars.close.subarray(from, to),
+    volume: bars.volume.subarray(from, to),
+    length: Math.max(0, to - from),
+  };
+}
