@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import type { BacktestResult, Metrics } from '../engine/result.js';
+
+/*
+ * The results store's contract. One implementation (src/store/store.ts) speaks SQLite (default,
+ * a file under ./data, WAL) and PostgreSQL (DATABASE_URL) through one query builder.
+ *
+ * Tables (DESIGN §5):
+ *   sweeps      one row per sweep (its workflow id), with kind, name, status and counts.
+ *   operations  one row per (sweep, operation hash): grid index, params, status, error, metrics.
+ *   results     one row per operation hash, shared by every sweep that ran it: the materialized
+ *               operation (YAML) and the full BacktestResult's curves and trades.
+ * Every write is idempotent, so a retried activity or a resumed sweep never stores a row twice.
+ */
+
+export const SweepKindSchema = z.enum(['optimization', 'variant_test']);
+export type SweepKind = z.infer<typeof SweepKindSchema>;
+
+export const SweepStatusSchema = z.enum(['running', 'paused', 'completed', 'failed', 'cancelled', 'terminated']);
+export type SweepStatus = z.infer<typeof SweepStatusSchema>;
+
+export interface NewSweep {
+  id: string;
+  kind: SweepKind;
+  name: string;
+  total: number;
+  primary_metric: string;
+  /** The sweep's full input (JSON-serialisable), so it can be resumed and inspected. */
+  spec: unknown;
+  /** Names of the varied parameters (optimization) or ["variant"]; the results table's param columns. */
+  param_names: string[];
+}
+
+export interface SweepRow extends NewSweep {
+  status: SweepStatus;
+  completed: number;
+  failed: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OperationRecord {
+  sweep_id: string;
+  /** Index of the combination in the grid (or of the variant in the list). */
+  idx: number;
+  hash: string;
+  /** Parameter values by label (optimization) or `{ variant: name }`. */
+  params: Record<string, string | number | boolean>;
+  status: 'done' | 'failed';
+  /** The user-facing failure message when status is failed. */
+  error: string | null;
+  metrics: Metrics | null;
+  /** Wall time of the engine run in ms; 0 when the result was reused from another sweep. */
+  duration_ms: number;
+}
+
+export interface StoredResult {
+  hash: string;
+  /** The materialized operation, as YAML that `sweeplab run-operation` replays. */
+  operation_yaml: string;
+  result: BacktestResult;
+}
+
+export interface ResultsQuery {
+  /** A metric name, a param label, `idx` or `status`. */
+  sort?: string;
+  order?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+  /** Conditions ANDed together, e.g. `sharpe_ratio>1`, `fast=10`, `total_trades>=5`. */
+  filter?: ResultFilter[];
+}
+
+export interface ResultFilter {
+  field: string;
+  op: '=' | '!=' | '<' | '<=' | '>' | '>=';
+  value: string | number;
+}
+
+export interface ResultRow {
+  idx: number;
+  hash: string;
+  params: Record<string, string | number | boolean>;
+  status: 'done' | 'failed';
+  error: string | null;
+  metrics: Metrics | null;
+}
+
+export interface HeatmapCell {
+  x: string | number | boolean;
+  y: string | number | boolean;
+  value: number | null;
+  count: number;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Creates or upgrades the tables; safe to call from every process at start-up. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Round trip to the database, for health checks. */
+  ping(): Promise<void>;
+
+  /** Inserts the sweep, or leaves an existing one with the same id as it is. */
+  createSweep(sweep: NewSweep): Promise<void>;
+  getSweep(id: string): Promise<SweepRow | null>;
+  listSweeps(query: { kind?: SweepKind; status?: SweepStatus; limit?: number; offset?: number }): Promise<{ rows: SweepRow[]; total: number }>;
+  setSweepStatus(id: string, status: SweepStatus): Promise<void>;
+  /** Recounts completed/failed from the operations table (the truth) and stores them on the sweep. */
+  refreshSweepCounts(id: string): Promise<{ completed: number; failed: number }>;
+
+  /** Results already computed for these hashes, in any sweep. */
+  findResults(hashes: string[]): Promise<Map<string, StoredResult>>;
+  /** Stores a computed result; a second save of the same hash is a no-op. */
+  saveResult(result: StoredResult): Promise<void>;
+  /** Stores operation rows; a row whose (sweep_id, hash) exists is left as it is unless it failed before. */
+  recordOperations(rows: OperationRecord[]): Promise<void>;
+  /** Grid indices of this sweep already stored as done, within [from, to). */
+  doneIndices(sweepId: string, from: number, to: number): Promise<Set<number>>;
+  getOperationYaml(hash: string): Promise<string | null>;
+
+  queryResults(sweepId: string, query: ResultsQuery): Promise<{ rows: ResultRow[]; total: number }>;
+  /** Equity and drawdown curves of these operations of the sweep. */
+  getCurves(sweepId: string, hashes: string[]): Promise<Array<{ hash: string; idx: number; params: ResultRow['params']; result: BacktestResult }>>;
+  heatmap(sweepId: string, x: string, y: string, metric: string, agg: 'max' | 'mean'): Promise<HeatmapCell[]>;
+}
