@@ -1,0 +1,132 @@
+import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { isConfigError } from '../config/errors.js';
+import { operationHash } from '../config/hash.js';
+import { operationAt, paramNames, type SweepSpec } from '../config/sweep.js';
+import { dumpYaml } from '../config/yaml.js';
+import type { Metrics } from '../engine/result.js';
+import type { OperationRecord, Store, StoredResult, SweepStatus } from '../store/types.js';
+import type { OperationSummary, RunOperationsInput, RunOperationsOutput } from '../workflows/types.js';
+import type { BacktestPool } from './pool.js';
+
+/*
+ * Activities act: they own the store, the data and the CPU. One `runOperations` call runs a pack of
+ * operations of a sweep: results already in the store (from this or any sweep) are reused, the rest
+ * run in the thread pool, and every finished operation is written as it finishes, so a retry after
+ * a crash only redoes what was not stored.
+ */
+
+export interface ActivityDeps {
+  store: Store;
+  pool: BacktestPool;
+  dataRoot: string;
+  /** Called with the number of engine executions of each activity (tests and drills count them). */
+  onExecuted?: (count: number) => void;
+}
+
+/** Written to the store at least this often while an activity runs (also its heartbeat cadence). */
+const FLUSH_EVERY_MS = 500;
+const FLUSH_EVERY_OPS = 200;
+
+export function createActivities(deps: ActivityDeps) {
+  const { store, pool, dataRoot } = deps;
+
+  return {
+    async recordSweepStart(input: { sweep_id: string; spec: SweepSpec; total: number }): Promise<void> {
+      await store.createSweep({
+        id: input.sweep_id,
+        kind: input.spec.kind,
+        name: input.spec.name,
+        total: input.total,
+        primary_metric: input.spec.primary_metric,
+        spec: input.spec,
+        param_names: paramNames(input.spec),
+      });
+      await store.setSweepStatus(input.sweep_id, 'running');
+    },
+
+    async recordSweepEnd(input: { sweep_id: string; status: SweepStatus }): Promise<void> {
+      await store.refreshSweepCounts(input.sweep_id);
+      await store.setSweepStatus(input.sweep_id, input.status);
+    },
+
+    async runOperations(input: RunOperationsInput): Promise<RunOperationsOutput> {
+      const started = performance.now();
+      const { spec, sweep_id } = input;
+      const file = spec.file;
+      const items = input.indices.map((idx) => {
+        const { op, params } = operationAt(spec, idx);
+        return { idx, op, params, hash: operationHash(op) };
+      });
+
+      const summaries: OperationSummary[] = [];
+      let results: StoredResult[] = [];
+      let records: OperationRecord[] = [];
+      let lastFlush = performance.now();
+      const flush = async (): Promise<void> => {
+        const [r, o] = [results, records];
+        results = [];
+        records = [];
+        lastFlush = performance.now();
+        for (const result of r) await store.saveResult(result);
+        if (o.length) await store.recordOperations(o);
+        heartbeat({ stored: summaries.length });
+      };
+      const finish = (item: (typeof items)[number], outcome: { metrics: Metrics; ms: number; reused: boolean } | { error: string }): void => {
+        const ok = 'metrics' in outcome;
+        records.push({
+          sweep_id,
+          idx: item.idx,
+          hash: item.hash,
+          params: item.params,
+          status: ok ? 'done' : 'failed',
+          error: ok ? null : outcome.error,
+          metrics: ok ? outcome.metrics : null,
+          duration_ms: ok ? Math.round(outcome.ms * 1000) / 1000 : 0,
+        });
+        summaries.push({
+          idx: item.idx,
+          hash: item.hash,
+          status: ok ? 'done' : 'failed',
+          value: ok ? outcome.metrics[spec.primary_metric] : null,
+          total_trades: ok ? outcome.metrics.total_trades : null,
+          reused: ok && outcome.reused,
+          error: ok ? null : outcome.error,
+        });
+      };
+
+      const known = await store.findResults(items.map((i) => i.hash));
+      const toRun = items.filter((item) => {
+        const stored = known.get(item.hash);
+        if (stored) finish(item, { metrics: stored.result.metrics, ms: 0, reused: true });
+        return !stored;
+      });
+
+      const signal = cancellationSignal();
+      let executed = 0;
+      await Promise.all(
+        toRun.map(async (item) => {
+          const outcome = await pool.run({ op: item.op, file, dataRoot }, signal);
+          if (outcome.ok) {
+            executed++;
+            results.push({ hash: item.hash, operation_yaml: dumpYaml(item.op), result: outcome.result });
+            finish(item, { metrics: outcome.result.metrics, ms: outcome.ms, reused: false });
+          } else if (outcome.error.field.startsWith('data_sources')) {
+            // The data is missing or changed on this worker: every operation would fail the same way.
+            throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });
+          } else {
+            finish(item, { error: outcome.error.message });
+          }
+          if (records.length >= FLUSH_EVERY_OPS || performance.now() - lastFlush >= FLUSH_EVERY_MS) await flush();
+        }),
+      ).catch((err: unknown) => {
+        if (isConfigError(err)) throw ApplicationFailure.create({ type: 'ConfigError', message: err.message, nonRetryable: true });
+        throw err;
+      });
+      await flush();
+      deps.onExecuted?.(executed);
+      if (activityInfo().attempt > 1) log.info('retried activity finished', { sweep_id, indices: input.indices.length, executed });
+      summaries.sort((a, b) => a.idx - b.idx);
+      return { summaries, elapsed_ms: performance.now() - started, executed };
+    },
+  };
+}

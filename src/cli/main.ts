@@ -1,0 +1,131 @@
+import { Command, CommanderError, Option } from 'commander';
+import { isConfigError } from '../config/errors.js';
+import { runOperationCommand } from './run-operation.js';
+import { controlCommand, exportCommand, resultsCommand, statusCommand, submitCommand } from './sweep-commands.js';
+import { upCommand } from './up.js';
+
+/*
+ * `sweeplab`: exit 0 when all went well, 1 when a sweep failed or was cancelled (or on an internal
+ * error), 2 for bad input — a message naming file, field and reason, never a stack trace.
+ */
+
+const program = new Command('sweeplab')
+  .description('Durable backtest research on Temporal: one backtest, a grid optimization or a variant race.')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+let exitCode = 0;
+const run = (fn: (...args: any[]) => number | void | Promise<number | void>) =>
+  async (...args: unknown[]) => {
+    exitCode = (await fn(...args)) ?? 0;
+  };
+
+program
+  .command('run-operation')
+  .description('run ONE operation (operation.yaml or an exported materialized operation) and print its result; no Temporal')
+  .argument('<operation.yaml>')
+  .option('--json', 'print the BacktestResult as JSON on stdout')
+  .action(run(runOperationCommand));
+
+for (const [name, kind, what] of [
+  ['optimize', 'optimization', 'an optimization (grid search) from optimization.yaml'],
+  ['variants', 'variant_test', 'a variant test (head-to-head race) from variant.yaml'],
+] as const) {
+  program
+    .command(name)
+    .description(`submit ${what}`)
+    .argument('<file.yaml>')
+    .option('--wait', 'follow it to the end with a progress bar, then print the ranking')
+    .option('--json', 'with --wait: end with one JSON line {id, status, total, completed, failed}; without: print {id}')
+    .option('--id <id>', 'sweep id (default: generated)')
+    .option('--top <n>', 'rows of the final ranking to print')
+    .action(run((file: string, opts) => submitCommand(kind, file, opts)));
+}
+
+program
+  .command('status')
+  .description('progress of a sweep: done/failed/total, rate, ETA, best so far')
+  .argument('<id>')
+  .option('--watch', 'follow it until it ends')
+  .option('--json', 'print the status as JSON')
+  .action(run(statusCommand));
+
+program
+  .command('results')
+  .description("a sweep's results table")
+  .argument('<id>')
+  .option('--sort <field>', 'a metric, a parameter, idx or status (default: the primary metric)')
+  .addOption(new Option('--order <order>', 'sort order').choices(['asc', 'desc']))
+  .option('--limit <n>', 'rows', '20')
+  .option('--offset <n>', 'rows to skip', '0')
+  .option('--filter <conditions>', 'e.g. "sharpe_ratio>1,fast=10"')
+  .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+  .action(run(resultsCommand));
+
+for (const action of ['pause', 'resume', 'cancel'] as const) {
+  const what = {
+    pause: 'stop dispatching new operations (running ones finish)',
+    resume: 'continue a paused sweep, or restart a cancelled/failed/terminated one reusing every stored result',
+    cancel: 'cancel a running sweep (stored results stay)',
+  }[action];
+  program
+    .command(action)
+    .description(what)
+    .argument('<id>')
+    .action(run((id: string) => controlCommand(action, id)));
+}
+
+program
+  .command('export')
+  .description("write each of a sweep's materialized operations as a YAML file that run-operation replays")
+  .argument('<id>')
+  .requiredOption('--ops <dir>', 'directory to write to')
+  .action(run(exportCommand));
+
+program
+  .command('worker')
+  .description('run a worker: N backtest slots polling the task queue')
+  .option('--concurrency <n>', 'backtest slots (default: the number of cores)')
+  .action(
+    run(async (opts: { concurrency?: string }) => {
+      const { runWorker } = await import('../../worker.js');
+      await runWorker({ concurrency: opts.concurrency ? slots(opts.concurrency) : undefined });
+    }),
+  );
+
+program
+  .command('up')
+  .description('embedded default: Temporal dev server (SQLite file under ./data), a worker and the API, on one machine')
+  .option('--example', 'also submit the example optimization and variant test')
+  .option('--port <port>', 'API and page port', '8787')
+  .option('--concurrency <n>', 'backtest slots of the worker (default: cores)')
+  .action(run(upCommand));
+
+function slots(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new CommanderError(2, 'sweeplab.concurrency', `--concurrency: "${text}" is not a whole number from 1 to 1024`);
+  return n;
+}
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = exitCode;
+} catch (err) {
+  process.exitCode = reportError(err);
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    if (err.code === 'sweeplab.concurrency') process.stderr.write(`error: ${err.message}\n`);
+    return 2;
+  }
+  if (isConfigError(err)) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return 2;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`error: ${message}\n`);
+  if (process.env.SWEEPLAB_DEBUG) console.error(err);
+  return 1;
+}

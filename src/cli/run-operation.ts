@@ -1,0 +1,28 @@
+import path from 'node:path';
+import { loadOperationFile } from '../config/load.js';
+import { materialize } from '../config/materialize.js';
+import { operationHash } from '../config/hash.js';
+import { dataRootFromEnv } from '../data/paths.js';
+import { runMaterializedOperation } from '../activities/run-operation.js';
+import { metricsTable } from './format.js';
+
+/** `sweeplab run-operation op.yaml [--json]`: the seed's run_operation.py, no Temporal inside. */
+export function runOperationCommand(file: string, opts: { json?: boolean }): void {
+  const dataRoot = dataRootFromEnv();
+  const base = loadOperationFile(file, { dataRoot });
+  const op = materialize(base, base.blueprint.workforce, base.display_name);
+  const result = runMaterializedOperation(op, { dataRoot, file: path.relative(process.cwd(), file) || file });
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const lines = [
+    `${base.display_name}`,
+    `  blueprint ${base.blueprint.name} · ${base.environment_id} · ${result.bars} bars ${result.start.slice(0, 10)} → ${result.end.slice(0, 10)}`,
+    `  operation ${operationHash(op).slice(0, 16)}`,
+    '',
+    metricsTable(result.metrics),
+  ];
+  if (result.open_trade) lines.push('', `  open ${result.open_trade.direction} trade since ${result.open_trade.entry_time.slice(0, 10)} (not in the trade metrics; close_at_end is false)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

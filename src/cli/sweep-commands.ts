@@ -1,0 +1,234 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { stringify } from 'csv-stringify/sync';
+import { Sweeps, type SweepView } from '../client/sweeps.js';
+import { ConfigError } from '../config/errors.js';
+import { loadOptimizationFile, loadVariantFile } from '../config/load.js';
+import { parseResultFilter } from '../config/results-query.js';
+import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
+import { parseYaml, dumpYaml } from '../config/yaml.js';
+import { dataRootFromEnv } from '../data/paths.js';
+import { METRIC_NAMES } from '../engine/result.js';
+import { openStore } from '../store/index.js';
+import type { ResultRow, ResultsQuery, Store } from '../store/types.js';
+import { connectClient, taskQueue } from '../temporal/connection.js';
+import { formatDuration, formatMetric, table } from './format.js';
+
+/*
+ * The sweep commands of the CLI: submit (optionally watching to the end), look, control, export.
+ * Exit codes: 0 ok, 1 the sweep failed or was cancelled, 2 bad input (set by main.ts).
+ */
+
+export async function withSweeps<T>(fn: (sweeps: Sweeps, store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore();
+  await store.migrate();
+  const { client, connection } = await connectClient();
+  try {
+    return await fn(new Sweeps(client, store, taskQueue()), store);
+  } finally {
+    await connection.close();
+    await store.close();
+  }
+}
+
+export function loadSweepFile(kind: 'optimization' | 'variant_test', file: string): SweepSpec {
+  const dataRoot = dataRootFromEnv();
+  return kind === 'optimization' ? optimizationSpec(loadOptimizationFile(file, { dataRoot })) : variantTestSpec(loadVariantFile(file, { dataRoot }));
+}
+
+export interface SubmitOptions {
+  wait?: boolean;
+  json?: boolean;
+  id?: string;
+  top?: string;
+}
+
+export async function submitCommand(kind: 'optimization' | 'variant_test', file: string, opts: SubmitOptions): Promise<number> {
+  const spec = loadSweepFile(kind, file);
+  return withSweeps(async (sweeps, store) => {
+    const { id } = await sweeps.submit(spec, { id: opts.id });
+    if (!opts.wait) {
+      process.stdout.write(opts.json ? `${JSON.stringify({ id })}\n` : `${id}\n`);
+      return 0;
+    }
+    if (!opts.json) process.stderr.write(`submitted ${kind.replace('_', ' ')} "${spec.name}" as ${id}\n`);
+    const view = await watch(sweeps, id, { quiet: opts.json });
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ id, status: view.status, total: view.total, completed: view.done, failed: view.failed })}\n`);
+    } else {
+      process.stdout.write(`${summaryLine(view)}\n\n`);
+      const limit = Number(opts.top ?? (kind === 'optimization' ? 20 : 1000));
+      const { rows } = await store.queryResults(id, { sort: view.primary_metric, order: 'desc', limit });
+      process.stdout.write(`${resultsTable(rows, view.primary_metric)}\n`);
+    }
+    return view.status === 'completed' ? 0 : 1;
+  });
+}
+
+/** Follows a sweep until its workflow closes: a progress bar on a terminal, plain lines otherwise. */
+export async function watch(sweeps: Sweeps, id: string, opts: { quiet?: boolean } = {}): Promise<SweepView> {
+  const tty = process.stderr.isTTY && !opts.quiet;
+  const bar = tty
+    ? new SingleBar({
+        format: ' {bar} {percentage}% | {value}/{total} | failed {failed} | {rate} ops/s | ETA {eta_h} | best {best}',
+        hideCursor: true,
+        barsize: 30,
+        stream: process.stderr,
+      })
+    : null;
+  let lastLine = 0;
+  let view = await sweeps.view(id);
+  bar?.start(Math.max(view.total, 1), 0, tokens(view));
+  while (view.status === 'running' || view.status === 'paused') {
+    await new Promise((r) => setTimeout(r, tty ? 250 : 1000));
+    view = await sweeps.view(id);
+    if (bar) {
+      bar.setTotal(Math.max(view.total, 1));
+      bar.update(view.done + view.failed, tokens(view));
+    } else if (!opts.quiet && Date.now() - lastLine >= 5_000) {
+      lastLine = Date.now();
+      process.stderr.write(`${progressLine(view)}\n`);
+    }
+  }
+  bar?.stop();
+  return view;
+}
+
+function tokens(view: SweepView) {
+  return {
+    failed: view.failed,
+    rate: view.rate === null ? '—' : view.rate.toFixed(1),
+    eta_h: formatDuration(view.eta_s),
+    best: view.best ? `${formatMetric(view.primary_metric, view.best.value)} (${paramText(view.best.params)})` : '—',
+  };
+}
+
+export function progressLine(view: SweepView): string {
+  const t = tokens(view);
+  const pct = view.total ? (((view.done + view.failed) / view.total) * 100).toFixed(1) : '0.0';
+  return `${view.id} ${view.status} ${view.done + view.failed}/${view.total} (${pct} %) failed ${view.failed} running ${view.running} | ${t.rate} ops/s | ETA ${t.eta_h} | best ${view.primary_metric} ${t.best}`;
+}
+
+export function summaryLine(view: SweepView): string {
+  return `${view.id}: ${view.status}, ${view.done} of ${view.total} done, ${view.failed} failed`;
+}
+
+function paramText(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}
+
+const TABLE_METRICS = ['total_return', 'cagr', 'sharpe_ratio', 'max_drawdown', 'win_rate', 'profit_factor', 'total_trades'] as const;
+
+export function resultsTable(rows: ResultRow[], primary: string): string {
+  const paramCols = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
+  const metricCols = [primary, ...TABLE_METRICS.filter((m) => m !== primary)];
+  return table(
+    ['#', ...paramCols, ...metricCols, 'status'],
+    rows.map((r) => [
+      String(r.idx),
+      ...paramCols.map((p) => String(r.params[p] ?? '')),
+      ...metricCols.map((m) => formatMetric(m, r.metrics?.[m as keyof typeof r.metrics])),
+      r.status === 'failed' ? `failed: ${r.error ?? ''}` : 'done',
+    ]),
+  );
+}
+
+export async function statusCommand(id: string, opts: { watch?: boolean; json?: boolean }): Promise<number> {
+  return withSweeps(async (sweeps) => {
+    const view = opts.watch ? await watch(sweeps, id, { quiet: opts.json }) : await sweeps.view(id);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ...view, progress: undefined })}\n`);
+    else {
+      process.stdout.write(`${progressLine(view)}\n`);
+      for (const e of view.errors) process.stdout.write(`  error: ${e}\n`);
+    }
+    return 0;
+  });
+}
+
+export interface ResultsOptions {
+  sort?: string;
+  order?: string;
+  limit?: string;
+  offset?: string;
+  filter?: string;
+  format?: string;
+}
+
+export async function resultsCommand(id: string, opts: ResultsOptions): Promise<number> {
+  const format = opts.format ?? 'table';
+  if (!['table', 'csv', 'json'].includes(format)) throw new ConfigError('--format', 'format', `"${format}" is not one of "table", "csv", "json"`);
+  if (opts.order && opts.order !== 'asc' && opts.order !== 'desc') throw new ConfigError('--order', 'order', `"${opts.order}" is not "asc" or "desc"`);
+  return withSweeps(async (_sweeps, store) => {
+    const sweep = await store.getSweep(id);
+    if (!sweep) throw new ConfigError('sweep', id, 'has no stored results yet (unknown id, or its worker has not started it)');
+    const query: ResultsQuery = {
+      sort: opts.sort ?? sweep.primary_metric,
+      order: (opts.order as 'asc' | 'desc' | undefined) ?? 'desc',
+      limit: positiveInt(opts.limit ?? '20', '--limit'),
+      offset: positiveInt(opts.offset ?? '0', '--offset'),
+      filter: opts.filter ? parseResultFilter(opts.filter, '--filter', 'filter') : undefined,
+    };
+    const { rows, total } = await store.queryResults(id, query);
+    if (format === 'json') process.stdout.write(`${JSON.stringify(rows)}\n`);
+    else if (format === 'csv') process.stdout.write(resultsCsv(rows, sweep.param_names));
+    else process.stdout.write(`${resultsTable(rows, sweep.primary_metric)}\n${rows.length} of ${total} rows\n`);
+    return 0;
+  });
+}
+
+export function resultsCsv(rows: ResultRow[], paramNames: string[]): string {
+  return stringify(
+    rows.map((r) => [r.idx, r.hash, ...paramNames.map((p) => r.params[p] ?? ''), r.status, r.error ?? '', ...METRIC_NAMES.map((m) => r.metrics?.[m] ?? '')]),
+    { header: true, columns: ['idx', 'hash', ...paramNames, 'status', 'error', ...METRIC_NAMES] },
+  );
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(flag, flag.replace(/^--/, ''), `"${text}" is not a whole number ≥ 0`);
+  return n;
+}
+
+export async function controlCommand(action: 'pause' | 'resume' | 'cancel', id: string): Promise<number> {
+  return withSweeps(async (sweeps) => {
+    const view = await sweeps[action](id);
+    const restarted = 'restarted' in view && view.restarted ? ' (new run; stored operations are reused)' : '';
+    process.stdout.write(`${action}: ${progressLine(view)}${restarted}\n`);
+    return 0;
+  });
+}
+
+/** Writes each stored operation of a sweep as a YAML file that `run-operation` replays. */
+export async function exportCommand(id: string, opts: { ops: string }): Promise<number> {
+  const dir = path.resolve(opts.ops);
+  const dataRoot = dataRootFromEnv();
+  return withSweeps(async (_sweeps, store) => {
+    if (!(await store.getSweep(id))) throw new ConfigError('sweep', id, 'has no stored results');
+    fs.mkdirSync(dir, { recursive: true });
+    let written = 0;
+    for (let offset = 0; ; offset += 500) {
+      const { rows } = await store.queryResults(id, { sort: 'idx', order: 'asc', limit: 500, offset });
+      for (const row of rows) {
+        const yaml = await store.getOperationYaml(row.hash);
+        if (!yaml) continue;
+        fs.writeFileSync(path.join(dir, `${String(row.idx).padStart(6, '0')}-${row.hash.slice(0, 12)}.yaml`), relocate(yaml, dataRoot, dir));
+        written++;
+      }
+      if (rows.length < 500) break;
+    }
+    process.stdout.write(`${written} operations written to ${dir}\n`);
+    return 0;
+  });
+}
+
+/** Stored operations name data relative to the data root; a file in `dir` names it relative to itself. */
+function relocate(yaml: string, dataRoot: string, dir: string): string {
+  const op = parseYaml(yaml, 'stored operation') as { data_sources: Record<string, { type: string; path?: string }> };
+  for (const source of Object.values(op.data_sources)) {
+    if (source.type === 'csv_archive' && source.path) source.path = path.relative(dir, path.join(dataRoot, source.path));
+  }
+  return dumpYaml(op);
+}

@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { ConfigError } from '../config/errors.js';
+import type { SweepSpec } from '../config/sweep.js';
+import type { Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
+import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
+import { optimizationWorkflow } from '../workflows/optimization.js';
+import { pauseSignal, progressQuery, resumeSignal, type SweepProgress } from '../workflows/types.js';
+import { variantTestWorkflow } from '../workflows/variant-test.js';
+
+/*
+ * What the CLI and the API do with sweeps, in one place: submit, look, pause, resume, cancel.
+ * The workflow is the truth while it runs (its progress query); the store is the truth after.
+ */
+
+/** What a user sees of a sweep, running or closed. */
+export interface SweepView {
+  id: string;
+  kind: SweepKind;
+  name: string;
+  status: SweepStatus;
+  total: number;
+  done: number;
+  failed: number;
+  running: number;
+  /** Operations finished per second since the sweep (run) started; null before the first. */
+  rate: number | null;
+  /** Seconds left at the current rate; null when unknown or finished. */
+  eta_s: number | null;
+  primary_metric: string;
+  best: SweepProgress['best'];
+  errors: string[];
+  /** The live workflow progress when the workflow is open. */
+  progress: SweepProgress | null;
+  workflow_status: string | null;
+}
+
+export function newSweepId(kind: SweepKind): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return `${kind === 'optimization' ? 'opt' : 'var'}-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export class Sweeps {
+  constructor(
+    readonly client: Client,
+    readonly store: Store,
+    readonly taskQueue: string,
+  ) {}
+
+  /** Starts the sweep's workflow; its id is the sweep id. */
+  async submit(spec: SweepSpec, opts: { id?: string } = {}): Promise<{ id: string; runId: string }> {
+    const id = opts.id ?? newSweepId(spec.kind);
+    try {
+      const handle = await this.client.workflow.start(spec.kind === 'optimization' ? optimizationWorkflow : variantTestWorkflow, {
+        workflowId: id,
+        taskQueue: this.taskQueue,
+        args: [{ spec }],
+        typedSearchAttributes: [
+          { key: sweepKindKey, value: spec.kind },
+          { key: sweepNameKey, value: spec.name },
+          { key: sweepStatusKey, value: 'running' },
+          { key: sweepTotalKey, value: 0 },
+        ],
+        memo: { kind: spec.kind, name: spec.name },
+      });
+      return { id, runId: handle.firstExecutionRunId };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ConfigError('--id', 'id', `a sweep "${id}" is already running`);
+      throw err;
+    }
+  }
+
+  async view(id: string): Promise<SweepView> {
+    const description = await this.describe(id);
+    const row = await this.store.getSweep(id);
+    if (!description && !row) throw new SweepNotFound(id);
+    const open = description?.status.name === 'RUNNING';
+    if (open) {
+      const progress = await this.client.workflow.getHandle(id).query(progressQuery);
+      return viewFromProgress(progress, description!.status.name);
+    }
+    return viewFromStore(id, row, description);
+  }
+
+  async pause(id: string): Promise<SweepView> {
+    await this.requireOpen(id, 'pause');
+    await this.client.workflow.getHandle(id).signal(pauseSignal);
+    return this.view(id);
+  }
+
+  async cancel(id: string): Promise<SweepView> {
+    await this.requireOpen(id, 'cancel');
+    await this.client.workflow.getHandle(id).cancel();
+    return this.view(id);
+  }
+
+  /**
+   * A paused sweep carries on; a cancelled, failed or terminated one starts again under the same id
+   * from its stored spec, and every operation already stored is reused instead of recomputed.
+   */
+  async resume(id: string): Promise<SweepView & { restarted: boolean }> {
+    const description = await this.describe(id);
+    if (description?.status.name === 'RUNNING') {
+      await this.client.workflow.getHandle(id).signal(resumeSignal);
+      return { ...(await this.view(id)), restarted: false };
+    }
+    const row = await this.store.getSweep(id);
+    if (!row) throw new SweepNotFound(id);
+    if (row.status === 'completed' && description?.status.name === 'COMPLETED') {
+      throw new ConfigError('sweep', id, 'is completed; there is nothing to resume');
+    }
+    await this.submit(row.spec as SweepSpec, { id });
+    return { ...(await this.view(id)), restarted: true };
+  }
+
+  /** Waits for the workflow to close and returns its view. */
+  async result(id: string): Promise<SweepView> {
+    try {
+      await this.client.workflow.getHandle(id).result();
+    } catch {
+      // A failed or cancelled sweep still has a view; its status says what happened.
+    }
+    return this.view(id);
+  }
+
+  private async describe(id: string): Promise<WorkflowExecutionDescription | null> {
+    try {
+      return await this.client.workflow.getHandle(id).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  private async requireOpen(id: string, action: string): Promise<void> {
+    const description = await this.describe(id);
+    if (!description) throw new SweepNotFound(id);
+    if (description.status.name !== 'RUNNING') {
+      throw new ConfigError('sweep', id, `is ${description.status.name.toLowerCase()}; only a running sweep can ${action}`);
+    }
+  }
+}
+
+export class SweepNotFound extends ConfigError {
+  constructor(id: string) {
+    super('sweep', id, 'no such sweep (not in Temporal, not in the results store)');
+  }
+}
+
+export function viewFromProgress(p: SweepProgress, workflowStatus: string): SweepView {
+  const finished = p.done + p.failed;
+  const elapsed = (p.now - p.started_at) / 1000;
+  const rate = finished > 0 && elapsed > 0 ? finished / elapsed : null;
+  const left = p.total - finished;
+  return {
+    id: p.sweep_id,
+    kind: p.kind,
+    name: p.name,
+    status: p.phase === 'paused' ? 'paused' : 'running',
+    total: p.total,
+    done: p.done,
+    failed: p.failed,
+    running: p.running,
+    rate,
+    eta_s: rate ? left / rate : null,
+    primary_metric: p.primary_metric,
+    best: p.best,
+    errors: p.errors,
+    progress: p,
+    workflow_status: workflowStatus,
+  };
+}
+
+const CLOSED_STATUS: Record<string, SweepStatus> = {
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'terminated',
+  TIMED_OUT: 'failed',
+  CONTINUED_AS_NEW: 'running',
+};
+
+function viewFromStore(id: string, row: SweepRow | null, description: WorkflowExecutionDescription | null): SweepView {
+  const temporal = description?.status.name ?? null;
+  const status = (temporal && CLOSED_STATUS[temporal]) || row?.status || 'running';
+  const memo = (description?.memo ?? {}) as { kind?: SweepKind; name?: string };
+  return {
+    id,
+    kind: row?.kind ?? memo.kind ?? 'optimization',
+    name: row?.name ?? memo.name ?? id,
+    status,
+    total: row?.total ?? 0,
+    done: row?.completed ?? 0,
+    failed: row?.failed ?? 0,
+    running: 0,
+    rate: null,
+    eta_s: null,
+    primary_metric: row?.primary_metric ?? 'sharpe_ratio',
+    best: null,
+    errors: [],
+    progress: null,
+    workflow_status: temporal,
+  };
+}

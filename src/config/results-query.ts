@@ -1,0 +1,21 @@
+import { ConfigError } from './errors.js';
+import type { ResultFilter } from '../store/types.js';
+
+/**
+ * Parses a results filter as users type it on the CLI or in a URL: conditions separated by commas,
+ * each `field op value` with op one of = != < <= > >=, e.g. `sharpe_ratio>1,fast=10`.
+ * Numbers stay numbers; anything else compares as text. Field names are checked by the store.
+ */
+export function parseResultFilter(text: string, file: string, field: string): ResultFilter[] {
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const m = /^([A-Za-z_][\w.]*)\s*(!=|<=|>=|=|<|>)\s*(.+)$/.exec(part);
+      if (!m) throw new ConfigError(file, field, `"${part}" is not a condition like "sharpe_ratio>1" or "fast=10"`);
+      const raw = m[3]!.trim();
+      const value = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+      return { field: m[1]!, op: m[2] as ResultFilter['op'], value };
+    });
+}

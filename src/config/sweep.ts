@@ -1,0 +1,102 @@
+import { comboAt, type Combo, type Grid } from './grid.js';
+import { materialize, type MaterializedOperation } from './materialize.js';
+import { applyCombo } from './overrides.js';
+import type { ResolvedOperation } from './resolved.js';
+import type { OptimizationConfig, ParallelConfig, VariantConfig, Workforce } from './schemas.js';
+import type { MetricName } from '../engine/result.js';
+
+/*
+ * A sweep's specification: everything a sweep needs, validated and resolved, as plain JSON. It is the
+ * workflow's input (and so part of its continue-as-new cursor) and what every activity receives, so it
+ * holds no file paths to re-read and no large arrays: the grid is expanded by index, lazily.
+ */
+
+interface SweepSpecBase {
+  name: string;
+  /** The file the sweep came from (for messages and the store); "request body" over the API. */
+  file: string;
+  base: ResolvedOperation;
+  primary_metric: MetricName;
+  secondary_metrics: MetricName[];
+  /** Results with fewer closed trades are stored but not ranked. */
+  min_trades: number;
+  parallel: ParallelConfig;
+}
+
+export interface OptimizationSpec extends SweepSpecBase {
+  kind: 'optimization';
+  grid: Grid;
+  where: string | null;
+}
+
+export interface VariantTestSpec extends SweepSpecBase {
+  kind: 'variant_test';
+  variants: Array<{ name: string; workforce: Workforce }>;
+}
+
+export type SweepSpec = OptimizationSpec | VariantTestSpec;
+
+export function optimizationSpec(loaded: {
+  file: string;
+  config: OptimizationConfig;
+  base: ResolvedOperation;
+  grid: Grid;
+}): OptimizationSpec {
+  const { config } = loaded;
+  return {
+    kind: 'optimization',
+    name: config.name,
+    file: loaded.file,
+    base: loaded.base,
+    grid: loaded.grid,
+    where: config.constraints.where ?? null,
+    min_trades: config.constraints.min_trades,
+    primary_metric: config.optimization_targets.primary_metric,
+    secondary_metrics: config.optimization_targets.secondary_metrics,
+    parallel: config.parallel_config,
+  };
+}
+
+export function variantTestSpec(loaded: {
+  file: string;
+  config: VariantConfig;
+  base: ResolvedOperation;
+  variants: Array<{ name: string; workforce: Workforce }>;
+}): VariantTestSpec {
+  const { config } = loaded;
+  return {
+    kind: 'variant_test',
+    name: config.name,
+    file: loaded.file,
+    base: loaded.base,
+    variants: loaded.variants,
+    min_trades: 0,
+    primary_metric: config.optimization_targets.primary_metric,
+    secondary_metrics: config.optimization_targets.secondary_metrics,
+    parallel: config.parallel_config,
+  };
+}
+
+/** How many operations the index space of a sweep has, before constraints. */
+export function indexSpaceSize(spec: SweepSpec): number {
+  return spec.kind === 'optimization' ? spec.grid.size : spec.variants.length;
+}
+
+/** The parameter columns of a sweep's results table. */
+export function paramNames(spec: SweepSpec): string[] {
+  return spec.kind === 'optimization' ? spec.grid.axes.map((a) => a.label) : ['variant'];
+}
+
+/** The self-contained operation at `idx` of a sweep, and the params that distinguish it. */
+export function operationAt(spec: SweepSpec, idx: number): { op: MaterializedOperation; params: Combo } {
+  if (spec.kind === 'optimization') {
+    const combo = comboAt(spec.grid, idx);
+    const label = Object.entries(combo)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    return { op: materialize(spec.base, applyCombo(spec.base.blueprint.workforce, spec.grid, combo), `${spec.name} #${idx} ${label}`), params: combo };
+  }
+  const variant = spec.variants[idx];
+  if (!variant) throw new RangeError(`variant index ${idx} is outside 0..${spec.variants.length - 1}`);
+  return { op: materialize(spec.base, variant.workforce, `${spec.name}: ${variant.name}`), params: { variant: variant.name } };
+}

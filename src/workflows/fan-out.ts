@@ -1,0 +1,284 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  allHandlersFinished,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import { comboAt } from '../config/grid.js';
+import { compileWhere } from '../config/expression.js';
+import { indexSpaceSize, type SweepSpec } from '../config/sweep.js';
+import { sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
+import type { SweepStatus } from '../store/types.js';
+import {
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  type OperationSummary,
+  type RankedOperation,
+  type SweepCursor,
+  type SweepInput,
+  type SweepOutcome,
+  type SweepPhase,
+} from './types.js';
+
+/*
+ * The seed's ParallelRunService as one durable loop shared by both sweep kinds: walk the index space,
+ * pack admissible indices into activities, keep at most `max_in_flight` of them running, fold their
+ * summaries into counts and a top-K, and continue as new (after draining) when the history grows.
+ */
+
+type Activities = ReturnType<typeof createActivities>;
+
+/** Activity cost the automatic packing aims for: long enough that orchestration is noise. */
+const TARGET_ACTIVITY_MS = 1_000;
+/** Operations per activity before anything has been measured. */
+const FIRST_PACK = 4;
+const MAX_PACK = 1_000;
+/** Keep at least this many activities for the rest of the sweep, so all worker slots stay busy. */
+const MIN_ACTIVITIES_LEFT = 16;
+const MAX_ERRORS_KEPT = 10;
+
+export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
+  const { spec } = input;
+  const info = workflowInfo();
+  const sweepId = info.workflowId;
+  const options = { heartbeat_timeout_s: 30, top_k: 20, ...input.options };
+
+  const admissible = admissibility(spec);
+  const space = indexSpaceSize(spec);
+  const state: SweepCursor = input.cursor ?? {
+    next: 0,
+    total: countAdmissible(space, admissible),
+    done: 0,
+    failed: 0,
+    reused: 0,
+    executed: 0,
+    top: [],
+    errors: [],
+    paused: false,
+    pack: spec.parallel.operations_per_activity === 'auto' ? FIRST_PACK : spec.parallel.operations_per_activity,
+    op_ms: null,
+    started_at: info.startTime.getTime(),
+    generation: 0,
+  };
+
+  const { runOperations } = proxyActivities<Activities>({
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: `${options.heartbeat_timeout_s} seconds`,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+  });
+  const { recordSweepStart, recordSweepEnd } = proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    retry: { maximumInterval: '10 seconds' },
+  });
+
+  let running = 0;
+  let phase: SweepPhase = state.paused ? 'paused' : 'running';
+  let failure: unknown = null;
+
+  setHandler(progressQuery, () => ({
+    sweep_id: sweepId,
+    kind: spec.kind,
+    name: spec.name,
+    phase,
+    primary_metric: spec.primary_metric,
+    space,
+    total: state.total,
+    done: state.done,
+    failed: state.failed,
+    reused: state.reused,
+    executed: state.executed,
+    running,
+    pack: state.pack,
+    started_at: state.started_at,
+    now: Date.now(),
+    generation: state.generation,
+    best: state.top[0] ?? null,
+    top: state.top,
+    errors: state.errors,
+  }));
+  setHandler(pauseSignal, () => {
+    state.paused = true;
+    if (phase === 'running') phase = 'paused';
+    setStatus('paused');
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = false;
+    if (phase === 'paused') phase = 'running';
+    setStatus('running');
+  });
+
+  const fold = (summaries: OperationSummary[]): void => {
+    for (const s of summaries) {
+      if (s.status === 'failed') {
+        state.failed++;
+        if (s.error && state.errors.length < MAX_ERRORS_KEPT && !state.errors.includes(s.error)) state.errors.push(s.error);
+        continue;
+      }
+      state.done++;
+      if (s.reused) state.reused++;
+      if (s.value !== null && (s.total_trades ?? 0) >= spec.min_trades) {
+        state.top = rank(state.top, { idx: s.idx, hash: s.hash, params: paramsAt(spec, s.idx), value: s.value, total_trades: s.total_trades }, options.top_k);
+      }
+    }
+  };
+
+  const dispatch = async (indices: number[]): Promise<void> => {
+    running += indices.length;
+    try {
+      const out = await runOperations({ sweep_id: sweepId, spec, indices });
+      fold(out.summaries);
+      state.executed += out.executed;
+      if (out.executed > 0) {
+        const perOp = out.elapsed_ms / indices.length;
+        state.op_ms = state.op_ms === null ? perOp : 0.7 * state.op_ms + 0.3 * perOp;
+      }
+    } catch (err) {
+      // An activity that failed for good (after its retries, or non-retryably for bad configuration)
+      // fails the sweep; what finished is stored, and `resume` picks up the rest.
+      if (!failure && !isCancellation(err)) failure = err;
+      if (isCancellation(err)) throw err;
+    } finally {
+      running -= indices.length;
+    }
+  };
+
+  try {
+    if (!input.cursor) {
+      upsertSearchAttributes([{ key: sweepTotalKey, value: state.total }]);
+      await recordSweepStart({ sweep_id: sweepId, spec, total: state.total });
+    }
+    const inFlight = new Set<Promise<void>>();
+    const window = spec.parallel.max_in_flight;
+
+    while (state.next < space && !failure) {
+      await condition(() => (!state.paused && inFlight.size < window) || failure !== null);
+      if (failure || shouldContinueAsNew()) break;
+      const indices = takeBatch(state, space, admissible, nextPack(spec, state));
+      if (indices.length === 0) break;
+      const p: Promise<void> = dispatch(indices).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+
+    phase = 'draining';
+    await Promise.all(inFlight);
+
+    if (failure) {
+      phase = 'finishing';
+      await recordSweepEnd({ sweep_id: sweepId, status: 'failed' });
+      setStatus('failed');
+      throw ApplicationFailure.create({
+        type: 'SweepFailed',
+        message: `sweep ${sweepId} failed after ${state.done} of ${state.total} operations: ${describe(failure)}`,
+        nonRetryable: true,
+        cause: failure instanceof Error ? failure : undefined,
+      });
+    }
+
+    if (state.next < space) {
+      await condition(allHandlersFinished);
+      state.generation++;
+      log.info('sweep continues as new', { sweepId, next: state.next, done: state.done });
+      return await continueAsNew<(input: SweepInput) => Promise<SweepOutcome>>({ spec, cursor: state, options: input.options });
+    }
+
+    phase = 'finishing';
+    await recordSweepEnd({ sweep_id: sweepId, status: 'completed' });
+    setStatus('completed');
+    await condition(allHandlersFinished);
+    return {
+      id: sweepId,
+      status: 'completed',
+      total: state.total,
+      completed: state.done,
+      failed: state.failed,
+      executed: state.executed,
+      reused: state.reused,
+      best: state.top[0] ?? null,
+    };
+  } catch (err) {
+    if (isCancellation(err)) {
+      // Record the cancellation even though this scope is cancelled; then let Temporal close the run.
+      await CancellationScope.nonCancellable(async () => {
+        await recordSweepEnd({ sweep_id: sweepId, status: 'cancelled' });
+        setStatus('cancelled');
+      });
+    }
+    throw err;
+  }
+}
+
+/** Keeps the SweepStatus search attribute (Temporal UI, list filters) in step with the sweep. */
+function setStatus(status: SweepStatus): void {
+  upsertSearchAttributes([{ key: sweepStatusKey, value: status }]);
+}
+
+function shouldContinueAsNew(): boolean {
+  return workflowInfo().continueAsNewSuggested;
+}
+
+function admissibility(spec: SweepSpec): ((idx: number) => boolean) | null {
+  if (spec.kind !== 'optimization' || !spec.where) return null;
+  const where = compileWhere(spec.where, spec.grid, spec.file, 'optimization_config.constraints.where');
+  return (idx) => where(comboAt(spec.grid, idx));
+}
+
+function countAdmissible(space: number, admissible: ((idx: number) => boolean) | null): number {
+  if (!admissible) return space;
+  let n = 0;
+  for (let i = 0; i < space; i++) if (admissible(i)) n++;
+  return n;
+}
+
+/** Advances the cursor past the next `pack` admissible indices and returns them. */
+function takeBatch(state: SweepCursor, space: number, admissible: ((idx: number) => boolean) | null, pack: number): number[] {
+  const indices: number[] = [];
+  while (state.next < space && indices.length < pack) {
+    const idx = state.next++;
+    if (!admissible || admissible(idx)) indices.push(idx);
+  }
+  return indices;
+}
+
+/**
+ * Automatic packing: as many operations as fit in about one second of measured work, but never so
+ * many that fewer than MIN_ACTIVITIES_LEFT activities remain to spread over the workers.
+ */
+function nextPack(spec: SweepSpec, state: SweepCursor): number {
+  if (spec.parallel.operations_per_activity !== 'auto') return spec.parallel.operations_per_activity;
+  if (state.op_ms !== null) {
+    const remaining = Math.max(1, state.total - state.done - state.failed);
+    const byCost = Math.round(TARGET_ACTIVITY_MS / Math.max(state.op_ms, 0.01));
+    const byBalance = Math.ceil(remaining / MIN_ACTIVITIES_LEFT);
+    state.pack = Math.max(1, Math.min(MAX_PACK, byCost, byBalance));
+  }
+  return state.pack;
+}
+
+function paramsAt(spec: SweepSpec, idx: number): RankedOperation['params'] {
+  return spec.kind === 'optimization' ? comboAt(spec.grid, idx) : { variant: spec.variants[idx]!.name };
+}
+
+/** Inserts into the top-K list, best first; ties keep the lower index first (stable, deterministic). */
+function rank(top: RankedOperation[], entry: RankedOperation, k: number): RankedOperation[] {
+  if (top.length >= k && entry.value <= top[top.length - 1]!.value) return top;
+  const out = top.filter((t) => t.idx !== entry.idx);
+  let at = out.findIndex((t) => entry.value > t.value || (entry.value === t.value && entry.idx < t.idx));
+  if (at === -1) at = out.length;
+  out.splice(at, 0, entry);
+  return out.slice(0, k);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}

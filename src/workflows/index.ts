@@ -1,0 +1,3 @@
+// The workflow bundle's entry point: every workflow the worker registers.
+export { optimizationWorkflow } from './optimization.js';
+export { variantTestWorkflow } from './variant-test.js';

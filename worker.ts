@@ -1,0 +1,76 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Runtime, DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActivities } from './src/activities/index.js';
+import { createBacktestPool, defaultSlots } from './src/activities/pool.js';
+import { dataRootFromEnv } from './src/data/paths.js';
+import { openStore } from './src/store/index.js';
+import { taskQueue, temporalAddress, temporalNamespace } from './src/temporal/connection.js';
+
+/*
+ * One worker process: N backtest slots (threads), the sweep workflows, and the activities wired to
+ * the store and the pool. Several processes or hosts on one task queue share the work; SIGINT and
+ * SIGTERM stop polling, let running activities finish (within the grace time) and close cleanly.
+ */
+
+export interface WorkerOptions {
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+  /** Backtest threads; defaults to the machine's cores. */
+  concurrency?: number;
+  databaseUrl?: string;
+  dataRoot?: string;
+  /** A prebuilt workflow bundle (production), or null to bundle the sources now. */
+  workflowBundle?: WorkflowBundleOption | null;
+  onExecuted?: (count: number) => void;
+}
+
+export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: Worker; close: () => Promise<void> }> {
+  const slots = opts.concurrency ?? defaultSlots();
+  const store = await openStore({ url: opts.databaseUrl });
+  await store.migrate();
+  const pool = createBacktestPool(slots);
+  const connection = await NativeConnection.connect({ address: opts.address ?? temporalAddress() });
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.namespace ?? temporalNamespace(),
+    taskQueue: opts.taskQueue ?? taskQueue(),
+    workflowBundle: opts.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietBundlerLogger })),
+    activities: createActivities({ store, pool, dataRoot: opts.dataRoot ?? dataRootFromEnv(), onExecuted: opts.onExecuted }),
+    // One activity more than slots per slot keeps threads busy while another activity writes results.
+    maxConcurrentActivityTaskExecutions: slots * 2,
+    shutdownGraceTime: '20 seconds',
+  });
+  return {
+    worker,
+    close: async () => {
+      await pool.destroy();
+      await store.close();
+      await connection.close();
+    },
+  };
+}
+
+export function workflowsPath(): string {
+  return fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
+}
+
+const quietBundlerLogger = new DefaultLogger('WARN');
+
+export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const { worker, close } = await createWorker(opts);
+  console.log(`sweeplab worker: ${opts.concurrency ?? defaultSlots()} backtest slots on task queue "${worker.options.taskQueue}"`);
+  try {
+    await worker.run();
+  } finally {
+    await close();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  runWorker().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
