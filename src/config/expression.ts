@@ -1,0 +1,246 @@
+import { ConfigError } from './errors.js';
+import type { AxisValue, Combo, Grid } from './grid.js';
+import { didYouMean } from './suggest.js';
+
+/*
+ * The `where` constraint of an optimization, compiled to a closure without eval or Function, so a
+ * config can never run code. Pure: the workflow compiles it to skip combinations.
+ *
+ * Grammar, loosest binding first (Python-like: `not` binds looser than comparisons, so
+ * `not fast < 10` means `not (fast < 10)`):
+ *   or:         and (('or' | '||') and)*
+ *   and:        not (('and' | '&&') not)*
+ *   not:        ('not' | '!') not | comparison
+ *   comparison: sum (('<' | '<=' | '>' | '>=' | '==' | '!=') sum)?   (no chains: write `a < b and b < c`)
+ *   sum:        product (('+' | '-') product)*
+ *   product:    unary (('*' | '/' | '%') unary)*
+ *   unary:      '-' unary | primary
+ *   primary:    number | 'string' | "string" | true | false | name | '(' or ')'
+ * A name is an axis label (`fast`), or `plugin.param` / `phase.plugin.param` of an axis.
+ * Types are checked when evaluated: arithmetic and `-` need numbers, `+` adds numbers or joins
+ * strings, `<`-style comparisons need two numbers or two strings, `==`/`!=` compare strictly
+ * (a number never equals a string). Division by zero gives ±Infinity or NaN as in IEEE arithmetic
+ * (every comparison with NaN is false). `and`/`or`/`not` use truthiness (0, '' and false are false).
+ */
+
+type Evaluate = (combo: Combo) => AxisValue;
+
+interface Token {
+  kind: 'number' | 'string' | 'name' | 'op' | 'end';
+  text: string;
+  value?: AxisValue;
+  /** 1-based column in the expression. */
+  column: number;
+}
+
+const KEYWORDS = new Set(['and', 'or', 'not', 'true', 'false']);
+const OPERATORS = ['<=', '>=', '==', '!=', '&&', '||', '<', '>', '+', '-', '*', '/', '%', '!', '(', ')'];
+
+export function compileWhere(expr: string, grid: Grid, file: string, field: string): (combo: Combo) => boolean {
+  const fail = (column: number, reason: string): never => {
+    throw new ConfigError(file, field, `column ${column}: ${reason} in "${expr}"`);
+  };
+  const names = new Map<string, string>();
+  for (const axis of grid.axes) {
+    names.set(`${axis.phase}.${axis.plugin}.${axis.param}`, axis.label);
+    if (grid.axes.filter((a) => a.plugin === axis.plugin && a.param === axis.param).length === 1) {
+      names.set(`${axis.plugin}.${axis.param}`, axis.label);
+    }
+  }
+  for (const axis of grid.axes) names.set(axis.label, axis.label);
+
+  const tokens = tokenize(expr, fail);
+  let pos = 0;
+  const peek = () => tokens[pos];
+  const isOp = (...ops: string[]) => peek().kind === 'op' && ops.includes(peek().text);
+  const isWord = (...words: string[]) => peek().kind === 'name' && words.includes(peek().text);
+
+  const parseOr = (): Evaluate => {
+    let left = parseAnd();
+    while (isOp('||') || isWord('or')) {
+      pos++;
+      const [l, r] = [left, parseAnd()];
+      left = (c) => truthy(l(c)) || truthy(r(c));
+    }
+    return left;
+  };
+  const parseAnd = (): Evaluate => {
+    let left = parseNot();
+    while (isOp('&&') || isWord('and')) {
+      pos++;
+      const [l, r] = [left, parseNot()];
+      left = (c) => truthy(l(c)) && truthy(r(c));
+    }
+    return left;
+  };
+  const parseNot = (): Evaluate => {
+    if (isOp('!') || isWord('not')) {
+      pos++;
+      const operand = parseNot();
+      return (c) => !truthy(operand(c));
+    }
+    return parseComparison();
+  };
+  const parseComparison = (): Evaluate => {
+    const left = parseSum();
+    if (!isOp('<', '<=', '>', '>=', '==', '!=')) return left;
+    const op = tokens[pos++];
+    const right = parseSum();
+    if (isOp('<', '<=', '>', '>=', '==', '!=')) fail(peek().column, `comparisons cannot be chained; join them with "and"`);
+    if (op.text === '==') return (c) => left(c) === right(c);
+    if (op.text === '!=') return (c) => left(c) !== right(c);
+    const compare = ORDERINGS[op.text];
+    return (c) => {
+      const a = left(c);
+      const b = right(c);
+      if (!((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string'))) {
+        fail(op.column, `"${op.text}" compares two numbers or two strings, got ${describe(a)} and ${describe(b)}`);
+      }
+      return compare(a as number, b as number);
+    };
+  };
+  const parseSum = (): Evaluate => {
+    let left = parseProduct();
+    while (isOp('+', '-')) {
+      const op = tokens[pos++];
+      const [l, r] = [left, parseProduct()];
+      left =
+        op.text === '+'
+          ? (c) => {
+              const a = l(c);
+              const b = r(c);
+              if (typeof a === 'number' && typeof b === 'number') return a + b;
+              if (typeof a === 'string' && typeof b === 'string') return a + b;
+              return fail(op.column, `"+" adds two numbers or joins two strings, got ${describe(a)} and ${describe(b)}`);
+            }
+          : arithmetic(op, l, r, (a, b) => a - b);
+    }
+    return left;
+  };
+  const parseProduct = (): Evaluate => {
+    let left = parseUnary();
+    while (isOp('*', '/', '%')) {
+      const op = tokens[pos++];
+      left = arithmetic(op, left, parseUnary(), ARITHMETIC[op.text]);
+    }
+    return left;
+  };
+  const parseUnary = (): Evaluate => {
+    if (!isOp('-')) return parsePrimary();
+    const op = tokens[pos++];
+    const operand = parseUnary();
+    return (c) => {
+      const a = operand(c);
+      return typeof a === 'number' ? -a : fail(op.column, `"-" needs a number, got ${describe(a)}`);
+    };
+  };
+  const parsePrimary = (): Evaluate => {
+    const token = tokens[pos++];
+    if (token.kind === 'number' || token.kind === 'string') {
+      const value = token.value as AxisValue;
+      return () => value;
+    }
+    if (token.kind === 'name' && (token.text === 'true' || token.text === 'false')) {
+      const value = token.text === 'true';
+      return () => value;
+    }
+    if (token.kind === 'name' && !KEYWORDS.has(token.text)) {
+      const label = names.get(token.text);
+      if (label === undefined) {
+        const known = grid.axes.map((a) => `"${a.label}"`).join(', ');
+        return fail(token.column, `unknown name "${token.text}"${didYouMean(token.text, names.keys())} (parameters: ${known})`);
+      }
+      if (peek().kind === 'op' && peek().text === '(') fail(peek().column, 'function calls are not supported');
+      return (c) => c[label];
+    }
+    if (token.kind === 'op' && token.text === '(') {
+      const inner = parseOr();
+      if (!isOp(')')) fail(peek().column, `expected ")" but found ${shown(peek())}`);
+      pos++;
+      return inner;
+    }
+    return fail(token.column, `expected a value but found ${shown(token)}`);
+  };
+
+  function arithmetic(op: Token, l: Evaluate, r: Evaluate, apply: (a: number, b: number) => number): Evaluate {
+    return (c) => {
+      const a = l(c);
+      const b = r(c);
+      if (typeof a !== 'number' || typeof b !== 'number') {
+        return fail(op.column, `"${op.text}" needs two numbers, got ${describe(a)} and ${describe(b)}`);
+      }
+      return apply(a, b);
+    };
+  }
+
+  const root = parseOr();
+  if (peek().kind !== 'end') fail(peek().column, `unexpected ${shown(peek())}`);
+  return (combo) => truthy(root(combo));
+}
+
+const ORDERINGS: Record<string, (a: number, b: number) => boolean> = {
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+};
+const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
+  '*': (a, b) => a * b,
+  '/': (a, b) => a / b,
+  '%': (a, b) => a % b,
+};
+
+function tokenize(expr: string, fail: (column: number, reason: string) => never): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < expr.length) {
+    const ch = expr[i];
+    const column = i + 1;
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
+    const number = /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(expr.slice(i));
+    if (number) {
+      tokens.push({ kind: 'number', text: number[0], value: Number(number[0]), column });
+      i += number[0].length;
+      continue;
+    }
+    const name = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*/.exec(expr.slice(i));
+    if (name) {
+      tokens.push({ kind: 'name', text: name[0], column });
+      i += name[0].length;
+      continue;
+    }
+    if (ch === "'" || ch === '"') {
+      let value = '';
+      let j = i + 1;
+      while (j < expr.length && expr[j] !== ch) {
+        if (expr[j] === '\\' && j + 1 < expr.length) j++;
+        value += expr[j++];
+      }
+      if (j >= expr.length) fail(column, `string starting here is not closed with ${ch}`);
+      tokens.push({ kind: 'string', text: expr.slice(i, j + 1), value, column });
+      i = j + 1;
+      continue;
+    }
+    const op = OPERATORS.find((o) => expr.startsWith(o, i));
+    if (!op) fail(column, ch === '=' ? 'unexpected "=" (compare with "==")' : `unexpected character "${ch}"`);
+    tokens.push({ kind: 'op', text: op!, column });
+    i += op!.length;
+  }
+  tokens.push({ kind: 'end', text: '', column: expr.length + 1 });
+  return tokens;
+}
+
+function truthy(value: AxisValue): boolean {
+  return Boolean(value);
+}
+
+function describe(value: AxisValue): string {
+  return typeof value === 'string' ? `"${value}" (string)` : `${value} (${typeof value})`;
+}
+
+function shown(token: Token): string {
+  return token.kind === 'end' ? 'the end of the expression' : `"${token.text}"`;
+}

@@ -1,0 +1,102 @@
+import type { ParameterAxisGroup, Phase, Range, WorkerCategory } from './schemas.js';
+
+/*
+ * The parameter grid of an optimization: one axis per swept parameter, combinations numbered in
+ * mixed radix with the last axis varying fastest (like nested for-loops written in file order).
+ * Pure: workflow code expands combinations from the index alone, so nothing here may touch Node.
+ */
+
+export type AxisValue = number | string | boolean;
+export type Combo = Record<string, AxisValue>;
+
+export interface GridAxis {
+  /** The name a `where` expression and the results table use for this axis. */
+  label: string;
+  category: WorkerCategory;
+  phase: Phase;
+  plugin: string;
+  param: string;
+  values: AxisValue[];
+}
+
+export interface Grid {
+  axes: GridAxis[];
+  /** Number of combinations: the product of the axis lengths. */
+  size: number;
+}
+
+/**
+ * Number of values a range yields, without building them (so a too-large grid can be refused first).
+ * n = floor((end − start)/step + 1e-9) + 1: the 1e-9 absorbs float error, so 0..1 by 0.1 has 11
+ * values although (1 − 0)/0.1 is 9.999999999999998 in binary floating point.
+ */
+export function rangeLength(range: Range): number {
+  if ('values' in range) return range.values.length;
+  return Math.floor((range.end - range.start) / range.step + 1e-9) + 1;
+}
+
+/**
+ * The values of a range. `start + i*step`, each rounded to the larger number of decimals of start and
+ * step, so 0.1 steps never drift (0.1 + 0.2 gives 0.3, not 0.30000000000000004). end is included
+ * when a step lands on it (within the rounding) and never exceeded.
+ */
+export function rangeValues(range: Range): AxisValue[] {
+  if ('values' in range) return [...range.values];
+  const digits = Math.max(decimals(range.start), decimals(range.step));
+  const n = rangeLength(range);
+  const values: number[] = new Array(n);
+  for (let i = 0; i < n; i++) values[i] = round(range.start + i * range.step, digits);
+  return values;
+}
+
+export function buildGrid(space: ParameterAxisGroup[]): Grid {
+  const raw = space.flatMap((group) =>
+    Object.entries(group.parameters).map(([param, range]) => ({
+      category: group.worker_category,
+      // The schema has checked that worker_phase is a phase of worker_category.
+      phase: group.worker_phase as Phase,
+      plugin: group.worker_plugin,
+      param,
+      values: rangeValues(range),
+    })),
+  );
+  const count = (key: (a: (typeof raw)[number]) => string, axis: (typeof raw)[number]) => raw.filter((b) => key(b) === key(axis)).length;
+  const axes = raw.map((axis) => {
+    // The bare name reads best in `where` and in the table; qualify only what would be ambiguous.
+    let label = axis.param;
+    if (count((a) => a.param, axis) > 1) label = `${axis.plugin}.${axis.param}`;
+    if (count((a) => `${a.plugin}.${a.param}`, axis) > 1) label = `${axis.phase}.${axis.plugin}.${axis.param}`;
+    return { label, ...axis };
+  });
+  return { axes, size: axes.reduce((product, axis) => product * axis.values.length, 1) };
+}
+
+/** The combination at `index` (0-based), keyed by axis label. */
+export function comboAt(grid: Grid, index: number): Combo {
+  if (!Number.isInteger(index) || index < 0 || index >= grid.size) {
+    throw new RangeError(`combination index ${index} is outside [0, ${grid.size})`);
+  }
+  // Digits are peeled off from the last axis (fastest); keys are then set in axis order, so tables
+  // and materialized names list parameters as the file does.
+  const picks: number[] = new Array(grid.axes.length);
+  let rest = index;
+  for (let a = grid.axes.length - 1; a >= 0; a--) {
+    const length = grid.axes[a].values.length;
+    picks[a] = rest % length;
+    rest = Math.floor(rest / length);
+  }
+  const combo: Combo = {};
+  grid.axes.forEach((axis, a) => (combo[axis.label] = axis.values[picks[a]]));
+  return combo;
+}
+
+/** Decimal places of a number as written, e.g. 0.25 → 2, 1e-7 → 7, 5 → 0. */
+function decimals(x: number): number {
+  const [mantissa, exponent] = String(x).split('e');
+  const fraction = mantissa.split('.')[1]?.length ?? 0;
+  return Math.max(0, fraction - Number(exponent ?? 0));
+}
+
+function round(x: number, digits: number): number {
+  return digits > 100 ? x : Number(x.toFixed(digits));
+}
