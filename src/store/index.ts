@@ -1,0 +1,15 @@
+import { connect, resolveStoreTarget } from './connect.js';
+import { SqlStore } from './store.js';
+import type { Store } from './types.js';
+
+export * from './types.js';
+export { parseStoreUrl, DEFAULT_SQLITE_PATH } from './connect.js';
+
+/**
+ * Opens the results store: `url`, else `DATABASE_URL`, else the SQLite file ./data/sweeplab.db.
+ * Call `migrate()` before first use (every process may; it is idempotent and concurrency-safe).
+ */
+export async function openStore(opts: { url?: string } = {}): Promise<Store> {
+  const target = resolveStoreTarget(opts.url);
+  return new SqlStore(connect(target), target);
+}

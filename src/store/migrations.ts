@@ -1,0 +1,108 @@
+import { sql, type Kysely } from 'kysely';
+import { METRIC_NAMES } from '../engine/result.js';
+import type { Store } from './types.js';
+
+type Dialect = Store['dialect'];
+
+/*
+ * Schema changes in code, numbered and applied once each (table store_migrations). Never edit a
+ * migration that has shipped; append a new one. The metric columns are not in a migration: they
+ * follow METRIC_NAMES (see ensureMetricColumns), so a new metric needs no migration.
+ */
+const MIGRATIONS: Array<{ version: number; name: string; up: (db: Kysely<any>, dialect: Dialect) => Promise<void> }> = [
+  { version: 1, name: 'sweeps, operations, results', up: createTables },
+];
+
+/**
+ * Brings the schema up to date. Runs inside the caller's write transaction, which makes it safe
+ * when several processes start at once: SQLite's BEGIN IMMEDIATE admits one writer; PostgreSQL
+ * takes a transaction-scoped advisory lock first, because concurrent CREATE TABLE IF NOT EXISTS can
+ * still collide there.
+ */
+export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(db);
+  await db.schema
+    .createTable('store_migrations')
+    .ifNotExists()
+    .addColumn('version', 'integer', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('applied_at', 'text', (c) => c.notNull())
+    .execute();
+  const applied = new Set((await db.selectFrom('store_migrations').select('version').execute()).map((r) => Number(r.version)));
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    await migration.up(db, dialect);
+    await db
+      .insertInto('store_migrations')
+      .values({ version: migration.version, name: migration.name, applied_at: new Date().toISOString() })
+      .execute();
+  }
+  await ensureMetricColumns(db, dialect);
+}
+
+/** An arbitrary constant that names "sweeplab store migration" among advisory locks. */
+const MIGRATION_LOCK_KEY = 0x5377_6c62;
+
+async function createTables(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  await db.schema
+    .createTable('sweeps')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('total', 'integer', (c) => c.notNull())
+    .addColumn('completed', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('failed', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('primary_metric', 'text', (c) => c.notNull())
+    .addColumn('spec', 'text', (c) => c.notNull())
+    .addColumn('param_names', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('sweeps_by_created_at').on('sweeps').columns(['created_at', 'id']).execute();
+
+  await db.schema
+    .createTable('operations')
+    .addColumn('sweep_id', 'text', (c) => c.notNull())
+    .addColumn('idx', 'integer', (c) => c.notNull())
+    .addColumn('hash', 'text', (c) => c.notNull())
+    .addColumn('params', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('error', 'text')
+    .addColumn('duration_ms', 'double precision', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('operations_pk', ['sweep_id', 'hash'])
+    .execute();
+  await db.schema.createIndex('operations_by_idx').on('operations').columns(['sweep_id', 'idx']).execute();
+
+  await db.schema
+    .createTable('results')
+    .addColumn('hash', 'text', (c) => c.primaryKey())
+    .addColumn('operation_yaml', 'text', (c) => c.notNull())
+    .addColumn('result', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+}
+
+/**
+ * Adds a float column and an index (sweep_id, metric, idx) for every metric the table lacks. The
+ * index lets "sort by metric, then idx, LIMIT n OFFSET m" walk the index instead of sorting the
+ * sweep (src/store/results-query.ts).
+ */
+async function ensureMetricColumns(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  const existing =
+    dialect === 'postgres'
+      ? await sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
+          WHERE table_schema = current_schema() AND table_name = 'operations'`.execute(db)
+      : await sql<{ name: string }>`SELECT name FROM pragma_table_info('operations')`.execute(db);
+  const columns = new Set(existing.rows.map((r) => r.name));
+  for (const metric of METRIC_NAMES) {
+    if (columns.has(metric)) continue;
+    await db.schema.alterTable('operations').addColumn(metric, 'double precision').execute();
+    await db.schema.createIndex(metricIndexName(metric)).ifNotExists().on('operations').columns(['sweep_id', metric, 'idx']).execute();
+  }
+}
+
+export function metricIndexName(metric: string): string {
+  return `operations_by_${metric}`;
+}

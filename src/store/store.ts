@@ -1,0 +1,401 @@
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { ConfigError } from '../config/errors.js';
+import { METRIC_NAMES, type BacktestResult, type Metrics } from '../engine/result.js';
+import type { StoreTarget } from './connect.js';
+import { migrate } from './migrations.js';
+import { paramJson, paramNumber, paramText } from './param-sql.js';
+import { decodeResult, encodeResult } from './result-codec.js';
+import { resolveFilters, resolvePage, resolveSort } from './results-query.js';
+import { withProcessWriteLock } from './sqlite-write-lock.js';
+import type { Database, MetricColumns, OperationsTable, SweepsTable } from './tables.js';
+import {
+  SweepKindSchema,
+  SweepStatusSchema,
+  type HeatmapCell,
+  type NewSweep,
+  type OperationRecord,
+  type ResultRow,
+  type ResultsQuery,
+  type Store,
+  type StoredResult,
+  type SweepKind,
+  type SweepRow,
+  type SweepStatus,
+} from './types.js';
+
+/**
+ * Rows per INSERT: 500 operation rows bind about 11,000 values, under SQLite's 32,766 and
+ * PostgreSQL's 65,535 bind parameters, and one statement per activity batch is the common case.
+ */
+const BATCH_ROWS = 500;
+
+const RESULT_COLUMNS = ['idx', 'hash', 'params', 'status', 'error', ...METRIC_NAMES] as const;
+
+/** On conflict, every column but the key and created_at takes the new row's value. */
+const UPSERT_FROM_EXCLUDED = Object.fromEntries(
+  (['idx', 'params', 'status', 'error', 'duration_ms', ...METRIC_NAMES] as const).map((column) => [column, sql.ref<never>(`excluded.${column}`)]),
+) as Partial<Record<keyof OperationsTable, RawBuilder<never>>>;
+
+let memoryDatabases = 0;
+
+/** The Store over one Kysely instance; the dialect differences live in param-sql.ts and migrations.ts. */
+export class SqlStore implements Store {
+  readonly dialect: Store['dialect'];
+  /** Serialises this process's writers of one SQLite file (src/store/sqlite-write-lock.ts). */
+  readonly #writeLockKey: string;
+
+  constructor(
+    readonly db: Kysely<Database>,
+    target: StoreTarget,
+  ) {
+    this.dialect = target.dialect;
+    // Every ":memory:" connection is a database of its own, so it shares no lock.
+    this.#writeLockKey = target.dialect === 'sqlite' && target.path !== ':memory:' ? target.path : `:memory:${++memoryDatabases}`;
+  }
+
+  /**
+   * Runs `fn` in a write transaction. On SQLite, BEGIN IMMEDIATE takes the file's write lock up
+   * front (waiting up to the busy timeout): a deferred transaction that read first could fail to
+   * upgrade to a writer at once, without waiting, when another process wrote in between.
+   */
+  async #write<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.dialect === 'postgres') return this.db.transaction().execute(fn);
+    return withProcessWriteLock(this.#writeLockKey, () =>
+      this.db.connection().execute(async (connection) => {
+        await sql`BEGIN IMMEDIATE`.execute(connection);
+        try {
+          const result = await fn(connection);
+          await sql`COMMIT`.execute(connection);
+          return result;
+        } catch (error) {
+          try {
+            await sql`ROLLBACK`.execute(connection);
+          } catch {
+            // Some SQLite errors end the transaction themselves; the original error says what failed.
+          }
+          throw error;
+        }
+      }),
+    );
+  }
+
+  async migrate(): Promise<void> {
+    await this.#write((db) => migrate(db, this.dialect));
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async ping(): Promise<void> {
+    await sql`SELECT 1`.execute(this.db);
+  }
+
+  async createSweep(sweep: NewSweep): Promise<void> {
+    const now = new Date().toISOString();
+    await this.#write((db) =>
+      db
+        .insertInto('sweeps')
+        .values({
+          id: sweep.id,
+          kind: sweep.kind,
+          name: sweep.name,
+          status: 'running',
+          total: sweep.total,
+          completed: 0,
+          failed: 0,
+          primary_metric: sweep.primary_metric,
+          spec: JSON.stringify(sweep.spec),
+          param_names: JSON.stringify(sweep.param_names),
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute(),
+    );
+  }
+
+  async getSweep(id: string): Promise<SweepRow | null> {
+    const row = await this.db.selectFrom('sweeps').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toSweepRow(row) : null;
+  }
+
+  async listSweeps(query: { kind?: SweepKind; status?: SweepStatus; limit?: number; offset?: number }): Promise<{ rows: SweepRow[]; total: number }> {
+    const page = resolvePage(query);
+    let filtered = this.db.selectFrom('sweeps');
+    if (query.kind) filtered = filtered.where('kind', '=', query.kind);
+    if (query.status) filtered = filtered.where('status', '=', query.status);
+    const { total } = await filtered.select(sql<string | number>`count(*)`.as('total')).executeTakeFirstOrThrow();
+    let rows = filtered.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').offset(page.offset);
+    rows = rows.limit(page.limit ?? Math.max(Number(total) - page.offset, 0));
+    return { rows: (await rows.execute()).map(toSweepRow), total: Number(total) };
+  }
+
+  async setSweepStatus(id: string, status: SweepStatus): Promise<void> {
+    await this.#write((db) => db.updateTable('sweeps').set({ status, updated_at: new Date().toISOString() }).where('id', '=', id).execute());
+  }
+
+  async refreshSweepCounts(id: string): Promise<{ completed: number; failed: number }> {
+    return this.#write(async (db) => {
+      const counts = await db
+        .selectFrom('operations')
+        .where('sweep_id', '=', id)
+        .select([
+          sql<string | number>`count(CASE WHEN status = 'done' THEN 1 END)`.as('completed'),
+          sql<string | number>`count(CASE WHEN status = 'failed' THEN 1 END)`.as('failed'),
+        ])
+        .executeTakeFirstOrThrow();
+      const result = { completed: Number(counts.completed), failed: Number(counts.failed) };
+      await db
+        .updateTable('sweeps')
+        .set({ ...result, updated_at: new Date().toISOString() })
+        .where('id', '=', id)
+        .execute();
+      return result;
+    });
+  }
+
+  async findResults(hashes: string[]): Promise<Map<string, StoredResult>> {
+    const found = new Map<string, StoredResult>();
+    for (const part of chunks([...new Set(hashes)], BATCH_ROWS)) {
+      const rows = await this.db.selectFrom('results').select(['hash', 'operation_yaml', 'result']).where('hash', 'in', part).execute();
+      for (const row of rows) found.set(row.hash, { hash: row.hash, operation_yaml: row.operation_yaml, result: decodeResult(row.result) });
+    }
+    return found;
+  }
+
+  async saveResult(result: StoredResult): Promise<void> {
+    const row = { hash: result.hash, operation_yaml: result.operation_yaml, result: encodeResult(result.result), created_at: new Date().toISOString() };
+    await this.#write((db) =>
+      db
+        .insertInto('results')
+        .values(row)
+        .onConflict((oc) => oc.column('hash').doNothing())
+        .execute(),
+    );
+  }
+
+  async recordOperations(records: OperationRecord[]): Promise<void> {
+    const rows = toOperationRows(records);
+    if (rows.length === 0) return;
+    await this.#write(async (db) => {
+      for (const part of chunks(rows, BATCH_ROWS)) {
+        await db
+          .insertInto('operations')
+          .values(part)
+          .onConflict((oc) =>
+            oc
+              .columns(['sweep_id', 'hash'])
+              .doUpdateSet(UPSERT_FROM_EXCLUDED)
+              // Only a retry that succeeded replaces a failure; a done row is final.
+              .where('operations.status', '=', 'failed')
+              .where('excluded.status', '=', 'done'),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async doneIndices(sweepId: string, from: number, to: number): Promise<Set<number>> {
+    const rows = await this.db
+      .selectFrom('operations')
+      .select('idx')
+      .where('sweep_id', '=', sweepId)
+      .where('idx', '>=', from)
+      .where('idx', '<', to)
+      .where('status', '=', 'done')
+      .execute();
+    return new Set(rows.map((r) => Number(r.idx)));
+  }
+
+  async getOperationYaml(hash: string): Promise<string | null> {
+    const row = await this.db.selectFrom('results').select('operation_yaml').where('hash', '=', hash).executeTakeFirst();
+    return row?.operation_yaml ?? null;
+  }
+
+  /*
+   * Sorting by a metric runs as two queries around the NULLs, so that each walks the metric's index
+   * (sweep_id, metric, idx) in order and stops after the page: first the rows that have the metric,
+   * by value then idx, then the rows that lack it, by idx. A single ORDER BY … NULLS LAST would
+   * sort the whole sweep in one of the two orders on each dialect (SQLite indexes NULLs first,
+   * PostgreSQL last).
+   */
+  async queryResults(sweepId: string, query: ResultsQuery): Promise<{ rows: ResultRow[]; total: number }> {
+    const paramNames = await this.#paramNames(sweepId);
+    const sort = resolveSort(query, paramNames);
+    const page = resolvePage(query);
+    const filters = resolveFilters(query.filter ?? [], paramNames, this.dialect);
+    const matching = () => {
+      let q = this.db.selectFrom('operations').where('sweep_id', '=', sweepId);
+      for (const filter of filters) q = q.where(filter);
+      return q;
+    };
+    const ranked = sort.kind === 'metric' ? sql<string | number>`count(${sql.ref(sort.metric)})` : sql<string | number>`count(*)`;
+    const counts = await matching()
+      .select([sql<string | number>`count(*)`.as('total'), ranked.as('ranked')])
+      .executeTakeFirstOrThrow();
+    const total = Number(counts.total);
+    const end = page.limit === null ? total : Math.min(total, page.offset + page.limit);
+    if (end <= page.offset) return { rows: [], total };
+
+    const selected = () => matching().select(RESULT_COLUMNS);
+    if (sort.kind === 'metric') {
+      const withMetric = Number(counts.ranked);
+      const rows: Array<Pick<Selectable<OperationsTable>, (typeof RESULT_COLUMNS)[number]>> = [];
+      if (page.offset < withMetric) {
+        rows.push(
+          ...(await selected()
+            .where(sql<boolean>`${sql.ref(sort.metric)} IS NOT NULL`)
+            .orderBy(sql.ref(sort.metric), sort.order)
+            .orderBy('idx', 'asc')
+            .limit(Math.min(end, withMetric) - page.offset)
+            .offset(page.offset)
+            .execute()),
+        );
+      }
+      if (end > withMetric) {
+        const from = Math.max(page.offset, withMetric);
+        rows.push(
+          ...(await selected()
+            .where(sql<boolean>`${sql.ref(sort.metric)} IS NULL`)
+            .orderBy('idx', 'asc')
+            .limit(end - from)
+            .offset(from - withMetric)
+            .execute()),
+        );
+      }
+      return { rows: rows.map(toResultRow), total };
+    }
+
+    let ordered = selected();
+    if (sort.kind === 'param') {
+      ordered = ordered
+        .orderBy(paramNumber(this.dialect, sort.label), (ob) => (sort.order === 'asc' ? ob.asc() : ob.desc()).nullsLast())
+        .orderBy(paramText(this.dialect, sort.label), (ob) => (sort.order === 'asc' ? ob.asc() : ob.desc()).nullsLast());
+    } else if (sort.kind === 'status') {
+      ordered = ordered.orderBy('status', sort.order);
+    }
+    const rows = await ordered
+      .orderBy('idx', sort.kind === 'idx' ? sort.order : 'asc')
+      .limit(end - page.offset)
+      .offset(page.offset)
+      .execute();
+    return { rows: rows.map(toResultRow), total };
+  }
+
+  async getCurves(sweepId: string, hashes: string[]): Promise<Array<{ hash: string; idx: number; params: ResultRow['params']; result: BacktestResult }>> {
+    const curves: Array<{ hash: string; idx: number; params: ResultRow['params']; result: BacktestResult }> = [];
+    for (const part of chunks([...new Set(hashes)], BATCH_ROWS)) {
+      const rows = await this.db
+        .selectFrom('operations as o')
+        .innerJoin('results as r', 'r.hash', 'o.hash')
+        .select(['o.hash', 'o.idx', 'o.params', 'r.result'])
+        .where('o.sweep_id', '=', sweepId)
+        .where('o.hash', 'in', part)
+        .execute();
+      for (const row of rows) curves.push({ hash: row.hash, idx: Number(row.idx), params: JSON.parse(row.params), result: decodeResult(row.result) });
+    }
+    return curves.sort((a, b) => a.idx - b.idx);
+  }
+
+  /** Cells for every (x, y) pair present; `count` is the number of operations whose metric is not NULL. */
+  async heatmap(sweepId: string, x: string, y: string, metric: string, agg: 'max' | 'mean'): Promise<HeatmapCell[]> {
+    const paramNames = await this.#paramNames(sweepId);
+    for (const [field, label] of [['x', x], ['y', y]] as const) {
+      if (!paramNames.includes(label)) {
+        throw new ConfigError('query', field, `unknown parameter "${label}"; use one of ${paramNames.map((p) => `"${p}"`).join(', ')}`);
+      }
+    }
+    if (!(METRIC_NAMES as readonly string[]).includes(metric)) {
+      throw new ConfigError('query', 'metric', `unknown metric "${metric}"; use one of ${METRIC_NAMES.map((m) => `"${m}"`).join(', ')}`);
+    }
+    if (agg !== 'max' && agg !== 'mean') throw new ConfigError('query', 'agg', `must be "max" or "mean", got "${String(agg)}"`);
+    const value = sql.ref(metric);
+    const { rows } = await sql<{ x: string | null; y: string | null; value: number | string | null; count: number | string }>`
+      SELECT ${paramJson(this.dialect, x)} AS x, ${paramJson(this.dialect, y)} AS y,
+             ${agg === 'max' ? sql`max(${value})` : sql`avg(${value})`} AS value, count(${value}) AS count
+      FROM operations WHERE sweep_id = ${sweepId} GROUP BY 1, 2`.execute(this.db);
+    return rows
+      .filter((row): row is typeof row & { x: string; y: string } => row.x !== null && row.y !== null)
+      .map((row) => ({ x: JSON.parse(row.x), y: JSON.parse(row.y), value: row.value === null ? null : Number(row.value), count: Number(row.count) }))
+      .sort((a, b) => compareParamValues(a.x, b.x) || compareParamValues(a.y, b.y));
+  }
+
+  async #paramNames(sweepId: string): Promise<string[]> {
+    const row = await this.db.selectFrom('sweeps').select('param_names').where('id', '=', sweepId).executeTakeFirst();
+    return row ? (JSON.parse(row.param_names) as string[]) : [];
+  }
+}
+
+function toSweepRow(row: Selectable<SweepsTable>): SweepRow {
+  return {
+    id: row.id,
+    kind: SweepKindSchema.parse(row.kind),
+    name: row.name,
+    status: SweepStatusSchema.parse(row.status),
+    total: Number(row.total),
+    completed: Number(row.completed),
+    failed: Number(row.failed),
+    primary_metric: row.primary_metric,
+    spec: JSON.parse(row.spec),
+    param_names: JSON.parse(row.param_names),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+/** `metrics` reads back as null when every metric column is NULL (a failed operation). */
+function toResultRow(row: Pick<Selectable<OperationsTable>, (typeof RESULT_COLUMNS)[number]>): ResultRow {
+  const metrics = Object.fromEntries(METRIC_NAMES.map((m) => [m, row[m] === null ? null : Number(row[m])])) as Metrics;
+  return {
+    idx: Number(row.idx),
+    hash: row.hash,
+    params: JSON.parse(row.params),
+    status: row.status === 'done' ? 'done' : 'failed',
+    error: row.error,
+    metrics: METRIC_NAMES.every((m) => metrics[m] === null) ? null : metrics,
+  };
+}
+
+/**
+ * One row per (sweep_id, hash), a done record winning over a failed one (PostgreSQL refuses an
+ * upsert that touches a row twice), sorted by key so that concurrent batches lock rows in the
+ * same order and cannot deadlock.
+ */
+function toOperationRows(records: OperationRecord[]): OperationsTable[] {
+  const byKey = new Map<string, OperationRecord>();
+  for (const record of records) {
+    const key = `${record.sweep_id}\u0000${record.hash}`;
+    const seen = byKey.get(key);
+    if (!seen || seen.status === 'failed') byKey.set(key, record);
+  }
+  const now = new Date().toISOString();
+  return [...byKey.values()]
+    .sort((a, b) => (a.sweep_id < b.sweep_id ? -1 : a.sweep_id > b.sweep_id ? 1 : a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0))
+    .map((r) => ({
+      sweep_id: r.sweep_id,
+      idx: r.idx,
+      hash: r.hash,
+      params: JSON.stringify(r.params),
+      status: r.status,
+      error: r.error,
+      duration_ms: r.duration_ms,
+      created_at: now,
+      ...(Object.fromEntries(METRIC_NAMES.map((m) => [m, r.metrics?.[m] ?? null])) as MetricColumns),
+    }));
+}
+
+/** Numbers in numeric order before strings and booleans in text order (as results are sorted). */
+function compareParamValues(a: string | number | boolean, b: string | number | boolean): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'number') return -1;
+  if (typeof b === 'number') return 1;
+  const [sa, sb] = [String(a), String(b)];
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

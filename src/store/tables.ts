@@ -1,0 +1,60 @@
+import type { MetricName } from '../engine/result.js';
+
+/*
+ * The tables as Kysely sees them (the database's row shapes, not the store's API types).
+ * JSON documents are stored as text so both dialects keep exactly what was written; metric columns
+ * are 8-byte floats (SQLite REAL, PostgreSQL double precision); times are ISO 8601 UTC strings.
+ */
+
+export interface SweepsTable {
+  id: string;
+  kind: string;
+  name: string;
+  status: string;
+  total: number;
+  completed: number;
+  failed: number;
+  primary_metric: string;
+  /** JSON text of the sweep's full input. */
+  spec: string;
+  /** JSON text: array of the varied parameters' labels. */
+  param_names: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One nullable float column per metric, named as the metric. */
+export type MetricColumns = { [K in MetricName]: number | null };
+
+export interface OperationsTable extends MetricColumns {
+  sweep_id: string;
+  idx: number;
+  hash: string;
+  /** JSON text: parameter values by label. */
+  params: string;
+  status: string;
+  error: string | null;
+  duration_ms: number;
+  created_at: string;
+}
+
+export interface ResultsTable {
+  hash: string;
+  operation_yaml: string;
+  /** The BacktestResult as gzip-compressed JSON (src/store/result-codec.ts). */
+  result: Uint8Array;
+  created_at: string;
+}
+
+export interface StoreMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: string;
+}
+
+export interface Database {
+  sweeps: SweepsTable;
+  operations: OperationsTable;
+  results: ResultsTable;
+  store_migrations: StoreMigrationsTable;
+}
