@@ -15,7 +15,9 @@ export function parseYaml(text: string | Buffer, file: string): unknown {
   const source = typeof text === 'string' ? text.replace(/^\uFEFF/, '') : decodeUtf8(text, file);
   let documents: unknown[];
   try {
-    const events = parseEvents(source, { filename: file, maxDepth: YAML_LIMITS.depth });
+    // js-yaml counts every node, scalars too, and refuses one at depth maxDepth: `depth` levels of
+    // collections put their scalars at node depth depth + 1, so maxDepth is depth + 2.
+    const events = parseEvents(source, { filename: file, maxDepth: YAML_LIMITS.depth + 2 });
     checkExpansion(events, source, file);
     documents = constructFromEvents(events, { source, filename: file, schema: CORE_SCHEMA, maxAliases: YAML_LIMITS.aliases });
   } catch (error) {
@@ -130,7 +132,7 @@ function checkExpansion(events: Event[], source: string, file: string): void {
 function fromYamlException(error: YAMLException, file: string): ConfigError {
   const mark = error.mark;
   const where = mark ? `line ${mark.line + 1}, column ${mark.column + 1}` : '';
-  const reason = error.reason.replace(/^nesting exceeded maxDepth \((\d+)\)$/, 'nests deeper than $1 levels').replace(/^aliases exceeded maxAliases \((\d+)\)$/, 'uses more than $1 aliases');
+  const reason = error.reason.replace(/^nesting exceeded maxDepth \(\d+\)$/, `nests deeper than ${YAML_LIMITS.depth} levels`).replace(/^aliases exceeded maxAliases \((\d+)\)$/, 'uses more than $1 aliases');
   return new ConfigError(file, where, reason);
 }
 

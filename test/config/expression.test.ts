@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError } from '../../src/config/errors.js';
+import { compileWhere } from '../../src/config/expression.js';
+import { buildGrid } from '../../src/config/grid.js';
+
+const grid = buildGrid([
+  {
+    worker_category: 'analysis_workers',
+    worker_phase: 'signal_generation',
+    worker_plugin: 'sma_cross',
+    parameters: { fast: { values: [5, 10] }, slow: { values: [20, 50] }, direction: { values: ['long', 'both'] } },
+  },
+  {
+    worker_category: 'analysis_workers',
+    worker_phase: 'exit_planning',
+    worker_plugin: 'atr_exit',
+    parameters: { risk_reward_ratio: { values: [1.5, 2] } },
+  },
+]);
+const FILE = 'opt.yaml';
+const FIELD = 'optimization_config.constraints.where';
+const where = (expr: string) => compileWhere(expr, grid, FILE, FIELD);
+const combo = { fast: 10, slow: 20, direction: 'long', risk_reward_ratio: 2 };
+
+function assertConfigError(fn: () => unknown, reason: RegExp): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    assert.equal(error.file, FILE);
+    assert.equal(error.field, FIELD);
+    assert.match(error.reason, reason);
+    return true;
+  });
+}
+
+describe('compileWhere evaluation', () => {
+  test('compares axis values', () => {
+    assert.equal(where('fast < slow')(combo), true);
+    assert.equal(where('fast >= slow')(combo), false);
+  });
+
+  test('* binds tighter than +, and arithmetic tighter than comparison', () => {
+    // 1 + 2 * 3 = 7 (not 9); fast * 2 = 20 == slow.
+    assert.equal(where('1 + 2 * 3 == 7')(combo), true);
+    assert.equal(where('fast * 2 == slow')(combo), true);
+    assert.equal(where('(1 + 2) * 3 == 9')(combo), true);
+  });
+
+  test('and binds tighter than or', () => {
+    // false and false or true = (false and false) or true = true; with or first it would be false.
+    assert.equal(where('fast > 10 and slow > 20 or fast == 10')(combo), true);
+    assert.equal(where('fast > 10 and (slow > 20 or fast == 10)')(combo), false);
+  });
+
+  test('not binds looser than comparison', () => {
+    // not (fast < slow) = not true = false.
+    assert.equal(where('not fast < slow')(combo), false);
+    assert.equal(where('!(fast > slow)')(combo), true);
+  });
+
+  test('&& and || mean and and or', () => {
+    assert.equal(where('fast == 10 && slow == 20')(combo), true);
+    assert.equal(where('fast == 5 || slow == 50')(combo), false);
+  });
+
+  test('unary minus, division and modulo', () => {
+    // -fast + 30 = 20; 50 / 2 = 25 → 25 % 7 = 4.
+    assert.equal(where('-fast + 30 == slow')(combo), true);
+    assert.equal(where('50 / 2 % 7 == 4')(combo), true);
+  });
+
+  test('strings in single or double quotes compare with == and join with +', () => {
+    assert.equal(where("direction == 'long'")(combo), true);
+    assert.equal(where('direction != "long"')(combo), false);
+    assert.equal(where("direction + '!' == 'long!'")(combo), true);
+    assert.equal(where("direction < 'm'")(combo), true, '"long" sorts before "m"');
+  });
+
+  test('a number never equals a string', () => {
+    assert.equal(where("fast == '10'")(combo), false);
+  });
+
+  test('true, false and truthiness of a bare value', () => {
+    assert.equal(where('true')(combo), true);
+    assert.equal(where('false or fast')(combo), true, '10 is truthy');
+    assert.equal(where('fast - 10')(combo), false, '0 is falsy');
+  });
+
+  test('plugin.param and phase.plugin.param name the same axis as the label', () => {
+    assert.equal(where('sma_cross.fast == 10 and exit_planning.atr_exit.risk_reward_ratio == 2')(combo), true);
+  });
+
+  test('decimal and exponent literals', () => {
+    assert.equal(where('risk_reward_ratio == 2.0 and 1.5e1 == 15 and .5 == 0.5')(combo), true);
+  });
+});
+
+describe('compileWhere errors', () => {
+  test('an unknown name suggests the closest one', () => {
+    assertConfigError(() => where('fsat < slow'), /column 1: unknown name "fsat"; did you mean "fast"\?/);
+  });
+
+  test('constructor and other object members are unknown names', () => {
+    assertConfigError(() => where('constructor'), /unknown name "constructor"/);
+    assertConfigError(() => where('fast.constructor == 1'), /unknown name "fast.constructor"/);
+    assertConfigError(() => where('__proto__'), /unknown name "__proto__"/);
+  });
+
+  test('process.exit() is refused before anything runs', () => {
+    assertConfigError(() => where('process.exit()'), /column 1: unknown name "process.exit"/);
+  });
+
+  test('calling a parameter is a syntax error', () => {
+    assertConfigError(() => where('fast(1)'), /column 5: function calls are not supported/);
+  });
+
+  test('a syntax error names its column', () => {
+    // "fast < )": the ")" is the 8th character.
+    assertConfigError(() => where('fast < )'), /column 8: expected a value but found "\)" in "fast < \)"/);
+  });
+
+  test('a missing closing parenthesis points at the end', () => {
+    assertConfigError(() => where('(fast < slow'), /column 13: expected "\)" but found the end of the expression/);
+  });
+
+  test('a single = suggests ==', () => {
+    assertConfigError(() => where('fast = 10'), /column 6: unexpected "=" \(compare with "=="\)/);
+  });
+
+  test('an unclosed string names where it starts', () => {
+    assertConfigError(() => where("direction == 'long"), /column 14: string starting here is not closed/);
+  });
+
+  test('chained comparisons are refused', () => {
+    assertConfigError(() => where('5 < fast < 20'), /column 10: comparisons cannot be chained/);
+  });
+
+  test('arithmetic on a string fails when evaluated, naming the operator column', () => {
+    const compiled = where('direction * 2 > 1');
+    assertConfigError(() => compiled(combo), /column 11: "\*" needs two numbers, got "long" \(string\) and 2 \(number\)/);
+  });
+
+  test('ordering a number against a string fails when evaluated', () => {
+    const compiled = where("fast < 'x'");
+    assertConfigError(() => compiled(combo), /column 6: "<" compares two numbers or two strings/);
+  });
+
+  test('trailing tokens are refused', () => {
+    assertConfigError(() => where('fast slow'), /column 6: unexpected "slow"/);
+  });
+
+  test('unknown characters are refused', () => {
+    assertConfigError(() => where('fast < slow; 1'), /column 12: unexpected character ";"/);
+  });
+});
