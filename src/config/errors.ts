@@ -40,8 +40,29 @@ export function joinPath(...parts: Array<string | number | undefined>): string {
 
 /** Turns the first zod issue into a ConfigError (the first is what the user fixes first). */
 export function fromZodError(file: string, error: z.ZodError, prefix = ''): ConfigError {
-  const issue = error.issues[0]!;
-  return new ConfigError(file, joinPath(prefix, ...(issue.path as Array<string | number>)), describeIssue(issue));
+  const { issue, path } = explainUnion(error.issues[0]!, []);
+  return new ConfigError(file, joinPath(prefix, ...path, ...(issue.path as Array<string | number>)), describeIssue(issue));
+}
+
+/**
+ * zod reports a value that fits no member of a union as "Invalid input", with each member's issues
+ * attached. The member the value got furthest into (deepest first issue, then fewest issues) is
+ * almost always the one the user meant, e.g. a range `{ start, end }` missing its step.
+ * When every member fails on the value itself, the reason lists what was expected.
+ */
+function explainUnion(issue: z.core.$ZodIssue, path: Array<string | number>): { issue: z.core.$ZodIssue; path: Array<string | number> } {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { issue, path };
+  const branches = issue.errors.filter((b) => b.length > 0);
+  const depth = (b: z.core.$ZodIssue[]) => b[0]!.path.length;
+  const atRoot = branches.every((b) => depth(b) === 0 && b[0]!.code === 'invalid_type');
+  if (atRoot) {
+    const expected = [...new Set(branches.map((b) => (b[0] as z.core.$ZodIssueInvalidType).expected))];
+    const received = /received (\w+)$/.exec(branches[0]![0]!.message)?.[1] ?? 'something else';
+    const message = `expected ${expected.join(' or ')}, received ${received}`;
+    return { issue: { ...issue, message }, path };
+  }
+  const best = branches.reduce((a, b) => (depth(b) > depth(a) || (depth(b) === depth(a) && b.length < a.length) ? b : a));
+  return explainUnion(best[0]!, [...path, ...(issue.path as Array<string | number>)]);
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -49,7 +70,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     case 'invalid_type':
-      return issue.input === undefined ? `is required (${issue.expected})` : `${issue.message.replace(/^Invalid input: /, '')}`;
+      // zod drops `input` from reported issues, so a missing value is told apart by the message.
+      return ('input' in issue ? issue.input === undefined : /received undefined$/.test(issue.message))
+        ? `is required (${issue.expected})`
+        : issue.message.replace(/^Invalid input: /, '');
     default:
       return issue.message.replace(/^Invalid input: /, '');
   }
