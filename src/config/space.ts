@@ -57,7 +57,7 @@ export function checkParameterSpace(config: OptimizationConfig, base: ResolvedOp
       const at = listed ? joinPath(field, 'values', k) : field;
       const parsed = schema.safeParse(value);
       if (!parsed.success) {
-        throw new ConfigError(file, at, `${shown(value)} is rejected by ${plugin}: ${param} ${fromZodError(file, parsed.error).reason}`);
+        throw new ConfigError(file, at, `${shown(value)} is rejected by ${plugin}.${param}: ${fromZodError(file, parsed.error).reason}`);
       }
       if (listed && values.indexOf(value) !== k) throw new ConfigError(file, at, `${shown(value)} is listed twice`);
     });
