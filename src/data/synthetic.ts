@@ -79,7 +79,7 @@ export function generateBars(opts: { seed: number; bars: number; start: string; 
     const move = r.drift / perYear - pull * (logOpen - anchor) + sigma * normal();
     logClose = logOpen + move;
 
-    const open = Math.exp(logOpen);
+    const open = i === 0 ? opts.start_price : Math.exp(logOpen);
     const close = Math.exp(logClose);
     bars.time[i] = time;
     bars.open[i] = open;
