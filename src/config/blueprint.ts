@@ -22,7 +22,7 @@ export function validateWorkforce(workforce: Workforce, file: string, prefix: st
           throw new ConfigError(file, at('plugin'), `unknown plugin "${entry.plugin}"${didYouMean(entry.plugin, PLUGIN_REGISTRY.keys())} (${phase} plugins: ${quoteList(inPhase)})`);
         }
         if (!plugin.phases.includes(phase)) {
-          throw new ConfigError(file, at('plugin'), `"${entry.plugin}" is not a ${phase} plugin; it belongs in ${quoteList(plugin.phases)}`);
+          throw new ConfigError(file, at('plugin'), `"${entry.plugin}" cannot stand in ${phase}; it belongs in ${quoteList(plugin.phases)}`);
         }
         const known = Object.keys(plugin.params.shape);
         for (const param of Object.keys(entry.params)) {

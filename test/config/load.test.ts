@@ -197,7 +197,7 @@ const BAD: Record<string, { field: string | RegExp; reason: RegExp; file?: strin
   },
   'op-wrong-phase.yaml': {
     field: 'strategy_links[0].strategy_blueprint.workforce.analysis_workers.signal_generation[0].plugin',
-    reason: /"atr_exit" is not a signal_generation plugin; it belongs in "exit_planning"/,
+    reason: /"atr_exit" cannot stand in signal_generation; it belongs in "exit_planning"/,
   },
   'op-sizer-without-stop.yaml': {
     field: 'strategy_links[0].strategy_blueprint.workforce.analysis_workers.size_planning[0]',
