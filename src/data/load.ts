@@ -14,11 +14,14 @@ import { generateBars } from './synthetic.js';
  * per process, keyed by (absolute path, size, mtime) for files and by the parameters for synthetic
  * data, together with the slices cut from them. An unchanged source and range give back the very
  * same BarSeries object, which lets the engine cache indicators per series. The arrays are shared:
- * callers must treat them as read-only. At most CACHE_ENTRIES sources are kept (least recently used
- * goes first), so a long-lived worker does not grow without bound.
+ * callers must treat them as read-only. At most CACHE_ENTRIES sources and CACHE_BYTES of bars are
+ * kept per thread (least recently used goes first, the newest always stays), so a long-lived worker
+ * with one cache per pool thread does not grow without bound.
  */
 
 const CACHE_ENTRIES = 16;
+/** 256 MiB: five 1M-bar series (six Float64 columns, 48 bytes a bar). */
+const CACHE_BYTES = 256 * 1024 * 1024;
 const DAY_MS = 86_400_000;
 
 interface CacheEntry {
@@ -158,5 +161,11 @@ function remember(key: string, fresh: (entry: CacheEntry) => boolean): CacheEntr
 
 function store(key: string, entry: CacheEntry): void {
   cache.set(key, entry);
-  while (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+  let bytes = 0;
+  for (const e of cache.values()) bytes += e.bars.length * 48;
+  while (cache.size > 1 && (cache.size > CACHE_ENTRIES || bytes > CACHE_BYTES)) {
+    const [oldestKey, oldest] = cache.entries().next().value!;
+    cache.delete(oldestKey);
+    bytes -= oldest.bars.length * 48;
+  }
 }

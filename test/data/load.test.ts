@@ -143,3 +143,13 @@ test('hashes a file with sha256', () => {
   // FIPS 180-2 test vector for "abc".
   assert.equal(sha256File(path.join(root, 'abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
+
+test('forgets the least recently used source when a 17th arrives', () => {
+  const source = (seed: number): DataSource => ({ type: 'synthetic', seed: 1000 + seed, bars: 10, start: '2014-01-01', asset_pair: 'S/USD', timeframe: '1d', start_price: 100 });
+  const loaded = Array.from({ length: 16 }, (_, i) => loadBars(source(i), opts('/')));
+  // Touching seed 0 makes seed 1 the least recently used of the 16; the 17th source pushes it out.
+  assert.equal(loadBars(source(0), opts('/')), loaded[0]);
+  loadBars(source(16), opts('/'));
+  assert.equal(loadBars(source(0), opts('/')), loaded[0], 'recently used: kept');
+  assert.notEqual(loadBars(source(1), opts('/')), loaded[1], 'least recently used: parsed again');
+});
