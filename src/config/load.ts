@@ -60,7 +60,8 @@ export interface LoadedVariantTest {
 }
 
 export function loadOperationFile(file: string, opts: LoadOptions): ResolvedOperation {
-  return resolveOperation(readYamlFile(file, file), { file, baseDir: path.dirname(path.resolve(file)), dataRoot: opts.dataRoot });
+  const { doc, options } = readTopFile(file, opts);
+  return resolveOperation(doc, options);
 }
 
 /** For API bodies and embedded documents: `doc` is the operation itself. */
@@ -69,7 +70,8 @@ export function resolveOperation(doc: unknown, opts: ResolveOptions): ResolvedOp
 }
 
 export function loadOptimizationFile(file: string, opts: LoadOptions): LoadedOptimization {
-  return resolveOptimization(readYamlFile(file, file), { file, baseDir: path.dirname(path.resolve(file)), dataRoot: opts.dataRoot });
+  const { doc, options } = readTopFile(file, opts);
+  return resolveOptimization(doc, options);
 }
 
 export function resolveOptimization(doc: unknown, opts: ResolveOptions): LoadedOptimization {
@@ -83,7 +85,8 @@ export function resolveOptimization(doc: unknown, opts: ResolveOptions): LoadedO
 }
 
 export function loadVariantFile(file: string, opts: LoadOptions): LoadedVariantTest {
-  return resolveVariantTest(readYamlFile(file, file), { file, baseDir: path.dirname(path.resolve(file)), dataRoot: opts.dataRoot });
+  const { doc, options } = readTopFile(file, opts);
+  return resolveVariantTest(doc, options);
 }
 
 export function resolveVariantTest(doc: unknown, opts: ResolveOptions): LoadedVariantTest {
@@ -165,6 +168,15 @@ function resolveDataSource(source: DataSource, opts: ResolveOptions, field: stri
     throw new ConfigError(opts.file, joinPath(field, 'sha256'), `"${source.sha256}" does not match "${source.path}" (sha256 "${sha256}"): the file changed since this was written`);
   }
   return { ...source, path: rootRelative(opts.dataRoot, abs), sha256 };
+}
+
+/**
+ * The file a command or request names is confined to the data root like everything it points at,
+ * so a path from an API caller cannot read arbitrary files. Messages keep the path as given.
+ */
+function readTopFile(file: string, opts: LoadOptions): { doc: unknown; options: ResolveOptions } {
+  const abs = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: process.cwd(), path: file, file, field: '' });
+  return { doc: readYamlFile(abs, file), options: { file, baseDir: path.dirname(abs), dataRoot: opts.dataRoot } };
 }
 
 function readYamlFile(abs: string, label: string): unknown {

@@ -57,7 +57,13 @@ describe('loadOperationFile', () => {
   test('a missing operation file is a ConfigError naming it', () => {
     const root = dataRoot();
     const file = path.join(root, 'good/nope.yaml');
-    assert.throws(() => loadOperationFile(file, { dataRoot: root }), (error: unknown) => error instanceof ConfigError && error.file === file && /file not found/.test(error.reason));
+    assert.throws(() => loadOperationFile(file, { dataRoot: root }), (error: unknown) => error instanceof ConfigError && error.file === file && /does not exist/.test(error.reason));
+  });
+
+  test('an operation file outside the data root is refused', () => {
+    const root = dataRoot();
+    const file = path.join(root, '..', 'outside.yaml');
+    assert.throws(() => loadOperationFile(file, { dataRoot: root }), (error: unknown) => error instanceof ConfigError && error.file === file && /outside the data root/.test(error.reason));
   });
 });
 
