@@ -13,6 +13,7 @@ import {
   OptimizationFileSchema,
   VariantFileSchema,
   WorkforceSchema,
+  type Blueprint,
   type DataSource,
   type OptimizationConfig,
   type VariantConfig,
@@ -118,7 +119,7 @@ function resolveOperationAt(doc: unknown, opts: ResolveOptions, prefix: string):
   const link = op.strategy_links[linkIndex];
   const linkField = joinPath(prefix, 'strategy_links', linkIndex, 'strategy_blueprint');
 
-  let blueprint;
+  let blueprint: Blueprint;
   if (typeof link.strategy_blueprint === 'string') {
     const abs = resolveDataPath({ dataRoot, baseDir, path: link.strategy_blueprint, file, field: linkField });
     const label = rootRelative(dataRoot, abs);

@@ -1,8 +1,8 @@
+import { z } from 'zod';
 import { ConfigError, joinPath, parseWith } from './errors.js';
 import type { Combo, Grid } from './grid.js';
 import { cloneJson, isPlainObject } from './json.js';
 import { PHASES, PluginEntrySchema, quoteList, type PluginEntry, type Workforce, type WorkerCategory } from './schemas.js';
-import { z } from 'zod';
 
 /*
  * How a variant or a grid combination changes the base workforce. Pure: the workflow derives each
