@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type KyselyConfig } from 'kysely';
 import Sqlite from 'libsql';
 import pg from 'pg';
 import { ConfigError } from '../config/errors.js';
@@ -47,9 +47,10 @@ export function resolveStoreTarget(url?: string): StoreTarget {
   return { dialect: 'sqlite', path: path.resolve(DEFAULT_SQLITE_PATH) };
 }
 
-export function connect(target: StoreTarget): Kysely<Database> {
+/** `log` traces queries (Kysely's log option), e.g. to EXPLAIN what the store runs. */
+export function connect(target: StoreTarget, options: { log?: KyselyConfig['log'] } = {}): Kysely<Database> {
   if (target.dialect === 'postgres') {
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: target.url }) }) });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: target.url }) }), log: options.log });
   }
   if (target.path !== ':memory:') fs.mkdirSync(path.dirname(target.path), { recursive: true });
   const database = new Sqlite(target.path);
@@ -58,5 +59,5 @@ export function connect(target: StoreTarget): Kysely<Database> {
   database.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   database.exec('PRAGMA journal_mode = WAL');
   database.exec('PRAGMA synchronous = NORMAL');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }), log: options.log });
 }

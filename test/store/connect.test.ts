@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parseStoreUrl, resolveStoreTarget } from '../../src/store/connect.js';
+
+test('postgres and postgresql URLs select PostgreSQL with the URL unchanged', () => {
+  for (const url of ['postgres://u@db:5432/x', 'postgresql://u:p@127.0.0.1/x?sslmode=disable']) {
+    assert.deepEqual(parseStoreUrl(url, 'DATABASE_URL'), { dialect: 'postgres', url });
+  }
+});
+
+test('sqlite: and file: URLs name a file, absolute or relative to the working directory', () => {
+  assert.deepEqual(parseStoreUrl('sqlite:/abs/sweeps.db', 'x'), { dialect: 'sqlite', path: '/abs/sweeps.db' });
+  assert.deepEqual(parseStoreUrl('sqlite:///abs/sweeps.db', 'x'), { dialect: 'sqlite', path: '/abs/sweeps.db' });
+  assert.deepEqual(parseStoreUrl('file:///abs/my%20sweeps.db', 'x'), { dialect: 'sqlite', path: '/abs/my sweeps.db' });
+  assert.deepEqual(parseStoreUrl('file:data/s.db', 'x'), { dialect: 'sqlite', path: path.resolve('data/s.db') });
+});
+
+test(':memory: selects an in-memory SQLite database', () => {
+  assert.deepEqual(parseStoreUrl(':memory:', 'x'), { dialect: 'sqlite', path: ':memory:' });
+});
+
+test('an unsupported URL is a ConfigError naming where it came from', () => {
+  assert.throws(() => parseStoreUrl('mysql://db/x', 'DATABASE_URL'), {
+    name: 'ConfigError',
+    message: 'DATABASE_URL: unsupported database URL "mysql://db/x"; use postgres://…, postgresql://…, sqlite:/path/to.db, file:/path/to.db or :memory:',
+  });
+  assert.throws(() => parseStoreUrl('sqlite:', 'DATABASE_URL'), { name: 'ConfigError', message: 'DATABASE_URL: database URL "sqlite:" names no file' });
+});
+
+test('the store URL comes from the option, else DATABASE_URL, else ./data/sweeplab.db', (t) => {
+  const saved = process.env.DATABASE_URL;
+  t.after(() => (saved === undefined ? delete process.env.DATABASE_URL : (process.env.DATABASE_URL = saved)));
+  delete process.env.DATABASE_URL;
+  assert.deepEqual(resolveStoreTarget(), { dialect: 'sqlite', path: path.resolve('data/sweeplab.db') });
+  process.env.DATABASE_URL = 'postgres://env/x';
+  assert.deepEqual(resolveStoreTarget(), { dialect: 'postgres', url: 'postgres://env/x' });
+  assert.deepEqual(resolveStoreTarget('sqlite:/opt/s.db'), { dialect: 'sqlite', path: '/opt/s.db' });
+});

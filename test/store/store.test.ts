@@ -1,0 +1,440 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, describe, test, type TestContext } from 'node:test';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { sql, type CompiledQuery } from 'kysely';
+import { isConfigError } from '../../src/config/errors.js';
+import { connect, parseStoreUrl } from '../../src/store/connect.js';
+import { openStore, type NewSweep, type Store } from '../../src/store/index.js';
+import { SqlStore } from '../../src/store/store.js';
+import { done, failed, metrics, postgresDatabases, sampleResult, sqliteDatabases, type TestDatabases } from './fixtures.js';
+
+/*
+ * One contract suite, run on SQLite always and on PostgreSQL when SWEEPLAB_TEST_DATABASE_URL is
+ * set (e.g. postgresql://postgres@127.0.0.1:5432/test; each test gets a schema of its own).
+ */
+
+const run = promisify(execFile);
+const childWriter = fileURLToPath(new URL('./child-writer.ts', import.meta.url));
+
+function sweep(id: string, overrides: Partial<NewSweep> = {}): NewSweep {
+  return {
+    id,
+    kind: 'optimization',
+    name: `sweep ${id}`,
+    total: 6,
+    primary_metric: 'sharpe_ratio',
+    spec: { kind: 'optimization', grid: { axes: [{ label: 'fast', values: [5, 10] }] } },
+    param_names: ['fast', 'sma_cross.slow', 'variant'],
+    ...overrides,
+  };
+}
+
+/**
+ * Six operations of sweep `id` (hand-made so orders can be read off):
+ *   idx  fast  sma_cross.slow  variant   status  sharpe_ratio
+ *   0    10    20              Baseline  done    1.0
+ *   1    5     20              Hoge RR   failed  null
+ *   2    20    50              Baseline  done    2.5
+ *   3    5     50              Andere    done    1.0
+ *   4    10    50              Hoge RR   done    -0.5
+ *   5    (none) 20             Baseline  done    null (no trades)
+ */
+function sixOperations(id: string) {
+  return [
+    done(id, 0, { fast: 10, 'sma_cross.slow': 20, variant: 'Baseline' }, { sharpe_ratio: 1, total_trades: 4 }),
+    failed(id, 1, { fast: 5, 'sma_cross.slow': 20, variant: 'Hoge RR' }),
+    done(id, 2, { fast: 20, 'sma_cross.slow': 50, variant: 'Baseline' }, { sharpe_ratio: 2.5, total_trades: 9 }),
+    done(id, 3, { fast: 5, 'sma_cross.slow': 50, variant: 'Andere' }, { sharpe_ratio: 1, total_trades: 2 }),
+    done(id, 4, { fast: 10, 'sma_cross.slow': 50, variant: 'Hoge RR' }, { sharpe_ratio: -0.5, total_trades: 7 }),
+    done(id, 5, { 'sma_cross.slow': 20, variant: 'Baseline' }, { total_trades: 0 }),
+  ];
+}
+
+function storeSuite(databases: TestDatabases): void {
+  after(() => databases.cleanup());
+
+  async function freshStore(t: TestContext): Promise<Store> {
+    const store = await openStore({ url: await databases.fresh() });
+    t.after(() => store.close());
+    await store.migrate();
+    return store;
+  }
+
+  /** A fresh store holding sweep "s" with the six operations above. */
+  async function sixStore(t: TestContext): Promise<Store> {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('s'));
+    await store.recordOperations(sixOperations('s'));
+    return store;
+  }
+
+  const indices = (result: { rows: Array<{ idx: number }> }) => result.rows.map((r) => r.idx);
+
+  test('migrating twice applies each migration once and keeps the tables usable', async (t) => {
+    const store = await freshStore(t);
+    await store.migrate();
+    const applied = await (store as SqlStore).db.selectFrom('store_migrations').select('version').execute();
+    assert.deepEqual(applied.map((r) => Number(r.version)), [1]);
+    await store.createSweep(sweep('m'));
+    assert.equal((await store.getSweep('m'))?.id, 'm');
+  });
+
+  test('two stores migrating the same empty database at once both succeed', async (t) => {
+    const url = await databases.fresh();
+    const [a, b] = [await openStore({ url }), await openStore({ url })];
+    t.after(() => Promise.all([a.close(), b.close()]));
+    await Promise.all([a.migrate(), b.migrate()]);
+    await a.ping();
+    assert.deepEqual(await b.listSweeps({}), { rows: [], total: 0 });
+  });
+
+  test('a created sweep reads back running, with zero counts and its spec', async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('c'));
+    const row = await store.getSweep('c');
+    assert.ok(row);
+    const { created_at, updated_at, ...rest } = row;
+    assert.deepEqual(rest, { ...sweep('c'), status: 'running', completed: 0, failed: 0 });
+    assert.equal(created_at, updated_at);
+    assert.match(created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  test('creating a sweep whose id exists leaves the existing one as it is', async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('dup', { name: 'first', total: 6 }));
+    await store.createSweep(sweep('dup', { name: 'second', total: 99 }));
+    const row = await store.getSweep('dup');
+    assert.equal(row?.name, 'first');
+    assert.equal(row?.total, 6);
+  });
+
+  test('an unknown sweep reads as null', async (t) => {
+    const store = await freshStore(t);
+    assert.equal(await store.getSweep('nope'), null);
+  });
+
+  test('sweeps list newest first, page with a total and filter by kind and status', async (t) => {
+    const store = await freshStore(t);
+    // Created in order a, b, c (same-millisecond ties fall back to id descending: the same order).
+    await store.createSweep(sweep('a'));
+    await store.createSweep(sweep('b', { kind: 'variant_test', param_names: ['variant'] }));
+    await store.createSweep(sweep('c'));
+    await store.setSweepStatus('c', 'completed');
+    const ids = (r: { rows: Array<{ id: string }>; total: number }) => [r.rows.map((s) => s.id), r.total];
+    assert.deepEqual(ids(await store.listSweeps({})), [['c', 'b', 'a'], 3]);
+    assert.deepEqual(ids(await store.listSweeps({ limit: 2, offset: 1 })), [['b', 'a'], 3]);
+    assert.deepEqual(ids(await store.listSweeps({ kind: 'optimization' })), [['c', 'a'], 2]);
+    assert.deepEqual(ids(await store.listSweeps({ kind: 'optimization', status: 'running' })), [['a'], 1]);
+  });
+
+  test('setting a sweep status stores it and moves updated_at on', async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('st'));
+    const before = (await store.getSweep('st'))!;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await store.setSweepStatus('st', 'paused');
+    const afterwards = (await store.getSweep('st'))!;
+    assert.equal(afterwards.status, 'paused');
+    assert.ok(afterwards.updated_at > before.updated_at, `${afterwards.updated_at} should be later than ${before.updated_at}`);
+  });
+
+  test('a saved result reads back equal to what was saved, and a second save of its hash is a no-op', async (t) => {
+    const store = await freshStore(t);
+    await store.saveResult({ hash: 'r1', operation_yaml: 'display_name: first\n', result: sampleResult(1) });
+    await store.saveResult({ hash: 'r1', operation_yaml: 'display_name: second\n', result: sampleResult(2) });
+    const found = await store.findResults(['r1', 'missing']);
+    assert.deepEqual([...found.keys()], ['r1']);
+    assert.deepEqual(found.get('r1'), { hash: 'r1', operation_yaml: 'display_name: first\n', result: sampleResult(1) });
+    assert.equal(await store.getOperationYaml('r1'), 'display_name: first\n');
+    assert.equal(await store.getOperationYaml('missing'), null);
+  });
+
+  test('recording the same operations twice stores each once', async (t) => {
+    const store = await sixStore(t);
+    await store.recordOperations(sixOperations('s'));
+    const all = await store.queryResults('s', {});
+    assert.equal(all.total, 6);
+    assert.deepEqual(indices(all), [0, 1, 2, 3, 4, 5]);
+  });
+
+  test('a done record replaces a failed one, but a failed record never replaces a done one', async (t) => {
+    const store = await sixStore(t);
+    // idx 1 failed before and now succeeds; idx 0 succeeded before and now "fails".
+    await store.recordOperations([done('s', 1, { fast: 5, 'sma_cross.slow': 20, variant: 'Hoge RR' }, { sharpe_ratio: 0.7 }), failed('s', 0, { fast: 10 }, 'late failure')]);
+    const { rows } = await store.queryResults('s', { filter: [{ field: 'idx', op: '<=', value: 1 }] });
+    assert.deepEqual(
+      rows.map((r) => [r.idx, r.status, r.error, r.metrics?.sharpe_ratio]),
+      [
+        [0, 'done', null, 1],
+        [1, 'done', null, 0.7],
+      ],
+    );
+  });
+
+  test('a second done record of an operation leaves the first as it is', async (t) => {
+    const store = await sixStore(t);
+    await store.recordOperations([done('s', 0, { fast: 10 }, { sharpe_ratio: 9 })]);
+    const { rows } = await store.queryResults('s', { filter: [{ field: 'idx', op: '=', value: 0 }] });
+    assert.deepEqual(rows.map((r) => [r.params, r.metrics?.sharpe_ratio]), [[{ fast: 10, 'sma_cross.slow': 20, variant: 'Baseline' }, 1]]);
+  });
+
+  test('a batch holding one operation as failed and as done stores it as done', async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('b'));
+    await store.recordOperations([failed('b', 0, { fast: 5 }), done('b', 0, { fast: 5 }, { sharpe_ratio: 2 }), failed('b', 0, { fast: 5 })]);
+    const { rows, total } = await store.queryResults('b', {});
+    assert.equal(total, 1);
+    assert.equal(rows[0]!.status, 'done');
+  });
+
+  test('two store instances writing overlapping rows in parallel store each row once', async (t) => {
+    const url = await databases.fresh();
+    const [a, b] = [await openStore({ url }), await openStore({ url })];
+    t.after(() => Promise.all([a.close(), b.close()]));
+    await Promise.all([a.migrate(), b.migrate()]);
+    await a.createSweep(sweep('p'));
+    // a: idx 0..599, of which 300..599 failed; b: idx 300..899, all done; batches of 50 interleave.
+    // Whatever the order, 300..599 end done (done replaces failed, failed never replaces done):
+    // 900 rows, 900 done, 0 failed.
+    const write = async (store: Store, from: number, to: number, failedFrom: number) => {
+      for (let start = from; start < to; start += 50) {
+        const rows = [];
+        for (let idx = start; idx < start + 50; idx++) rows.push(idx >= failedFrom ? failed('p', idx, { fast: idx }) : done('p', idx, { fast: idx }, { sharpe_ratio: idx }));
+        await store.recordOperations(rows);
+      }
+    };
+    await Promise.all([write(a, 0, 600, 300), write(b, 300, 900, Infinity)]);
+    assert.deepEqual(await b.refreshSweepCounts('p'), { completed: 900, failed: 0 });
+    assert.equal((await a.queryResults('p', { limit: 0 })).total, 900);
+  });
+
+  test('two processes migrating and writing overlapping rows at once store each row once', async (t) => {
+    const url = await databases.fresh();
+    // Child 1: idx 0..599, failed in 300..599; child 2: idx 300..899, all done. Expect 900 done.
+    // Both start writing 2 s from now (enough for both to load and migrate).
+    const startAt = String(Date.now() + 2000);
+    await Promise.all([
+      run(process.execPath, ['--import', 'tsx', childWriter, url, 'x', '0', '600', '300', '600', startAt]),
+      run(process.execPath, ['--import', 'tsx', childWriter, url, 'x', '300', '900', '0', '0', startAt]),
+    ]);
+    const store = await openStore({ url });
+    t.after(() => store.close());
+    await store.createSweep(sweep('x'));
+    assert.deepEqual(await store.refreshSweepCounts('x'), { completed: 900, failed: 0 });
+    assert.equal((await store.queryResults('x', { limit: 0 })).total, 900);
+  });
+
+  test('sorting by a metric puts NULLs last in both orders and breaks ties by idx', async (t) => {
+    const store = await sixStore(t);
+    // sharpe: 0→1.0, 1→null, 2→2.5, 3→1.0, 4→-0.5, 5→null.
+    assert.deepEqual(indices(await store.queryResults('s', { sort: 'sharpe_ratio', order: 'desc' })), [2, 0, 3, 4, 1, 5]);
+    assert.deepEqual(indices(await store.queryResults('s', { sort: 'sharpe_ratio', order: 'asc' })), [4, 0, 3, 2, 1, 5]);
+  });
+
+  test('sorting by a metric without an order puts the best first', async (t) => {
+    const store = await sixStore(t);
+    assert.deepEqual(indices(await store.queryResults('s', { sort: 'sharpe_ratio' })), [2, 0, 3, 4, 1, 5]);
+  });
+
+  test('pages of a metric sort join up into the full order, across the NULLs', async (t) => {
+    const store = await sixStore(t);
+    const page = async (offset: number, limit: number) => store.queryResults('s', { sort: 'sharpe_ratio', order: 'desc', offset, limit });
+    // Full order [2, 0, 3, 4, 1, 5]; four rows have a sharpe ratio, so offset 3 limit 2 straddles.
+    assert.deepEqual(indices(await page(0, 2)), [2, 0]);
+    assert.deepEqual(indices(await page(2, 2)), [3, 4]);
+    assert.deepEqual(indices(await page(3, 2)), [4, 1]);
+    assert.deepEqual(indices(await page(4, 2)), [1, 5]);
+    assert.deepEqual(indices(await page(5, 10)), [5]);
+    assert.deepEqual(await page(6, 2), { rows: [], total: 6 });
+  });
+
+  test('sorting by a numeric parameter orders by value, rows without it last', async (t) => {
+    const store = await sixStore(t);
+    // fast: 0→10, 1→5, 2→20, 3→5, 4→10, 5→none. As numbers 5 < 10 < 20 (as text "10" < "20" < "5").
+    assert.deepEqual(indices(await store.queryResults('s', { sort: 'fast', order: 'asc' })), [1, 3, 0, 4, 2, 5]);
+    assert.deepEqual(indices(await store.queryResults('s', { sort: 'fast', order: 'desc' })), [2, 0, 4, 1, 3, 5]);
+  });
+
+  test('sorting by a text parameter orders bytewise, ties by idx', async (t) => {
+    const store = await sixStore(t);
+    // variant: "Andere"(3) < "Baseline"(0, 2, 5) < "Hoge RR"(1, 4).
+    assert.deepEqual(indices(await store.queryResults('s', { sort: 'variant', order: 'asc' })), [3, 0, 2, 5, 1, 4]);
+    assert.deepEqual(indices(await store.queryResults('s', { sort: 'variant', order: 'desc' })), [1, 4, 0, 2, 5, 3]);
+  });
+
+  test('sorting by status and by idx descending', async (t) => {
+    const store = await sixStore(t);
+    assert.deepEqual(indices(await store.queryResults('s', { sort: 'status', order: 'desc' })), [1, 0, 2, 3, 4, 5]);
+    assert.deepEqual(indices(await store.queryResults('s', { sort: 'idx', order: 'desc', limit: 3 })), [5, 4, 3]);
+  });
+
+  test('a metric filter compares numbers and never matches NULL', async (t) => {
+    const store = await sixStore(t);
+    const result = await store.queryResults('s', { filter: [{ field: 'sharpe_ratio', op: '>=', value: '1' }] });
+    assert.deepEqual([indices(result), result.total], [[0, 2, 3], 3]);
+    const notOne = await store.queryResults('s', { filter: [{ field: 'sharpe_ratio', op: '!=', value: 1 }] });
+    assert.deepEqual(indices(notOne), [2, 4]);
+  });
+
+  test('a parameter filter compares numbers when the value is numeric and text otherwise', async (t) => {
+    const store = await sixStore(t);
+    // fast > "9": numeric, so 10 and 20 match (as text "5" > "9" would not, "10" would not either).
+    assert.deepEqual(indices(await store.queryResults('s', { filter: [{ field: 'fast', op: '>', value: '9' }] })), [0, 2, 4]);
+    assert.deepEqual(indices(await store.queryResults('s', { filter: [{ field: 'variant', op: '=', value: 'Hoge RR' }] })), [1, 4]);
+    assert.deepEqual(indices(await store.queryResults('s', { filter: [{ field: 'sma_cross.slow', op: '=', value: 50 }] })), [2, 3, 4]);
+  });
+
+  test('filters combine with AND and the total counts every match beyond the page', async (t) => {
+    const store = await sixStore(t);
+    const result = await store.queryResults('s', {
+      sort: 'total_trades',
+      filter: [
+        { field: 'variant', op: '!=', value: 'Andere' },
+        { field: 'status', op: '=', value: 'done' },
+      ],
+      limit: 2,
+    });
+    // Matches 0 (4 trades), 2 (9), 4 (7), 5 (0); best first by total_trades: 2, 4, 0, 5.
+    assert.deepEqual([indices(result), result.total], [[2, 4], 4]);
+  });
+
+  test('failed rows carry their error and no metrics; done rows carry every metric', async (t) => {
+    const store = await sixStore(t);
+    const { rows } = await store.queryResults('s', { filter: [{ field: 'idx', op: '<', value: 2 }] });
+    assert.deepEqual(rows, [
+      { idx: 0, hash: 's-h0', params: { fast: 10, 'sma_cross.slow': 20, variant: 'Baseline' }, status: 'done', error: null, metrics: metrics({ sharpe_ratio: 1, total_trades: 4 }) },
+      { idx: 1, hash: 's-h1', params: { fast: 5, 'sma_cross.slow': 20, variant: 'Hoge RR' }, status: 'failed', error: 'engine failed', metrics: null },
+    ]);
+  });
+
+  test('an unknown sort or filter field is a ConfigError naming the allowed fields', async (t) => {
+    const store = await sixStore(t);
+    await assert.rejects(store.queryResults('s', { sort: 'sharp' }), (error) => {
+      assert.ok(isConfigError(error));
+      assert.equal(error.file, 'query');
+      assert.equal(error.field, 'sort');
+      assert.match(error.reason, /unknown field "sharp"; sort by one of "idx", "status", "fast", "sma_cross.slow", "variant", "final_equity",/);
+      return true;
+    });
+    await assert.rejects(store.queryResults('s', { filter: [{ field: 'slow', op: '=', value: 5 }] }), (error) => {
+      assert.ok(isConfigError(error));
+      assert.equal(error.field, 'filter');
+      assert.match(error.reason, /^"slow=5": unknown field "slow"; filter on one of "idx", "status", "fast"/);
+      return true;
+    });
+  });
+
+  test('a metric filter with a non-numeric value is a ConfigError', async (t) => {
+    const store = await sixStore(t);
+    await assert.rejects(store.queryResults('s', { filter: [{ field: 'sharpe_ratio', op: '>', value: 'high' }] }), {
+      name: 'ConfigError',
+      message: 'query: filter: "sharpe_ratio>high": "sharpe_ratio" compares numbers; "high" is not a number',
+    });
+  });
+
+  test('a heatmap takes the max or the mean per cell, ignoring NULL metrics, and counts them', async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('h', { param_names: ['fast', 'slow', 'atr'] }));
+    const cell = (idx: number, fast: number, slow: number, sharpe: number | null) => done('h', idx, { fast, slow, atr: idx % 2 }, { sharpe_ratio: sharpe });
+    await store.recordOperations([
+      cell(0, 5, 20, 1), cell(1, 5, 20, 2), // max 2, mean 1.5, count 2
+      cell(2, 5, 50, 0.5), cell(3, 5, 50, null), // max 0.5, mean 0.5, count 1
+      cell(4, 10, 20, -1), cell(5, 10, 20, 3), // max 3, mean (−1+3)/2 = 1, count 2
+      cell(6, 10, 50, null), failed('h', 7, { fast: 10, slow: 50, atr: 1 }), // no values: null, count 0
+    ]);
+    assert.deepEqual(await store.heatmap('h', 'fast', 'slow', 'sharpe_ratio', 'max'), [
+      { x: 5, y: 20, value: 2, count: 2 },
+      { x: 5, y: 50, value: 0.5, count: 1 },
+      { x: 10, y: 20, value: 3, count: 2 },
+      { x: 10, y: 50, value: null, count: 0 },
+    ]);
+    assert.deepEqual(
+      (await store.heatmap('h', 'fast', 'slow', 'sharpe_ratio', 'mean')).map((c) => c.value),
+      [1.5, 0.5, 1, null],
+    );
+  });
+
+  test('a heatmap over an unknown parameter or metric is a ConfigError', async (t) => {
+    const store = await sixStore(t);
+    await assert.rejects(store.heatmap('s', 'fast', 'slow', 'sharpe_ratio', 'max'), { name: 'ConfigError', message: /^query: y: unknown parameter "slow"/ });
+    await assert.rejects(store.heatmap('s', 'fast', 'variant', 'sharp', 'max'), { name: 'ConfigError', message: /^query: metric: unknown metric "sharp"/ });
+  });
+
+  test('curves of a sweep read back equal to the saved results, only for that sweep, by idx', async (t) => {
+    const store = await sixStore(t);
+    await store.createSweep(sweep('other'));
+    await store.recordOperations([done('other', 0, { fast: 1 })]);
+    for (const [hash, seed] of [['s-h3', 3], ['s-h0', 0], ['other-h0', 9]] as const) {
+      await store.saveResult({ hash, operation_yaml: `seed: ${seed}\n`, result: sampleResult(seed) });
+    }
+    const curves = await store.getCurves('s', ['s-h3', 's-h0', 'other-h0', 's-h2']);
+    // other-h0 belongs to another sweep; s-h2 has no saved result.
+    assert.deepEqual(curves, [
+      { hash: 's-h0', idx: 0, params: { fast: 10, 'sma_cross.slow': 20, variant: 'Baseline' }, result: sampleResult(0) },
+      { hash: 's-h3', idx: 3, params: { fast: 5, 'sma_cross.slow': 50, variant: 'Andere' }, result: sampleResult(3) },
+    ]);
+  });
+
+  test('done indices cover exactly the done rows within [from, to)', async (t) => {
+    const store = await freshStore(t);
+    const rows = Array.from({ length: 10 }, (_, idx) => (idx === 3 ? failed('d', idx, { n: idx }) : done('d', idx, { n: idx })));
+    await store.recordOperations(rows);
+    assert.deepEqual([...(await store.doneIndices('d', 2, 8))].sort((a, b) => a - b), [2, 4, 5, 6, 7]);
+  });
+
+  test('refreshing sweep counts writes the done and failed totals to the sweep', async (t) => {
+    const store = await sixStore(t);
+    // Five done (0, 2, 3, 4, 5), one failed (1).
+    assert.deepEqual(await store.refreshSweepCounts('s'), { completed: 5, failed: 1 });
+    const row = await store.getSweep('s');
+    assert.deepEqual([row?.completed, row?.failed], [5, 1]);
+  });
+}
+
+describe('store on sqlite', () => {
+  storeSuite(sqliteDatabases());
+
+  test('a SQLite store runs in WAL mode in a directory it creates', async (t) => {
+    const databases = sqliteDatabases();
+    t.after(() => databases.cleanup());
+    const url = (await databases.fresh()).replace(/store\.db$/, 'nested/deeper/store.db');
+    const store = (await openStore({ url })) as SqlStore;
+    t.after(() => store.close());
+    const { rows } = await sql<{ journal_mode: string }>`PRAGMA journal_mode`.execute(store.db);
+    assert.deepEqual(rows, [{ journal_mode: 'wal' }]);
+  });
+
+  test('sorting 100,000 operations by sharpe_ratio with a limit walks the metric index', async (t) => {
+    const databases = sqliteDatabases();
+    t.after(() => databases.cleanup());
+    const target = parseStoreUrl(await databases.fresh(), 'test');
+    const queries: CompiledQuery[] = [];
+    const store = new SqlStore(connect(target, { log: (event) => void queries.push(event.query) }), target);
+    t.after(() => store.close());
+    await store.migrate();
+    await store.createSweep(sweep('big'));
+    const rows = Array.from({ length: 100_000 }, (_, idx) =>
+      idx % 10 === 0 ? failed('big', idx, { fast: idx }) : done('big', idx, { fast: idx }, { sharpe_ratio: (idx % 997) / 100 }),
+    );
+    await store.recordOperations(rows);
+    for (const order of ['asc', 'desc'] as const) {
+      queries.length = 0;
+      const page = await store.queryResults('big', { sort: 'sharpe_ratio', order, limit: 50, offset: 100 });
+      assert.equal(page.rows.length, 50);
+      const ranked = queries.find((q) => /order by "sharpe_ratio"/i.test(q.sql));
+      assert.ok(ranked, `no sharpe_ratio query among ${queries.map((q) => q.sql).join('\n')}`);
+      const plan = await store.db.executeQuery<{ detail: string }>({ ...ranked, sql: `EXPLAIN QUERY PLAN ${ranked.sql}` });
+      const details = plan.rows.map((r) => r.detail).join('\n');
+      assert.match(details, /USING (COVERING )?INDEX operations_by_sharpe_ratio/, details);
+      // A partial sort of equal sharpe values ("RIGHT PART OF ORDER BY") is fine; sorting all rows is not.
+      assert.doesNotMatch(details, /USE TEMP B-TREE FOR ORDER BY/, details);
+    }
+  });
+});
+
+const postgresUrl = process.env.SWEEPLAB_TEST_DATABASE_URL;
+describe('store on postgres', { skip: postgresUrl ? false : 'set SWEEPLAB_TEST_DATABASE_URL to run' }, () => {
+  if (postgresUrl) storeSuite(postgresDatabases(postgresUrl));
+});
