@@ -1,0 +1,32 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { ConfigError } from '../../config/errors.js';
+import type { ApiDeps } from '../deps.js';
+import { httpError, validationHook } from '../errors.js';
+import { errors, OperationParamsSchema } from '../schemas.js';
+
+/**
+ * GET /api/operations/:hash: the materialized operation as stored. Its csv path is relative to the
+ * data root, so saved at the workspace root it replays with `sweeplab run-operation` to the same result.
+ */
+export function operationRoutes(deps: ApiDeps) {
+  const app = new OpenAPIHono({ defaultHook: validationHook });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{hash}',
+      summary: 'A materialized operation as YAML',
+      request: { params: OperationParamsSchema },
+      responses: {
+        200: { description: 'The operation, replayable with `sweeplab run-operation`.', content: { 'text/yaml': { schema: z.string() } } },
+        ...errors(400, 401, 404),
+      },
+    }),
+    async (c) => {
+      const { hash } = c.req.valid('param');
+      const yaml = await deps.store.getOperationYaml(hash);
+      if (yaml === null) throw httpError(404, new ConfigError('operation', hash, 'no such operation in the results store'));
+      return c.body(yaml, 200, { 'Content-Type': 'text/yaml; charset=utf-8' });
+    },
+  );
+  return app;
+}

@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseWith } from '../config/errors.js';
+import { isPlainObject } from '../config/json.js';
+import { resolveOptimization, resolveVariantTest, type ResolveOptions } from '../config/load.js';
+import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
+import { parseYaml } from '../config/yaml.js';
+import { resolveDataPath } from '../data/paths.js';
+import type { SweepKind } from '../store/types.js';
+import { BODY_FILE } from './body.js';
+
+/*
+ * A submitted sweep is either `{ "path": "…" }`, a file inside the workspace (the data root), or the
+ * document itself. Paths inside a posted document start from the workspace root; paths inside a
+ * file start from that file's folder, exactly as on the CLI. Files are named in messages by their
+ * path relative to the workspace, never by the server's absolute layout.
+ */
+
+export const PathBodySchema = z
+  .object({ path: z.string().min(1).describe('A YAML file inside the workspace, e.g. "examples/optimization.yaml".') })
+  .strict();
+
+export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): SweepSpec {
+  const { doc, opts } = locate(document, dataRoot);
+  return kind === 'optimization' ? optimizationSpec(resolveOptimization(doc, opts)) : variantTestSpec(resolveVariantTest(doc, opts));
+}
+
+function locate(document: unknown, dataRoot: string): { doc: unknown; opts: ResolveOptions } {
+  if (!(isPlainObject(document) && 'path' in document)) return { doc: document, opts: { file: BODY_FILE, baseDir: dataRoot, dataRoot } };
+  const { path: wanted } = parseWith(PathBodySchema, document, BODY_FILE);
+  const abs = resolveDataPath({ dataRoot, baseDir: dataRoot, path: wanted, file: BODY_FILE, field: 'path' });
+  const label = path.relative(fs.realpathSync(dataRoot), abs).split(path.sep).join('/');
+  return { doc: parseYaml(fs.readFileSync(abs), label), opts: { file: label, baseDir: path.dirname(abs), dataRoot } };
+}
