@@ -1,7 +1,7 @@
 import type { BarSeries } from './bars.js';
 
 /**
- * Derived series (indicators, filter masks) cached per bar series, so a grid of 1,000 runs over the
+ * Derived series (indicators, signal events, filter masks) cached per bar series, so a grid of 1,000 runs over the
  * same bars computes SMA(10) once. Keyed by the close column, which identifies the series (a slice
  * is a new view and gets its own entries); the WeakMap lets the cache go with the bars.
  *
