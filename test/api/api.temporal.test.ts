@@ -91,6 +91,14 @@ describe('an optimization submitted as { path }', () => {
     assert.equal(view.links.temporal_ui, `http://ui.example/namespaces/default/workflows/${id}`);
   });
 
+  test('a completed sweep reports its best operation from the store', async () => {
+    const view = await getJson(`/api/sweeps/${id}`);
+    const ranked = all.filter((r) => r.status === 'done' && r.metrics!.total_trades! >= 5 && r.metrics!.sharpe_ratio !== null);
+    const best = ranked.sort((a, b) => b.metrics!.sharpe_ratio! - a.metrics!.sharpe_ratio! || a.idx - b.idx)[0]!;
+    assert.equal(view.best.idx, best.idx);
+    assert.equal(view.best.value, best.metrics!.sharpe_ratio);
+  });
+
   for (const [sort, order] of [
     ['sharpe_ratio', 'desc'],
     ['sharpe_ratio', 'asc'],

@@ -4,6 +4,7 @@ import { ConfigError } from '../../config/errors.js';
 import { parseResultFilter } from '../../config/results-query.js';
 import type { SweepSpec } from '../../config/sweep.js';
 import { resultsCsv } from '../../cli/sweep-commands.js';
+import type { MetricName } from '../../engine/result.js';
 import type { ResultFilter, SweepRow } from '../../store/types.js';
 import { sweepLinks, type ApiDeps } from '../deps.js';
 import { alignCurves } from '../equity.js';
@@ -38,6 +39,24 @@ export function sweepRoutes(deps: ApiDeps) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   const detail = (view: SweepView) => ({ ...view, links: sweepLinks(deps, view.id) });
 
+  /** Operations that count in a ranking: done, with at least the sweep's min_trades. */
+  const rankedFilter = (row: SweepRow): ResultFilter[] => {
+    const minTrades = (row.spec as SweepSpec).min_trades;
+    const filter: ResultFilter[] = [{ field: 'status', op: '=', value: 'done' }];
+    if (minTrades > 0) filter.push({ field: 'total_trades', op: '>=', value: minTrades });
+    return filter;
+  };
+
+  /** A closed sweep's view carries no ranking of its own (the workflow is gone); the store has it. */
+  const withBest = async (view: SweepView, row: SweepRow | null): Promise<SweepView> => {
+    if (view.best || !row || view.status === 'running' || view.status === 'paused') return view;
+    const metric = row.primary_metric as MetricName;
+    const [top] = (await store.queryResults(row.id, { sort: metric, limit: 1, filter: rankedFilter(row) })).rows;
+    const value = top?.metrics?.[metric];
+    if (!top || value === null || value === undefined) return view;
+    return { ...view, best: { idx: top.idx, hash: top.hash, params: top.params, value, total_trades: top.metrics?.total_trades ?? null } };
+  };
+
   /** The sweep's stored row; a sweep Temporal knows but the store not yet (just started) is empty for now. */
   const storedSweep = async (id: string): Promise<SweepRow | null> => {
     const row = await store.getSweep(id);
@@ -57,7 +76,7 @@ export function sweepRoutes(deps: ApiDeps) {
       const { kind, status, limit, offset } = c.req.valid('query');
       const { rows, total } = await store.listSweeps({ kind, status, limit, offset });
       // The store's counts are refreshed when a sweep ends; while it runs its workflow knows better.
-      const views = await Promise.all(rows.map((row) => (row.status === 'running' || row.status === 'paused' ? sweeps.view(row.id) : viewOfStored(row))));
+      const views = await Promise.all(rows.map((row) => (row.status === 'running' || row.status === 'paused' ? sweeps.view(row.id) : withBest(viewOfStored(row), row))));
       return c.json({ rows: views.map(detail), total, limit, offset }, 200);
     },
   );
@@ -70,7 +89,11 @@ export function sweepRoutes(deps: ApiDeps) {
       request: { params: SweepParamsSchema },
       responses: { 200: json(SweepDetailSchema, 'The sweep.'), ...errors(400, 401, 404) },
     }),
-    async (c) => c.json(detail(await sweeps.view(c.req.valid('param').id)), 200),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const view = await sweeps.view(id);
+      return c.json(detail(await withBest(view, await store.getSweep(id))), 200);
+    },
   );
 
   app.openapi(
@@ -159,10 +182,7 @@ export function sweepRoutes(deps: ApiDeps) {
   /** Every variant of a variant test; the best few of an optimization (those with enough trades). */
   async function defaultHashes(row: SweepRow): Promise<string[]> {
     if (row.kind === 'variant_test') return (await store.queryResults(row.id, { sort: 'idx', order: 'asc', limit: MAX_CURVES })).rows.map((r) => r.hash);
-    const minTrades = (row.spec as SweepSpec).min_trades;
-    const filter: ResultFilter[] = [{ field: 'status', op: '=', value: 'done' }];
-    if (minTrades > 0) filter.push({ field: 'total_trades', op: '>=', value: minTrades });
-    return (await store.queryResults(row.id, { sort: row.primary_metric, limit: TOP_CURVES, filter })).rows.map((r) => r.hash);
+    return (await store.queryResults(row.id, { sort: row.primary_metric, limit: TOP_CURVES, filter: rankedFilter(row) })).rows.map((r) => r.hash);
   }
 
   app.openapi(

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { serveApi } from '../../src/api/server.js';
+import { repoRoot, startStack, type Stack } from '../helpers/stack.js';
+
+/*
+ * The page in a real browser (Debian's Chromium driven by playwright-core) against the real stack.
+ * Screenshots land in test/artifacts/ (git-ignored) for a human to look at.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install -y chromium)`;
+const artifacts = path.join(repoRoot, 'test/artifacts');
+
+let stack: Stack;
+let server: { url: string; close(): Promise<void> };
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+
+const shot = (name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+
+/** Submits through the form and waits until the sweep's page shows it completed at 100 %. */
+async function submitAndFinish(fill: () => Promise<void>): Promise<void> {
+  await page.goto(`${server.url}/#/`);
+  await fill();
+  await page.getByTestId('submit-button').click();
+  await page.waitForURL(/#\/sweeps\//);
+  await page.waitForSelector('[data-testid=sweep-header] [data-testid=progress-bar][data-pct="100"]', { timeout: 180_000 });
+  await page.waitForSelector('[data-testid=sweep-header] [data-testid=sweep-status]:text("completed")', { timeout: 30_000 });
+}
+
+/** The numbers of a metric column as shown, top to bottom (null for "—"). */
+async function columnValues(field: string): Promise<Array<number | null>> {
+  return page.$$eval(`[data-testid=results-table] td[data-field="${field}"]`, (cells) =>
+    cells.map((c) => {
+      const value = c.getAttribute('data-value');
+      return value === null || value === '' ? null : Number(value);
+    }),
+  );
+}
+
+describe('the results page', { skip }, () => {
+  before(async () => {
+    fs.mkdirSync(artifacts, { recursive: true });
+    stack = await startStack({ concurrency: 4 });
+    server = await serveApi({ sweeps: stack.sweeps, store: stack.store, port: 0, temporalUiUrl: 'http://127.0.0.1:8233', dataRoot: stack.dataRoot, token: null });
+    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      viewport: { width: 1400, height: 1000 },
+    });
+    page = await context.newPage();
+    page.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
+  });
+
+  after(async () => {
+    await context?.close();
+    await server?.close();
+    await stack?.stop();
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  });
+
+  test('an optimization submitted through the form reaches 100 % and its table sorts by Sharpe on click', async () => {
+    await submitAndFinish(async () => {
+      await page.getByTestId('submit-kind').selectOption('optimizations');
+      await page.getByTestId('submit-path').fill('examples/optimization.yaml');
+    });
+    await page.waitForSelector('[data-testid=results-table] tbody tr');
+    await page.waitForSelector('[data-testid=heatmap-canvas][data-cells]');
+    await shot('optimization');
+
+    // The table opens sorted by the primary metric, best first; a click turns it ascending, another back.
+    const header = page.getByTestId('th-sharpe_ratio');
+    assert.equal(await header.getAttribute('data-order'), 'desc');
+    await header.click();
+    await page.waitForSelector('[data-testid=th-sharpe_ratio][data-order=asc]');
+    const asc = await columnValues('sharpe_ratio');
+    assert.equal(asc.length, 50, 'one page of 50 rows');
+    const ascNumbers = asc.filter((v): v is number => v !== null);
+    assert.deepEqual(ascNumbers, [...ascNumbers].sort((a, b) => a - b), 'ascending');
+    assert.match((await header.textContent()) ?? '', /▲/);
+    await shot('optimization-sharpe-asc');
+
+    await header.click();
+    await page.waitForSelector('[data-testid=th-sharpe_ratio][data-order=desc]');
+    const desc = (await columnValues('sharpe_ratio')).filter((v): v is number => v !== null);
+    assert.deepEqual(desc, [...desc].sort((a, b) => b - a), 'descending');
+    assert.ok(desc[0]! >= ascNumbers[ascNumbers.length - 1]!, 'the best row leads when descending');
+  });
+
+  test('a variant test pasted as YAML draws its three curves', async () => {
+    const yaml = fs.readFileSync(path.join(repoRoot, 'examples/variant.yaml'), 'utf8').replace('base_operation: operation.yaml', 'base_operation: examples/operation.yaml');
+    await submitAndFinish(async () => {
+      await page.getByTestId('submit-kind').selectOption('variant-tests');
+      await page.getByTestId('submit-yaml').fill(yaml);
+    });
+    await page.waitForSelector('[data-testid=equity-chart][data-series="3"] .uplot');
+    // uPlot's legend lists the x series first, then one entry per curve.
+    const legend = await page.$$eval('[data-testid=equity-chart] .u-legend .u-series .u-label', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(legend.slice(1), ['Baseline', 'Hoge RR', 'Andere Exit']);
+    await shot('variant-test');
+  });
+
+  test('a bad document shows the API message verbatim', async () => {
+    await page.goto(`${server.url}/#/`);
+    await page.getByTestId('submit-kind').selectOption('optimizations');
+    await page.getByTestId('submit-yaml').fill('optimization_config:\n  name: [broken\n');
+    await page.getByTestId('submit-button').click();
+    const error = page.getByTestId('submit-error');
+    await error.waitFor({ state: 'visible' });
+    assert.match((await error.textContent()) ?? '', /^request body: line \d+, column \d+: /);
+    await shot('submit-error');
+  });
+});
