@@ -5,7 +5,7 @@ import type { SweepSpec } from '../config/sweep.js';
 import type { Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
 import { optimizationWorkflow } from '../workflows/optimization.js';
-import { pauseSignal, progressQuery, resumeSignal, type SweepProgress } from '../workflows/types.js';
+import { pauseSignal, progressQuery, resumeSignal, type SweepOptions, type SweepProgress } from '../workflows/types.js';
 import { variantTestWorkflow } from '../workflows/variant-test.js';
 
 /*
@@ -48,13 +48,13 @@ export class Sweeps {
   ) {}
 
   /** Starts the sweep's workflow; its id is the sweep id. */
-  async submit(spec: SweepSpec, opts: { id?: string } = {}): Promise<{ id: string; runId: string }> {
+  async submit(spec: SweepSpec, opts: { id?: string; options?: SweepOptions } = {}): Promise<{ id: string; runId: string }> {
     const id = opts.id ?? newSweepId(spec.kind);
     try {
       const handle = await this.client.workflow.start(spec.kind === 'optimization' ? optimizationWorkflow : variantTestWorkflow, {
         workflowId: id,
         taskQueue: this.taskQueue,
-        args: [{ spec }],
+        args: [{ spec, options: opts.options }],
         typedSearchAttributes: [
           { key: sweepKindKey, value: spec.kind },
           { key: sweepNameKey, value: spec.name },
@@ -76,8 +76,14 @@ export class Sweeps {
     if (!description && !row) throw new SweepNotFound(id);
     const open = description?.status.name === 'RUNNING';
     if (open) {
-      const progress = await this.client.workflow.getHandle(id).query(progressQuery);
-      return viewFromProgress(progress, description!.status.name);
+      try {
+        const progress = await this.client.workflow.getHandle(id).query(progressQuery);
+        return viewFromProgress(progress, description!.status.name);
+      } catch (err) {
+        // A query needs a worker to answer it; with none polling, the store still knows what is done.
+        const view = viewFromStore(id, row && (await this.store.refreshSweepCounts(id), await this.store.getSweep(id)), description);
+        return { ...view, errors: [`no worker answered the progress query (${err instanceof Error ? err.message : String(err)}); is a worker running on task queue "${this.taskQueue}"?`] };
+      }
     }
     return viewFromStore(id, row, description);
   }
@@ -98,7 +104,7 @@ export class Sweeps {
    * A paused sweep carries on; a cancelled, failed or terminated one starts again under the same id
    * from its stored spec, and every operation already stored is reused instead of recomputed.
    */
-  async resume(id: string): Promise<SweepView & { restarted: boolean }> {
+  async resume(id: string, options?: SweepOptions): Promise<SweepView & { restarted: boolean }> {
     const description = await this.describe(id);
     if (description?.status.name === 'RUNNING') {
       await this.client.workflow.getHandle(id).signal(resumeSignal);
@@ -109,7 +115,7 @@ export class Sweeps {
     if (row.status === 'completed' && description?.status.name === 'COMPLETED') {
       throw new ConfigError('sweep', id, 'is completed; there is nothing to resume');
     }
-    await this.submit(row.spec as SweepSpec, { id });
+    await this.submit(row.spec as SweepSpec, { id, options });
     return { ...(await this.view(id)), restarted: true };
   }
 

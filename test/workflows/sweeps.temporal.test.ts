@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { runMaterializedOperation } from '../../src/activities/run-operation.js';
+import { Sweeps } from '../../src/client/sweeps.js';
+import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
+import { operationAt, optimizationSpec, variantTestSpec, type SweepSpec } from '../../src/config/sweep.js';
+import { openStore } from '../../src/store/index.js';
+import type { Store } from '../../src/store/types.js';
+import { createWorker, workflowsPath } from '../../worker.js';
+import { startTestServer, uniqueId, type TestServer } from '../helpers/temporal.js';
+
+/*
+ * The meta workflows end to end on a real `temporal server start-dev`, with a worker in this process
+ * (its engine executions counted) and a SQLite results store in a temp dir. The server suggests
+ * continue-as-new after 200 history events, so every sweep here exercises it.
+ */
+
+const root = path.resolve(import.meta.dirname, '../..');
+const dataRoot = root;
+const CONTINUE_AS_NEW_AFTER = 200;
+
+let t: TestServer;
+let store: Store;
+let sweeps: Sweeps;
+let worker: Worker;
+let closeWorker: () => Promise<void>;
+let workerRun: Promise<void>;
+let executions = 0;
+const taskQueue = uniqueId('sweeps');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-sweeps-'));
+
+function optimization(parallel: Partial<SweepSpec['parallel']> = {}): { spec: SweepSpec; admissible: number } {
+  const loaded = loadOptimizationFile(path.join(root, 'examples/optimization.yaml'), { dataRoot });
+  const spec = optimizationSpec(loaded);
+  spec.parallel = { ...spec.parallel, ...parallel };
+  return { spec, admissible: loaded.admissible };
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function storedRows(id: string) {
+  return (await store.queryResults(id, { sort: 'idx', order: 'asc', limit: 1_000_000 })).rows;
+}
+
+before(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  t = await startTestServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': CONTINUE_AS_NEW_AFTER } });
+  const databaseUrl = `sqlite:${path.join(dir, 'store.db')}`;
+  store = await openStore({ url: databaseUrl });
+  await store.migrate();
+  sweeps = new Sweeps(t.client, store, taskQueue);
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
+  ({ worker, close: closeWorker } = await createWorker({
+    address: t.server.address,
+    taskQueue,
+    concurrency: 2,
+    databaseUrl,
+    dataRoot,
+    workflowBundle,
+    onExecuted: (n) => (executions += n),
+  }));
+  workerRun = worker.run();
+});
+
+after(async () => {
+  worker?.shutdown();
+  await workerRun;
+  await closeWorker?.();
+  await store?.close();
+  await t?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('optimization sweep', () => {
+  test('stores every admissible combination once and ranks like a direct engine run', async () => {
+    const { spec, admissible } = optimization();
+    const { id } = await sweeps.submit(spec);
+    const view = await sweeps.result(id);
+    assert.equal(view.status, 'completed');
+    assert.equal(view.total, admissible, 'total counts only combinations with fast < slow');
+    assert.equal(view.done + view.failed, admissible);
+
+    const rows = await storedRows(id);
+    assert.equal(rows.length, admissible, 'one stored row per admissible combination');
+    assert.equal(new Set(rows.map((r) => r.hash)).size, admissible, 'no operation stored twice');
+    assert.ok(rows.every((r) => Number(r.params.fast) < Number(r.params.slow)), 'the where constraint held');
+
+    const [best] = (await store.queryResults(id, { sort: 'sharpe_ratio', order: 'desc', limit: 1, filter: [{ field: 'total_trades', op: '>=', value: 5 }] })).rows;
+    assert.ok(best?.metrics);
+    const direct = runMaterializedOperation(operationAt(spec, best.idx).op, { dataRoot, file: 'direct' });
+    assert.deepEqual(best.metrics, direct.metrics, 'the stored best equals a direct engine run of its combination');
+    assert.equal((await t.client.workflow.getHandle(id).result()).best?.idx, best.idx, 'the workflow top-K agrees with the store ranking');
+  });
+
+  test('continues as new when the server suggests it and loses nothing', async () => {
+    const { spec, admissible } = optimization({ operations_per_activity: 2, max_in_flight: 8 });
+    const { id, runId } = await sweeps.submit(spec);
+    const view = await sweeps.result(id);
+    const description = await t.client.workflow.getHandle(id).describe();
+    assert.notEqual(description.runId, runId, 'the sweep ran in more than one workflow run');
+    assert.equal(view.done + view.failed, admissible);
+    const rows = await storedRows(id);
+    assert.equal(rows.length, admissible);
+    assert.equal(new Set(rows.map((r) => r.idx)).size, admissible);
+  });
+});
+
+describe('variant test', () => {
+  test("three variants give three rows and curves, each equal to run-operation of its materialized op", async () => {
+    const loaded = loadVariantFile(path.join(root, 'examples/variant.yaml'), { dataRoot });
+    const spec = variantTestSpec(loaded);
+    const { id } = await sweeps.submit(spec);
+    const view = await sweeps.result(id);
+    assert.equal(view.status, 'completed');
+    const rows = await storedRows(id);
+    assert.deepEqual(
+      rows.map((r) => r.params.variant),
+      ['Baseline', 'Hoge RR', 'Andere Exit'],
+    );
+    const curves = await store.getCurves(id, rows.map((r) => r.hash));
+    assert.equal(curves.length, 3);
+    for (const c of curves) {
+      const direct = runMaterializedOperation(operationAt(spec, c.idx).op, { dataRoot, file: 'direct' });
+      assert.deepEqual(c.result, direct, `variant ${c.params.variant} equals its direct run`);
+    }
+    assert.notDeepEqual(curves[0]!.result.equity.v, curves[2]!.result.equity.v, 'a different exit gives a different equity curve');
+  });
+});
+
+describe('control', () => {
+  test('pause stops new operations from starting; resume completes the sweep', async () => {
+    const { spec, admissible } = optimization({ operations_per_activity: 1, max_in_flight: 2 });
+    const { id } = await sweeps.submit(spec);
+    await waitFor('10 operations', async () => (await sweeps.view(id)).done >= 10);
+    await sweeps.pause(id);
+    await waitFor('in-flight operations to drain', async () => (await sweeps.view(id)).running === 0);
+    const paused = await sweeps.view(id);
+    assert.equal(paused.status, 'paused');
+    await sleep(1_500);
+    assert.equal((await sweeps.view(id)).done, paused.done, 'nothing ran while paused');
+    await sweeps.resume(id);
+    const view = await sweeps.result(id);
+    assert.equal(view.status, 'completed');
+    assert.equal(view.done + view.failed, admissible);
+  });
+
+  test('cancel stops the sweep; resume finishes it without recomputing stored operations', async () => {
+    // A grid no other test runs, so no stored result of another sweep is reused by accident.
+    const { spec, admissible } = optimization({ operations_per_activity: 1, max_in_flight: 2 });
+    spec.base.environment.fees_pct = 0.123;
+    const { id } = await sweeps.submit(spec);
+    await waitFor('20 operations', async () => (await sweeps.view(id)).done >= 20);
+    await sweeps.cancel(id);
+    const cancelled = await sweeps.result(id);
+    assert.equal(cancelled.status, 'cancelled');
+    const storedBefore = (await storedRows(id)).length;
+    assert.ok(storedBefore >= 20 && storedBefore < admissible);
+
+    const before = executions;
+    const resumed = await sweeps.resume(id);
+    assert.equal(resumed.restarted, true);
+    const view = await sweeps.result(id);
+    assert.equal(view.status, 'completed');
+    assert.equal(executions - before, admissible - storedBefore, 'only operations that were not stored ran again');
+    const rows = await storedRows(id);
+    assert.equal(rows.length, admissible);
+    assert.equal(new Set(rows.map((r) => r.hash)).size, admissible);
+  });
+});
