@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isConfigError } from '../config/errors.js';
 import { runOperationCommand } from './run-operation.js';
 import { controlCommand, exportCommand, resultsCommand, statusCommand, submitCommand } from './sweep-commands.js';
-import { upCommand } from './up.js';
+import { apiCommand, upCommand } from './up.js';
 
 /*
  * `sweeplab`: exit 0 when all went well, 1 when a sweep failed or was cancelled (or on an internal
@@ -92,6 +92,12 @@ program
       await runWorker({ concurrency: opts.concurrency ? slots(opts.concurrency) : undefined });
     }),
   );
+
+program
+  .command('api')
+  .description('serve the HTTP API and the page only (Temporal and workers run elsewhere)')
+  .option('--port <port>', 'port', process.env.SWEEPLAB_API_PORT ?? '8787')
+  .action(run(apiCommand));
 
 program
   .command('up')

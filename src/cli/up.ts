@@ -96,3 +96,20 @@ async function followQuietly(sweeps: Sweeps, id: string): Promise<void> {
     process.stderr.write(`${id}: ${err instanceof Error ? err.message : String(err)}\n`);
   }
 }
+
+/** `sweeplab api`: the API and page alone, for a deployment where Temporal and workers run elsewhere. */
+export async function apiCommand(opts: { port: string }): Promise<number> {
+  const store = await openStore();
+  await store.migrate();
+  const { client, connection } = await connectClient();
+  const api = await serveApi({ sweeps: new Sweeps(client, store, taskQueue()), store, port: Number(opts.port), temporalUiUrl: process.env.TEMPORAL_UI_URL ?? null });
+  process.stdout.write(`sweeplab API at ${api.url}/ (Temporal ${temporalAddress()}, task queue "${taskQueue()}")\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await api.close();
+  await connection.close();
+  await store.close();
+  return 0;
+}
