@@ -1,10 +1,10 @@
+import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { isConfigError } from '../config/errors.js';
 import { operationHash } from '../config/hash.js';
 import { operationAt, paramNames, type SweepSpec } from '../config/sweep.js';
-import { dumpYaml } from '../config/yaml.js';
 import type { Metrics } from '../engine/result.js';
-import type { OperationRecord, Store, StoredResult, SweepStatus } from '../store/types.js';
+import type { EncodedResult, OperationRecord, Store, SweepStatus } from '../store/types.js';
 import type { OperationSummary, RunOperationsInput, RunOperationsOutput } from '../workflows/types.js';
 import type { BacktestPool } from './pool.js';
 
@@ -59,7 +59,7 @@ export function createActivities(deps: ActivityDeps) {
       });
 
       const summaries: OperationSummary[] = [];
-      let results: StoredResult[] = [];
+      let results: EncodedResult[] = [];
       let records: OperationRecord[] = [];
       let lastFlush = performance.now();
       const flush = async (): Promise<void> => {
@@ -67,7 +67,7 @@ export function createActivities(deps: ActivityDeps) {
         results = [];
         records = [];
         lastFlush = performance.now();
-        for (const result of r) await store.saveResult(result);
+        await store.saveEncodedResults(r);
         if (o.length) await store.recordOperations(o);
         heartbeat({ stored: summaries.length });
       };
@@ -102,14 +102,16 @@ export function createActivities(deps: ActivityDeps) {
       });
 
       const signal = cancellationSignal();
+      // Every pool task of this activity listens to the one cancellation signal.
+      setMaxListeners(0, signal);
       let executed = 0;
       await Promise.all(
         toRun.map(async (item) => {
           const outcome = await pool.run({ op: item.op, file, dataRoot }, signal);
           if (outcome.ok) {
             executed++;
-            results.push({ hash: item.hash, operation_yaml: dumpYaml(item.op), result: outcome.result });
-            finish(item, { metrics: outcome.result.metrics, ms: outcome.ms, reused: false });
+            results.push({ hash: item.hash, operation_yaml: outcome.operation_yaml, blob: outcome.blob });
+            finish(item, { metrics: outcome.metrics, ms: outcome.ms, reused: false });
           } else if (outcome.error.field.startsWith('data_sources')) {
             // The data is missing or changed on this worker: every operation would fail the same way.
             throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });

@@ -17,6 +17,7 @@ import {
   type ResultRow,
   type ResultsQuery,
   type Store,
+  type EncodedResult,
   type StoredResult,
   type SweepKind,
   type SweepRow,
@@ -28,6 +29,8 @@ import {
  * PostgreSQL's 65,535 bind parameters, and one statement per activity batch is the common case.
  */
 const BATCH_ROWS = 500;
+/** Result blobs are a few KB each; 100 per statement stays far below both dialects' limits. */
+const RESULT_BATCH_ROWS = 100;
 
 const RESULT_COLUMNS = ['idx', 'hash', 'params', 'status', 'error', ...METRIC_NAMES] as const;
 
@@ -165,14 +168,22 @@ export class SqlStore implements Store {
   }
 
   async saveResult(result: StoredResult): Promise<void> {
-    const row = { hash: result.hash, operation_yaml: result.operation_yaml, result: encodeResult(result.result), created_at: new Date().toISOString() };
-    await this.#write((db) =>
-      db
-        .insertInto('results')
-        .values(row)
-        .onConflict((oc) => oc.column('hash').doNothing())
-        .execute(),
-    );
+    await this.saveEncodedResults([{ hash: result.hash, operation_yaml: result.operation_yaml, blob: encodeResult(result.result) }]);
+  }
+
+  async saveEncodedResults(results: EncodedResult[]): Promise<void> {
+    if (results.length === 0) return;
+    const created_at = new Date().toISOString();
+    const rows = results.map((r) => ({ hash: r.hash, operation_yaml: r.operation_yaml, result: Buffer.from(r.blob.buffer, r.blob.byteOffset, r.blob.byteLength), created_at }));
+    await this.#write(async (db) => {
+      for (const part of chunks(rows, RESULT_BATCH_ROWS)) {
+        await db
+          .insertInto('results')
+          .values(part)
+          .onConflict((oc) => oc.column('hash').doNothing())
+          .execute();
+      }
+    });
   }
 
   async recordOperations(records: OperationRecord[]): Promise<void> {

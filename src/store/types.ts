@@ -61,6 +61,13 @@ export interface StoredResult {
   result: BacktestResult;
 }
 
+/** A result already encoded (src/store/result-codec.ts), as the pool threads hand it over. */
+export interface EncodedResult {
+  hash: string;
+  operation_yaml: string;
+  blob: Uint8Array;
+}
+
 export interface ResultsQuery {
   /** A metric name, a param label, `idx` or `status`. */
   sort?: string;
@@ -113,6 +120,8 @@ export interface Store {
   findResults(hashes: string[]): Promise<Map<string, StoredResult>>;
   /** Stores a computed result; a second save of the same hash is a no-op. */
   saveResult(result: StoredResult): Promise<void>;
+  /** The same for a batch of encoded results, in one transaction. */
+  saveEncodedResults(results: EncodedResult[]): Promise<void>;
   /** Stores operation rows; a row whose (sweep_id, hash) exists is left as it is unless it failed before. */
   recordOperations(rows: OperationRecord[]): Promise<void>;
   /** Grid indices of this sweep already stored as done, within [from, to). */

@@ -40,8 +40,8 @@ type Activities = ReturnType<typeof createActivities>;
 
 /** Activity cost the automatic packing aims for: long enough that orchestration is noise. */
 const TARGET_ACTIVITY_MS = 1_000;
-/** Operations per activity before anything has been measured. */
-const FIRST_PACK = 4;
+/** Operations per activity before anything has been measured: the sweep spread over two windows. */
+const MAX_FIRST_PACK = 32;
 const MAX_PACK = 1_000;
 /** Keep at least this many activities for the rest of the sweep, so all worker slots stay busy. */
 const MIN_ACTIVITIES_LEFT = 16;
@@ -65,11 +65,13 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     top: [],
     errors: [],
     paused: false,
-    pack: spec.parallel.operations_per_activity === 'auto' ? FIRST_PACK : spec.parallel.operations_per_activity,
+    pack: 0,
     op_ms: null,
     started_at: info.startTime.getTime(),
     generation: 0,
   };
+
+  if (state.pack === 0) state.pack = firstPack(spec, state.total);
 
   const { runOperations } = proxyActivities<Activities>({
     startToCloseTimeout: '1 hour',
@@ -262,6 +264,11 @@ function nextPack(spec: SweepSpec, state: SweepCursor): number {
     state.pack = Math.max(1, Math.min(MAX_PACK, byCost, byBalance));
   }
   return state.pack;
+}
+
+function firstPack(spec: SweepSpec, total: number): number {
+  if (spec.parallel.operations_per_activity !== 'auto') return spec.parallel.operations_per_activity;
+  return Math.max(1, Math.min(MAX_FIRST_PACK, Math.ceil(total / (2 * spec.parallel.max_in_flight))));
 }
 
 function paramsAt(spec: SweepSpec, idx: number): RankedOperation['params'] {

@@ -1,3 +1,4 @@
+import { drawdownCurve } from '../../src/engine/metrics.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,10 +66,12 @@ export function failed(sweepId: string, idx: number, params: OperationRecord['pa
 /** A small but complete result; values with many digits check that floats survive the round trip. */
 export function sampleResult(seed: number): BacktestResult {
   const t = [1_700_000_000_000, 1_700_086_400_000, 1_700_172_800_000];
+  const equity = [10_000, 10_050.1 + seed, 9_990.123456789012 + seed];
   return {
     metrics: metrics({ final_equity: 10_123.456789012345 + seed, total_return: 0.012345678901234, sharpe_ratio: 1.2345678901234567, total_trades: 1 }),
-    equity: { t, v: [10_000, 10_050.1 + seed, 10_123.456789012345 + seed] },
-    drawdown: { t, v: [0, 0, -0.0012345678901234] },
+    equity: { t, v: equity },
+    // The engine's drawdown is a function of equity; the store relies on that and recomputes it.
+    drawdown: { t, v: drawdownCurve(equity) },
     trades: [
       {
         direction: 'long',
