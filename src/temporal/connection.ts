@@ -1,0 +1,24 @@
+import { Client, Connection } from '@temporalio/client';
+
+/** The Temporal frontend, `host:port`: TEMPORAL_ADDRESS, else the local dev server's default. */
+export function temporalAddress(): string {
+  return process.env.TEMPORAL_ADDRESS || '127.0.0.1:7233';
+}
+
+export function temporalNamespace(): string {
+  return process.env.TEMPORAL_NAMESPACE || 'default';
+}
+
+/** The task queue sweeps and their activities run on; workers and clients must agree. */
+export function taskQueue(): string {
+  return process.env.SWEEPLAB_TASK_QUEUE || 'sweeplab';
+}
+
+/** A client for `namespace` at `address`; the caller closes `connection` when done. */
+export async function connectClient(
+  address: string = temporalAddress(),
+  namespace: string = temporalNamespace(),
+): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect({ address });
+  return { client: new Client({ connection, namespace }), connection };
+}
