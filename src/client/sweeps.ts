@@ -40,7 +40,15 @@ export function newSweepId(kind: SweepKind): string {
   return `${kind === 'optimization' ? 'opt' : 'var'}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * How long a sweep's view is shared between callers. Each live view is a workflow query (a workflow
+ * task on a worker); fifty browsers polling one sweep should cost one query per interval, not fifty.
+ */
+const VIEW_TTL_MS = 250;
+
 export class Sweeps {
+  readonly #views = new Map<string, { at: number; view: Promise<SweepView> }>();
+
   constructor(
     readonly client: Client,
     readonly store: Store,
@@ -70,7 +78,18 @@ export class Sweeps {
     }
   }
 
-  async view(id: string): Promise<SweepView> {
+  /** The sweep as a user sees it now (at most VIEW_TTL_MS old). */
+  view(id: string): Promise<SweepView> {
+    const cached = this.#views.get(id);
+    if (cached && performance.now() - cached.at < VIEW_TTL_MS) return cached.view;
+    const view = this.#freshView(id);
+    this.#views.set(id, { at: performance.now(), view });
+    view.catch(() => this.#views.delete(id));
+    if (this.#views.size > 1_000) this.#views.delete(this.#views.keys().next().value!);
+    return view;
+  }
+
+  async #freshView(id: string): Promise<SweepView> {
     const description = await this.describe(id);
     const row = await this.store.getSweep(id);
     if (!description && !row) throw new SweepNotFound(id);
@@ -91,12 +110,14 @@ export class Sweeps {
   async pause(id: string): Promise<SweepView> {
     await this.requireOpen(id, 'pause');
     await this.client.workflow.getHandle(id).signal(pauseSignal);
+    this.#views.delete(id);
     return this.view(id);
   }
 
   async cancel(id: string): Promise<SweepView> {
     await this.requireOpen(id, 'cancel');
     await this.client.workflow.getHandle(id).cancel();
+    this.#views.delete(id);
     return this.view(id);
   }
 
@@ -108,6 +129,7 @@ export class Sweeps {
     const description = await this.describe(id);
     if (description?.status.name === 'RUNNING') {
       await this.client.workflow.getHandle(id).signal(resumeSignal);
+      this.#views.delete(id);
       return { ...(await this.view(id)), restarted: false };
     }
     const row = await this.store.getSweep(id);
@@ -116,6 +138,7 @@ export class Sweeps {
       throw new ConfigError('sweep', id, 'is completed; there is nothing to resume');
     }
     await this.submit(row.spec as SweepSpec, { id, options });
+    this.#views.delete(id);
     return { ...(await this.view(id)), restarted: true };
   }
 
@@ -126,6 +149,7 @@ export class Sweeps {
     } catch {
       // A failed or cancelled sweep still has a view; its status says what happened.
     }
+    this.#views.delete(id);
     return this.view(id);
   }
 

@@ -145,10 +145,10 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
         state.op_ms = state.op_ms === null ? perOp : 0.7 * state.op_ms + 0.3 * perOp;
       }
     } catch (err) {
-      // An activity that failed for good (after its retries, or non-retryably for bad configuration)
-      // fails the sweep; what finished is stored, and `resume` picks up the rest.
+      // A cancelled activity means the sweep is being cancelled: the main loop sees that itself, and
+      // a rejection here would be unhandled. An activity that failed for good (after its retries, or
+      // non-retryably for bad configuration) fails the sweep; what finished is stored for `resume`.
       if (!failure && !isCancellation(err)) failure = err;
-      if (isCancellation(err)) throw err;
     } finally {
       running -= indices.length;
     }
