@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { benchApi } from './api.js';
+import { benchEngine } from './engine.js';
+import { benchLoad } from './load.js';
+import { benchScale } from './scale.js';
+import { repoRoot } from './stack.js';
+import { benchSweep } from './sweep.js';
+
+/*
+ * `npm run bench`: every speed and memory figure the project promises, printed as tables and written
+ * to bench/results.json. `npm run bench -- --scale` adds the 100,000-operation sweep (minutes);
+ * `npm run bench -- engine api` runs only the named sections (results.json keeps the others).
+ */
+
+const sections = { engine: benchEngine, sweep: benchSweep, api: benchApi, load: benchLoad, scale: benchScale } as const;
+type Section = keyof typeof sections;
+
+const args = process.argv.slice(2);
+const named = args.filter((a) => a in sections) as Section[];
+const chosen: Section[] = named.length ? named : (['engine', 'sweep', 'api', 'load', ...(args.includes('--scale') ? (['scale'] as const) : [])] as Section[]);
+
+const file = path.join(repoRoot, 'bench/results.json');
+const results: Record<string, unknown> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+for (const name of chosen) {
+  process.stderr.write(`bench: ${name}…\n`);
+  const figures = await sections[name]();
+  console.log(`\n${name}`);
+  console.table(figures);
+  results[name] = { ...figures, measured_at: new Date().toISOString() };
+  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+}
+results.machine = { cores: (await import('node:os')).availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}` };
+fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+process.exit(0);
