@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { resolveDataPath } from '../data/paths.js';
-import { sha256File } from '../data/load.js';
+import { loadBars, sha256File } from '../data/load.js';
 import { validateWorkforce } from './blueprint.js';
 import { ConfigError, isConfigError, joinPath, parseWith } from './errors.js';
 import { buildGrid, type Grid } from './grid.js';
@@ -132,7 +132,9 @@ function resolveOperationAt(doc: unknown, opts: ResolveOptions, prefix: string):
 
   const environment = op.environments[link.execution_environment];
   const dataSourceId = environment.data_source;
-  const dataSource = resolveDataSource(op.data_sources[dataSourceId], opts, joinPath(prefix, 'data_sources', dataSourceId));
+  const dataSourceField = joinPath(prefix, 'data_sources', dataSourceId);
+  const dataSource = resolveDataSource(op.data_sources[dataSourceId], opts, dataSourceField);
+  checkCsvBars(dataSource, environment, opts, dataSourceField);
   return {
     display_name: op.display_name,
     blueprint,
@@ -169,6 +171,24 @@ function resolveDataSource(source: DataSource, opts: ResolveOptions, field: stri
     throw new ConfigError(opts.file, joinPath(field, 'sha256'), `"${source.sha256}" does not match "${source.path}" (sha256 "${sha256}"): the file changed since this was written`);
   }
   return { ...source, path: rootRelative(opts.dataRoot, abs), sha256 };
+}
+
+/**
+ * A csv file's bars are read here, at the edge, not first in a worker: otherwise a file that is
+ * empty, unsorted or has no bars in the environment's range would be accepted and then fail every
+ * operation of a sweep. The parse is cached, so running the operation afterwards reads nothing again.
+ * Synthetic data is left to the worker (generating up to 50M bars is not for an API request).
+ */
+function checkCsvBars(source: DataSource, environment: { start?: string; end?: string }, opts: ResolveOptions, field: string): void {
+  if (source.type !== 'csv_archive') return;
+  try {
+    loadBars(source, { dataRoot: opts.dataRoot, file: opts.file, field, start: environment.start, end: environment.end });
+  } catch (error) {
+    // The parser names the csv by its real path; the user knows it by its path in the workspace.
+    const abs = path.join(fs.realpathSync(opts.dataRoot), source.path);
+    if (isConfigError(error) && error.file === abs) throw new ConfigError(source.path, error.field, error.reason);
+    throw error;
+  }
 }
 
 /**
