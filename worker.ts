@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from './src/activities/index.js';
@@ -57,9 +58,24 @@ export function workflowsPath(): string {
 
 const quietBundlerLogger = new DefaultLogger('WARN');
 
+/**
+ * Audit log of engine executions: when SWEEPLAB_EXECUTION_LOG names a file, every finished activity
+ * appends one line holding the number of backtests it ran (results reused from the store count 0).
+ * Several processes may share the file; each line is one small O_APPEND write, so lines do not
+ * interleave, and it is written synchronously, so a line survives a SIGKILL right after. An activity
+ * killed before it finished writes no line. Crash drills sum the lines to bound duplicate work.
+ */
+function withExecutionLog(onExecuted: WorkerOptions['onExecuted'], file = process.env.SWEEPLAB_EXECUTION_LOG): WorkerOptions['onExecuted'] {
+  if (!file) return onExecuted;
+  return (count) => {
+    appendFileSync(file, `${count}\n`);
+    onExecuted?.(count);
+  };
+}
+
 export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const { worker, close } = await createWorker(opts);
+  const { worker, close } = await createWorker({ ...opts, onExecuted: withExecutionLog(opts.onExecuted) });
   console.log(`sweeplab worker: ${opts.concurrency ?? defaultSlots()} backtest slots on task queue "${worker.options.taskQueue}"`);
   try {
     await worker.run();
