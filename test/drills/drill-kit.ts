@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Sweeps } from '../../src/client/sweeps.js';
+import { comboAt } from '../../src/config/grid.js';
+import { loadOptimizationFile, type LoadedOptimization } from '../../src/config/load.js';
+import { optimizationSpec, type OptimizationSpec } from '../../src/config/sweep.js';
+import { openStore } from '../../src/store/index.js';
+import type { ResultRow, Store } from '../../src/store/types.js';
+import { startTestServer, uniqueId, type TestServer } from '../helpers/temporal.js';
+
+/*
+ * What every crash drill shares: a Temporal dev server on a temp db file, a SQLite store in a temp
+ * dir, worker and API child processes started the way an operator starts them (`node --import tsx
+ * worker.ts`, `sweeplab api`), all appending to one execution log, and the exactness checks a drill
+ * ends with.
+ */
+
+export const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+/** Small packs and a small window, so the 480-operation example lasts long enough to be hit mid-way. */
+export const OPERATIONS_PER_ACTIVITY = 3;
+export const MAX_IN_FLIGHT = 4;
+/** Retries of a killed worker's activities start this soon after its last heartbeat. */
+export const HEARTBEAT_TIMEOUT_S = 3;
+
+export interface Drill {
+  /** The current server; replaced when a drill restarts it. */
+  temporal: TestServer;
+  store: Store;
+  taskQueue: string;
+  databaseUrl: string;
+  /** SWEEPLAB_EXECUTION_LOG of every worker process of this drill. */
+  executionLog: string;
+  /** A client API on the current server's client (build a new one after a server restart). */
+  sweeps(): Sweeps;
+  /** `node --import tsx worker.ts` on the drill's server, queue, store and execution log. */
+  startWorker(): ChildProcess;
+  /** `sweeplab api --port <port>`; resolves with its base URL once it listens. */
+  startApi(port: number): Promise<{ child: ChildProcess; url: string }>;
+  /** Engine executions so far: the sum of the execution log's lines over all worker processes. */
+  executions(): number;
+  /** Kills every child still running, closes the store, stops the server, deletes the temp dirs. */
+  stop(): Promise<void>;
+}
+
+export async function startDrill(name: string): Promise<Drill> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sweeplab-drill-${name}-`));
+  const databaseUrl = `sqlite:${path.join(dir, 'store.db')}`;
+  const executionLog = path.join(dir, 'executions.log');
+  const taskQueue = uniqueId(`drill-${name}`);
+  const store = await openStore({ url: databaseUrl });
+  await store.migrate();
+  const children: ChildProcess[] = [];
+
+  const spawnChild = (args: string[], stdout: 'ignore' | 'pipe'): ChildProcess => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: drill.temporal.server.address,
+        TEMPORAL_NAMESPACE: drill.temporal.namespace,
+        SWEEPLAB_TASK_QUEUE: taskQueue,
+        DATABASE_URL: databaseUrl,
+        SWEEPLAB_DATA_ROOT: repoRoot,
+        SWEEPLAB_EXECUTION_LOG: executionLog,
+        SWEEPLAB_API_TOKEN: '',
+      },
+      stdio: ['ignore', stdout, 'inherit'],
+    });
+    children.push(child);
+    return child;
+  };
+
+  const drill: Drill = {
+    temporal: await startTestServer(),
+    store,
+    taskQueue,
+    databaseUrl,
+    executionLog,
+    sweeps: () => new Sweeps(drill.temporal.client, store, taskQueue),
+    startWorker: () => spawnChild([path.join(repoRoot, 'worker.ts')], 'ignore'),
+    async startApi(port) {
+      const child = spawnChild([path.join(repoRoot, 'src/cli/main.ts'), 'api', '--port', String(port)], 'pipe');
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /sweeplab API at (http:\/\/\S+?)\/? /.exec(out);
+          if (match) resolve(match[1]!);
+        });
+        child.once('exit', (code, signal) => reject(new Error(`the API process exited (${code ?? signal}) before listening: ${out}`)));
+      });
+      return { child, url };
+    },
+    executions: () => sumLines(executionLog),
+    async stop() {
+      for (const child of children) await killChild(child);
+      await store.close();
+      await drill.temporal.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return drill;
+}
+
+/** SIGKILL, as a crash would; resolves once the process is gone. */
+export async function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+function sumLines(file: string): number {
+  if (!fs.existsSync(file)) return 0;
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .reduce((sum, line) => sum + Number(line), 0);
+}
+
+export interface ExampleSweep {
+  loaded: LoadedOptimization;
+  spec: OptimizationSpec;
+}
+
+/** examples/optimization.yaml with the drills' small packs and window. */
+export function exampleSweep(): ExampleSweep {
+  const loaded = loadOptimizationFile(path.join(repoRoot, 'examples/optimization.yaml'), { dataRoot: repoRoot });
+  const spec = optimizationSpec(loaded);
+  spec.parallel = { ...spec.parallel, operations_per_activity: OPERATIONS_PER_ACTIVITY, max_in_flight: MAX_IN_FLIGHT };
+  return { loaded, spec };
+}
+
+/** Operations of the sweep stored so far (done or failed), read without writing. */
+export async function storedCount(store: Store, id: string): Promise<number> {
+  return (await store.queryResults(id, { sort: 'idx', limit: 1 })).total;
+}
+
+/** Polls until `check` holds; fails naming `what` after `timeoutMs`. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * The admissible indices of the example in grid order, by its own rule `fast < slow` written here
+ * rather than through the loader's expression compiler. By hand: fast ∈ {5,…,50} (10 values), slow ∈
+ * {20,50,100,200}; fast < slow for 3 + 9 + 10 + 10 = 32 pairs, times 3 ATR multipliers × 5
+ * risk/reward ratios = 480 of 600 combinations.
+ */
+export function admissibleIndices(loaded: LoadedOptimization): number[] {
+  const indices: number[] = [];
+  for (let idx = 0; idx < loaded.grid.size; idx++) {
+    const { fast, slow } = comboAt(loaded.grid, idx);
+    if ((fast as number) < (slow as number)) indices.push(idx);
+  }
+  assert.equal(indices.length, 480, 'the example has 480 admissible combinations');
+  assert.equal(loaded.admissible, 480, "the loader's admissible count agrees");
+  return indices;
+}
+
+/**
+ * The stored rows are exactly the admissible combinations: one per admissible index, in grid order,
+ * each with the params of its index and all done, and no operation hash twice in the sweep.
+ */
+export function assertRowsExact(rows: ResultRow[], loaded: LoadedOptimization): void {
+  const sorted = [...rows].sort((a, b) => a.idx - b.idx);
+  assert.deepEqual(
+    sorted.map((r) => r.idx),
+    admissibleIndices(loaded),
+    'one row per admissible index, none missing, none extra',
+  );
+  for (const row of sorted) assert.deepEqual(row.params, comboAt(loaded.grid, row.idx), `row ${row.idx} holds the params of its index`);
+  assert.deepEqual(
+    sorted.filter((r) => r.status !== 'done').map((r) => `${r.idx}: ${r.error}`),
+    [],
+    'every operation succeeded',
+  );
+  assert.equal(new Set(sorted.map((r) => r.hash)).size, sorted.length, 'no (sweep, hash) stored twice');
+}
+
+/** Every row of the sweep straight from the store, in grid order. */
+export async function storedRows(store: Store, id: string): Promise<ResultRow[]> {
+  return (await store.queryResults(id, { sort: 'idx', order: 'asc', limit: 1_000_000 })).rows;
+}
+
+/**
+ * The execution log against the operation count. Each crash can hit at most `max_in_flight`
+ * activities of `operations_per_activity` operations, which bounds the work it can add or hide:
+ * - Excess: when a crash makes Temporal retry an activity whose first attempt still runs (on a
+ *   live worker while the server was down) and has not stored everything, both attempts run the
+ *   unstored operations; at most the in-flight ones run twice.
+ * - Deficit, for worker kills only: a killed activity writes no line (it counts at its end), yet
+ *   results it stored at a mid-activity flush (every 500 ms) are reused by its retry, so those
+ *   executions appear in no line. A drill without worker kills must log at least every operation.
+ * That every operation did run is shown by the rows (assertRowsExact) on a store that started empty.
+ */
+export function assertExecutionsBounded(executions: number, operations: number, crashes: { workerKills: number; serverKills: number }): void {
+  const perCrash = MAX_IN_FLIGHT * OPERATIONS_PER_ACTIVITY;
+  const lower = operations - crashes.workerKills * perCrash;
+  const upper = operations + (crashes.workerKills + crashes.serverKills) * perCrash;
+  const how = `${operations} operations, ${crashes.workerKills} worker and ${crashes.serverKills} server kills × ${MAX_IN_FLIGHT} in flight × ${OPERATIONS_PER_ACTIVITY} per activity`;
+  assert.ok(executions >= lower, `${executions} engine executions are at least ${lower} (${how})`);
+  assert.ok(executions <= upper, `${executions} engine executions are at most ${upper} (${how})`);
+}
