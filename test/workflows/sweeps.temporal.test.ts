@@ -103,6 +103,21 @@ describe('optimization sweep', () => {
     assert.equal((await t.client.workflow.getHandle(id).result()).best?.idx, best.idx, 'the workflow top-K agrees with the store ranking');
   });
 
+  test('is listed by its search attributes once it completes', async () => {
+    const { spec } = optimization();
+    spec.name = uniqueId('listed');
+    const { id } = await sweeps.submit(spec);
+    await sweeps.result(id);
+    const query = `SweepKind = "optimization" AND SweepName = "${spec.name}" AND SweepStatus = "completed"`;
+    let found: string[] = [];
+    await waitFor('visibility to catch up', async () => {
+      found = [];
+      for await (const w of t.client.workflow.list({ query })) found.push(w.workflowId);
+      return found.length > 0;
+    });
+    assert.deepEqual(found, [id]);
+  });
+
   test('continues as new when the server suggests it and loses nothing', async () => {
     const { spec, admissible } = optimization({ operations_per_activity: 2, max_in_flight: 8 });
     const { id, runId } = await sweeps.submit(spec);
