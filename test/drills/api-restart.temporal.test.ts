@@ -10,6 +10,7 @@ import { uniqueId } from '../helpers/temporal.js';
 import {
   assertExecutionsBounded,
   assertRowsExact,
+  DRILL_TIMEOUT_MS,
   exampleSweep,
   killChild,
   MAX_IN_FLIGHT,
@@ -53,7 +54,7 @@ function exampleDocument(): string {
   return JSON.stringify(doc);
 }
 
-test('a sweep submitted over HTTP completes across an API SIGKILL and the new API serves every row', async (t) => {
+test('a sweep submitted over HTTP completes across an API SIGKILL and the new API serves every row', { timeout: DRILL_TIMEOUT_MS }, async (t) => {
   const started = performance.now();
   const { loaded } = exampleSweep();
   drill.startWorker();
@@ -69,14 +70,14 @@ test('a sweep submitted over HTTP completes across an API SIGKILL and the new AP
   assert.equal(submitted.status, 202, await submitted.clone().text());
 
   const deadline = Date.now() + 60_000;
-  let before: SweepView;
+  let atKill: SweepView;
   do {
     assert.ok(Date.now() < deadline, 'the sweep reached 120 operations through the first API');
     await sleep(100);
-    before = await getJson<SweepView>(`${first.url}/api/sweeps/${id}`);
-  } while (before.done < 120);
+    atKill = await getJson<SweepView>(`${first.url}/api/sweeps/${id}`);
+  } while (atKill.done < 120);
   await killChild(first.child);
-  assert.equal(before.status, 'running');
+  assert.equal(atKill.status, 'running');
 
   const second = await drill.startApi(Number(port));
   assert.equal(second.url, first.url, 'the new API listens where the old one did');
@@ -98,6 +99,6 @@ test('a sweep submitted over HTTP completes across an API SIGKILL and the new AP
   const executions = drill.executions();
   assertExecutionsBounded(executions, loaded.admissible, { workerKills: 0, serverKills: 0 });
   t.diagnostic(
-    `API killed at ${before.done} done; ${executions} engine executions for ${loaded.admissible} operations; ${Math.round(performance.now() - started)} ms`,
+    `API killed at ${atKill.done} done; ${executions} engine executions for ${loaded.admissible} operations; ${Math.round(performance.now() - started)} ms`,
   );
 });

@@ -26,6 +26,8 @@ export const OPERATIONS_PER_ACTIVITY = 3;
 export const MAX_IN_FLIGHT = 4;
 /** Retries of a killed worker's activities start this soon after its last heartbeat. */
 export const HEARTBEAT_TIMEOUT_S = 3;
+/** A drill takes 10–35 s on two cores; a stuck one fails instead of hanging the run. */
+export const DRILL_TIMEOUT_MS = 180_000;
 
 export interface Drill {
   /** The current server; replaced when a drill restarts it. */

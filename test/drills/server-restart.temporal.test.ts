@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   assertExecutionsBounded,
   assertRowsExact,
+  DRILL_TIMEOUT_MS,
   exampleSweep,
   HEARTBEAT_TIMEOUT_S,
   startDrill,
@@ -29,7 +30,7 @@ after(async () => {
   await drill?.stop();
 });
 
-test('a sweep survives a SIGKILL of the Temporal server and completes after a restart on the same database', async (t) => {
+test('a sweep survives a SIGKILL of the Temporal server and completes after a restart on the same database', { timeout: DRILL_TIMEOUT_MS }, async (t) => {
   const started = performance.now();
   const { loaded, spec } = exampleSweep();
   const { id } = await drill.sweeps().submit(spec, { options: { heartbeat_timeout_s: HEARTBEAT_TIMEOUT_S } });

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import {
   assertExecutionsBounded,
   assertRowsExact,
+  DRILL_TIMEOUT_MS,
   exampleSweep,
   HEARTBEAT_TIMEOUT_S,
   killChild,
@@ -29,7 +30,7 @@ after(async () => {
   await drill?.stop();
 });
 
-test('a sweep whose worker is SIGKILLed twice completes with every operation stored exactly once', async (t) => {
+test('a sweep whose worker is SIGKILLed twice completes with every operation stored exactly once', { timeout: DRILL_TIMEOUT_MS }, async (t) => {
   const started = performance.now();
   const { loaded, spec } = exampleSweep();
   const sweeps = drill.sweeps();
