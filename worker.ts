@@ -21,7 +21,10 @@ export interface WorkerOptions {
   concurrency?: number;
   databaseUrl?: string;
   dataRoot?: string;
-  /** A prebuilt workflow bundle (production), or null to bundle the sources now. */
+  /**
+   * A prebuilt workflow bundle; by default the one SWEEPLAB_WORKFLOW_BUNDLE names (production images
+   * build it with `npm run build:workflows`), else the sources are bundled at start-up.
+   */
   workflowBundle?: WorkflowBundleOption | null;
   onExecuted?: (count: number) => void;
 }
@@ -36,7 +39,7 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
     connection,
     namespace: opts.namespace ?? temporalNamespace(),
     taskQueue: opts.taskQueue ?? taskQueue(),
-    workflowBundle: opts.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietBundlerLogger })),
+    workflowBundle: opts.workflowBundle ?? (await defaultWorkflowBundle()),
     activities: createActivities({ store, pool, dataRoot: opts.dataRoot ?? dataRootFromEnv(), onExecuted: opts.onExecuted }),
     // One activity more than slots per slot keeps threads busy while another activity writes results.
     maxConcurrentActivityTaskExecutions: slots * 2,
@@ -50,6 +53,12 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
       await connection.close();
     },
   };
+}
+
+async function defaultWorkflowBundle(): Promise<WorkflowBundleOption> {
+  const prebuilt = process.env.SWEEPLAB_WORKFLOW_BUNDLE;
+  if (prebuilt) return { codePath: prebuilt };
+  return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietBundlerLogger });
 }
 
 export function workflowsPath(): string {

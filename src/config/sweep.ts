@@ -1,6 +1,4 @@
-import { comboAt, type Combo, type Grid } from './grid.js';
-import { materialize, type MaterializedOperation } from './materialize.js';
-import { applyCombo } from './overrides.js';
+import type { Grid } from './grid.js';
 import type { ResolvedOperation } from './resolved.js';
 import type { OptimizationConfig, ParallelConfig, VariantConfig, Workforce } from './schemas.js';
 import type { MetricName } from '../engine/result.js';
@@ -85,18 +83,4 @@ export function indexSpaceSize(spec: SweepSpec): number {
 /** The parameter columns of a sweep's results table. */
 export function paramNames(spec: SweepSpec): string[] {
   return spec.kind === 'optimization' ? spec.grid.axes.map((a) => a.label) : ['variant'];
-}
-
-/** The self-contained operation at `idx` of a sweep, and the params that distinguish it. */
-export function operationAt(spec: SweepSpec, idx: number): { op: MaterializedOperation; params: Combo } {
-  if (spec.kind === 'optimization') {
-    const combo = comboAt(spec.grid, idx);
-    const label = Object.entries(combo)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ');
-    return { op: materialize(spec.base, applyCombo(spec.base.blueprint.workforce, spec.grid, combo), `${spec.name} #${idx} ${label}`), params: combo };
-  }
-  const variant = spec.variants[idx];
-  if (!variant) throw new RangeError(`variant index ${idx} is outside 0..${spec.variants.length - 1}`);
-  return { op: materialize(spec.base, variant.workforce, `${spec.name}: ${variant.name}`), params: { variant: variant.name } };
 }

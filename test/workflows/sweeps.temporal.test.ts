@@ -8,7 +8,8 @@ import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@tempor
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
-import { operationAt, optimizationSpec, variantTestSpec, type SweepSpec } from '../../src/config/sweep.js';
+import { operationAt } from '../../src/config/operation-at.js';
+import { optimizationSpec, variantTestSpec, type SweepSpec } from '../../src/config/sweep.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { createWorker, workflowsPath } from '../../worker.js';
