@@ -216,7 +216,7 @@ test('mounts the same workspace at the same path in the API and the worker, as t
     return mount;
   });
   assert.deepEqual(mounts[0], mounts[1]);
-  assert.equal(mounts[0]!.source, './examples');
+  assert.equal(mounts[0]!.source, '.');
 });
 
 test('orders start-up: schema, server, search attributes, then the API and the workers', () => {
