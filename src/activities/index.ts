@@ -20,7 +20,7 @@ export interface ActivityDeps {
   store: Store;
   pool: BacktestPool;
   dataRoot: string;
-  /** Called with the number of engine executions of each activity (tests and drills count them). */
+  /** Called with engine executions as their results are stored (tests and drills count them). */
   onExecuted?: (count: number) => void;
 }
 
@@ -63,13 +63,18 @@ export function createActivities(deps: ActivityDeps) {
       let results: EncodedResult[] = [];
       let records: OperationRecord[] = [];
       let lastFlush = performance.now();
+      let executed = 0;
+      let executedUnreported = 0;
       const flush = async (): Promise<void> => {
-        const [r, o] = [results, records];
+        const [r, o, n] = [results, records, executedUnreported];
         results = [];
         records = [];
+        executedUnreported = 0;
         lastFlush = performance.now();
         await store.saveEncodedResults(r);
         if (o.length) await store.recordOperations(o);
+        // Reported with the results they produced, so a crash after this flush still counts them.
+        if (n) deps.onExecuted?.(n);
         heartbeat({ stored: summaries.length });
       };
       const finish = (item: (typeof items)[number], outcome: { metrics: Metrics; ms: number; reused: boolean } | { error: string }): void => {
@@ -105,12 +110,12 @@ export function createActivities(deps: ActivityDeps) {
       const signal = cancellationSignal();
       // Every pool task of this activity listens to the one cancellation signal.
       setMaxListeners(0, signal);
-      let executed = 0;
       await Promise.all(
         toRun.map(async (item) => {
           const outcome = await pool.run({ op: item.op, file, dataRoot }, signal);
           if (outcome.ok) {
             executed++;
+            executedUnreported++;
             results.push({ hash: item.hash, operation_yaml: outcome.operation_yaml, blob: outcome.blob });
             finish(item, { metrics: outcome.metrics, ms: outcome.ms, reused: false });
           } else if (outcome.error.field.startsWith('data_sources')) {
@@ -126,7 +131,6 @@ export function createActivities(deps: ActivityDeps) {
         throw err;
       });
       await flush();
-      deps.onExecuted?.(executed);
       if (activityInfo().attempt > 1) log.info('retried activity finished', { sweep_id, indices: input.indices.length, executed });
       summaries.sort((a, b) => a.idx - b.idx);
       return { summaries, elapsed_ms: performance.now() - started, executed };
