@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { createApp } from '../src/api/app.js';
+import { mulberry32 as random } from '../src/data/random.js';
 import { Sweeps } from '../src/client/sweeps.js';
 import { METRIC_NAMES, type Metrics } from '../src/engine/result.js';
 import { openStore } from '../src/store/index.js';
@@ -20,18 +21,6 @@ const ROWS = 100_000;
 const BATCH = 5_000;
 const RUNS = 60;
 const WARMUP = 5;
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so every run measures the same data. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;

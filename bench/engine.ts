@@ -2,7 +2,8 @@ import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { WorkforceSchema } from '../src/config/schemas.js';
-import { allocateBars, type BarSeries } from '../src/engine/bars.js';
+import { generateBars } from '../src/data/synthetic.js';
+import type { BarSeries } from '../src/engine/bars.js';
 import { runBacktest, type BacktestSettings } from '../src/engine/index.js';
 
 /*
@@ -13,32 +14,9 @@ import { runBacktest, type BacktestSettings } from '../src/engine/index.js';
  * Targets (brief): (a) ≤ 0.3 ms, (b) ≥ 10 M bars/s.
  */
 
-const DAY_MS = 86_400_000;
-
-/** A seeded random walk (mulberry32) with intrabar ranges; the data module is not needed. */
+/** The synthetic regime-switching series the examples use, any length, deterministic per seed. */
 function walk(length: number, seed: number): BarSeries {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  const bars = allocateBars(length);
-  let price = 100;
-  for (let i = 0; i < length; i++) {
-    const open = price * (1 + (random() - 0.5) * 0.01);
-    const close = open * (1 + (random() - 0.5) * 0.04);
-    bars.time[i] = Date.UTC(2004, 7, 19) + i * DAY_MS;
-    bars.open[i] = open;
-    bars.close[i] = close;
-    bars.high[i] = Math.max(open, close) * (1 + random() * 0.01);
-    bars.low[i] = Math.min(open, close) * (1 - random() * 0.01);
-    bars.volume[i] = 1_000 + Math.floor(random() * 1_000);
-    price = close;
-  }
-  return bars;
+  return generateBars({ seed, bars: length, start: '2004-08-19', timeframe: '1d', start_price: 100 });
 }
 
 const WORKFORCE = WorkforceSchema.parse({

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../src/data/random.js';
 import { allocateBars, type BarSeries } from '../../src/engine/bars.js';
 
 const DAY_MS = 86_400_000;
@@ -33,14 +34,7 @@ export function flatBars(closes: readonly number[]): BarSeries {
 
 /** A deterministic random walk (mulberry32) with real ranges, for property tests and benches. */
 export function randomBars(length: number, seed: number): BarSeries {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(seed);
   const bars = allocateBars(length);
   let price = 100;
   for (let i = 0; i < length; i++) {
