@@ -208,8 +208,11 @@ export const ParallelConfigSchema = z
     operations_per_activity: z.union([z.literal('auto'), z.number().int().min(1).max(10_000)]).default('auto'),
     /** Activities in flight at once (far below Temporal's 2,000 pending-activity limit). */
     max_in_flight: z.number().int().min(1).max(1_000).default(64),
-    /** Refuse grids larger than this unless raised here. */
-    max_combinations: z.number().int().min(1).max(100_000_000).default(1_000_000),
+    /**
+     * Refuse grids larger than this unless raised here. Loading checks every admissible combination,
+     * so the ceiling keeps a submission to seconds (10 M: about 4 s).
+     */
+    max_combinations: z.number().int().min(1).max(10_000_000).default(1_000_000),
   })
   .strict();
 export type ParallelConfig = z.infer<typeof ParallelConfigSchema>;

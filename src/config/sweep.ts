@@ -25,6 +25,8 @@ export interface OptimizationSpec extends SweepSpecBase {
   kind: 'optimization';
   grid: Grid;
   where: string | null;
+  /** Combinations that satisfy `where`, counted when the file was loaded. */
+  admissible: number;
 }
 
 export interface VariantTestSpec extends SweepSpecBase {
@@ -39,6 +41,7 @@ export function optimizationSpec(loaded: {
   config: OptimizationConfig;
   base: ResolvedOperation;
   grid: Grid;
+  admissible: number;
 }): OptimizationSpec {
   const { config } = loaded;
   return {
@@ -48,6 +51,7 @@ export function optimizationSpec(loaded: {
     base: loaded.base,
     grid: loaded.grid,
     where: config.constraints.where ?? null,
+    admissible: loaded.admissible,
     min_trades: config.constraints.min_trades,
     primary_metric: config.optimization_targets.primary_metric,
     secondary_metrics: config.optimization_targets.secondary_metrics,
@@ -73,6 +77,11 @@ export function variantTestSpec(loaded: {
     secondary_metrics: config.optimization_targets.secondary_metrics,
     parallel: config.parallel_config,
   };
+}
+
+/** How many operations a sweep runs: admissible combinations, or variants. */
+export function operationCount(spec: SweepSpec): number {
+  return spec.kind === 'optimization' ? spec.admissible : spec.variants.length;
 }
 
 /** How many operations the index space of a sweep has, before constraints. */

@@ -15,7 +15,7 @@ import {
 import type { createActivities } from '../activities/index.js';
 import { comboAt } from '../config/grid.js';
 import { compileWhere } from '../config/expression.js';
-import { indexSpaceSize, type SweepSpec } from '../config/sweep.js';
+import { indexSpaceSize, operationCount, type SweepSpec } from '../config/sweep.js';
 import { sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
 import type { SweepStatus } from '../store/types.js';
 import {
@@ -57,7 +57,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   const space = indexSpaceSize(spec);
   const state: SweepCursor = input.cursor ?? {
     next: 0,
-    total: countAdmissible(space, admissible),
+    total: operationCount(spec),
     done: 0,
     failed: 0,
     reused: 0,
@@ -232,13 +232,6 @@ function admissibility(spec: SweepSpec): ((idx: number) => boolean) | null {
   if (spec.kind !== 'optimization' || !spec.where) return null;
   const where = compileWhere(spec.where, spec.grid, spec.file, 'optimization_config.constraints.where');
   return (idx) => where(comboAt(spec.grid, idx));
-}
-
-function countAdmissible(space: number, admissible: ((idx: number) => boolean) | null): number {
-  if (!admissible) return space;
-  let n = 0;
-  for (let i = 0; i < space; i++) if (admissible(i)) n++;
-  return n;
 }
 
 /** Advances the cursor past the next `pack` admissible indices and returns them. */
