@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { ConfigError } from '../config/errors.js';
 import type { SweepSpec } from '../config/sweep.js';
-import type { Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
+import type { MetricName } from '../engine/result.js';
+import type { ResultFilter, Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
 import { optimizationWorkflow } from '../workflows/optimization.js';
 import { pauseSignal, progressQuery, resumeSignal, type SweepOptions, type SweepProgress } from '../workflows/types.js';
@@ -100,11 +101,25 @@ export class Sweeps {
         return viewFromProgress(progress, description!.status.name);
       } catch (err) {
         // A query needs a worker to answer it; with none polling, the store still knows what is done.
-        const view = viewFromStore(id, row && (await this.store.refreshSweepCounts(id), await this.store.getSweep(id)), description);
+        const view = await this.storedView(id, row && (await this.store.refreshSweepCounts(id), await this.store.getSweep(id)), description);
         return { ...view, errors: [`no worker answered the progress query (${err instanceof Error ? err.message : String(err)}); is a worker running on task queue "${this.taskQueue}"?`] };
       }
     }
-    return viewFromStore(id, row, description);
+    return this.storedView(id, row, description);
+  }
+
+  /**
+   * A sweep as the store (and, when given, Temporal's description) knows it: no query, so it is what
+   * lists use for sweeps that are over. The best operation comes from the stored ranking.
+   */
+  async storedView(id: string, row: SweepRow | null, description: WorkflowExecutionDescription | null = null): Promise<SweepView> {
+    const view = viewFromStore(id, row, description);
+    if (!row) return view;
+    const metric = row.primary_metric as MetricName;
+    const [top] = (await this.store.queryResults(id, { sort: metric, order: 'desc', limit: 1, filter: rankedFilter(row.spec as SweepSpec) })).rows;
+    const value = top?.metrics?.[metric];
+    if (!top || value === null || value === undefined) return view;
+    return { ...view, best: { idx: top.idx, hash: top.hash, params: top.params, value, total_trades: top.metrics?.total_trades ?? null } };
   }
 
   async pause(id: string): Promise<SweepView> {
@@ -175,6 +190,13 @@ export class SweepNotFound extends ConfigError {
   constructor(id: string) {
     super('sweep', id, 'no such sweep (not in Temporal, not in the results store)');
   }
+}
+
+/** Operations that count in a ranking: done, with at least the sweep's min_trades closed trades. */
+export function rankedFilter(spec: SweepSpec): ResultFilter[] {
+  const filter: ResultFilter[] = [{ field: 'status', op: '=', value: 'done' }];
+  if (spec.min_trades > 0) filter.push({ field: 'total_trades', op: '>=', value: spec.min_trades });
+  return filter;
 }
 
 export function viewFromProgress(p: SweepProgress, workflowStatus: string): SweepView {

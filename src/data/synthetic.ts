@@ -32,7 +32,7 @@ interface Regime {
 
 const BULL = 0;
 const BEAR = 1;
-const SIDEWAYS = 2;
+// Regime 2 is sideways: no drift, pulled back to its starting level.
 const REGIMES: readonly Regime[] = [
   { drift: 0.22, volatility: 0.14, meanYears: 0.8, halfLifeYears: 0, volumeFactor: 1 },
   { drift: -0.3, volatility: 0.32, meanYears: 0.3, halfLifeYears: 0, volumeFactor: 1.4 },

@@ -1,10 +1,9 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import type { SweepView } from '../../client/sweeps.js';
+import { rankedFilter, type SweepView } from '../../client/sweeps.js';
 import { ConfigError } from '../../config/errors.js';
 import { parseResultFilter } from '../../config/results-query.js';
 import type { SweepSpec } from '../../config/sweep.js';
 import { resultsCsv } from '../../cli/sweep-commands.js';
-import type { MetricName } from '../../engine/result.js';
 import type { ResultFilter, SweepRow } from '../../store/types.js';
 import { sweepLinks, type ApiDeps } from '../deps.js';
 import { alignCurves } from '../equity.js';
@@ -39,24 +38,6 @@ export function sweepRoutes(deps: ApiDeps) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   const detail = (view: SweepView) => ({ ...view, links: sweepLinks(deps, view.id) });
 
-  /** Operations that count in a ranking: done, with at least the sweep's min_trades. */
-  const rankedFilter = (row: SweepRow): ResultFilter[] => {
-    const minTrades = (row.spec as SweepSpec).min_trades;
-    const filter: ResultFilter[] = [{ field: 'status', op: '=', value: 'done' }];
-    if (minTrades > 0) filter.push({ field: 'total_trades', op: '>=', value: minTrades });
-    return filter;
-  };
-
-  /** A closed sweep's view carries no ranking of its own (the workflow is gone); the store has it. */
-  const withBest = async (view: SweepView, row: SweepRow | null): Promise<SweepView> => {
-    if (view.best || !row || view.status === 'running' || view.status === 'paused') return view;
-    const metric = row.primary_metric as MetricName;
-    const [top] = (await store.queryResults(row.id, { sort: metric, limit: 1, filter: rankedFilter(row) })).rows;
-    const value = top?.metrics?.[metric];
-    if (!top || value === null || value === undefined) return view;
-    return { ...view, best: { idx: top.idx, hash: top.hash, params: top.params, value, total_trades: top.metrics?.total_trades ?? null } };
-  };
-
   /** The sweep's stored row; a sweep Temporal knows but the store not yet (just started) is empty for now. */
   const storedSweep = async (id: string): Promise<SweepRow | null> => {
     const row = await store.getSweep(id);
@@ -76,7 +57,7 @@ export function sweepRoutes(deps: ApiDeps) {
       const { kind, status, limit, offset } = c.req.valid('query');
       const { rows, total } = await store.listSweeps({ kind, status, limit, offset });
       // The store's counts are refreshed when a sweep ends; while it runs its workflow knows better.
-      const views = await Promise.all(rows.map((row) => (row.status === 'running' || row.status === 'paused' ? sweeps.view(row.id) : withBest(viewOfStored(row), row))));
+      const views = await Promise.all(rows.map((row) => (row.status === 'running' || row.status === 'paused' ? sweeps.view(row.id) : sweeps.storedView(row.id, row))));
       return c.json({ rows: views.map(detail), total, limit, offset }, 200);
     },
   );
@@ -92,7 +73,7 @@ export function sweepRoutes(deps: ApiDeps) {
     async (c) => {
       const { id } = c.req.valid('param');
       const view = await sweeps.view(id);
-      return c.json(detail(await withBest(view, await store.getSweep(id))), 200);
+      return c.json(detail(view), 200);
     },
   );
 
@@ -182,7 +163,7 @@ export function sweepRoutes(deps: ApiDeps) {
   /** Every variant of a variant test; the best few of an optimization (those with enough trades). */
   async function defaultHashes(row: SweepRow): Promise<string[]> {
     if (row.kind === 'variant_test') return (await store.queryResults(row.id, { sort: 'idx', order: 'asc', limit: MAX_CURVES })).rows.map((r) => r.hash);
-    return (await store.queryResults(row.id, { sort: row.primary_metric, limit: TOP_CURVES, filter: rankedFilter(row) })).rows.map((r) => r.hash);
+    return (await store.queryResults(row.id, { sort: row.primary_metric, limit: TOP_CURVES, filter: rankedFilter(row.spec as SweepSpec) })).rows.map((r) => r.hash);
   }
 
   app.openapi(
@@ -224,27 +205,6 @@ export function sweepRoutes(deps: ApiDeps) {
   }
 
   return app;
-}
-
-/** The view of a sweep that is over, from its stored row alone (no Temporal round trip per row). */
-function viewOfStored(row: SweepRow): SweepView {
-  return {
-    id: row.id,
-    kind: row.kind,
-    name: row.name,
-    status: row.status,
-    total: row.total,
-    done: row.completed,
-    failed: row.failed,
-    running: 0,
-    rate: null,
-    eta_s: null,
-    primary_metric: row.primary_metric,
-    best: null,
-    errors: [],
-    progress: null,
-    workflow_status: null,
-  };
 }
 
 /** Numbers in numeric order, then text and booleans in text order (the store's order for params). */
