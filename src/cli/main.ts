@@ -115,10 +115,12 @@ function slots(text: string): number {
 
 try {
   await program.parseAsync(process.argv);
-  process.exitCode = exitCode;
 } catch (err) {
-  process.exitCode = reportError(err);
+  exitCode = reportError(err);
 }
+// Exit now rather than when the event loop drains: the Temporal client can leave a retry timer
+// behind a closed connection (an unreachable server), which would throw after our clean shutdown.
+process.exit(exitCode);
 
 function reportError(err: unknown): number {
   if (err instanceof CommanderError) {

@@ -20,7 +20,11 @@ export function healthRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const [temporal, store] = await Promise.all([
-        check(() => deps.sweeps.client.workflowService.getSystemInfo({})),
+        // Aborted at the timeout, so the call's own retries stop too: none outlives the request.
+        check((signal) => {
+          const { client } = deps.sweeps;
+          return client.connection.withAbortSignal(signal, () => client.workflowService.getSystemInfo({}));
+        }),
         check(() => deps.store.ping()),
       ]);
       const ok = temporal === 'ok' && store === 'ok';
@@ -31,13 +35,17 @@ export function healthRoutes(deps: ApiDeps) {
 }
 
 /** "ok", or the failure's message (a health check reports, it does not throw). */
-async function check(probe: () => Promise<unknown>): Promise<string> {
+async function check(probe: (signal: AbortSignal) => Promise<unknown>): Promise<string> {
+  const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`));
+    }, CHECK_TIMEOUT_MS);
   });
   try {
-    await Promise.race([probe(), timeout]);
+    await Promise.race([probe(controller.signal), timeout]);
     return 'ok';
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
