@@ -14,6 +14,10 @@ RUN npm ci --omit=dev && npm cache clean --force
 
 COPY . .
 
+# Production bundling: the workflow code is bundled once here, not by every worker at start-up.
+RUN node --import tsx scripts/bundle-workflows.ts /app/dist/workflow-bundle.js
+ENV SWEEPLAB_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
+
 # `sweeplab` on PATH without npx: npm would stand between tini and node and does not pass SIGTERM
 # on, so a worker would be killed instead of finishing its activities.
 RUN chmod +x bin/sweeplab.mjs && ln -s /app/bin/sweeplab.mjs /usr/local/bin/sweeplab
