@@ -24,12 +24,12 @@ export interface Stack {
 
 /**
  * The real stack as sweeplab runs it: a Temporal dev server, a worker in this process on a task queue
- * of its own, and a SQLite results store in a temp dir. `const s = await startStack(); after(() => s.stop());`
+ * of its own, and a SQLite results store in a temp dir (or the database `databaseUrl` names). `const s = await startStack(); after(() => s.stop());`
  */
-export async function startStack(opts: { concurrency?: number } = {}): Promise<Stack> {
+export async function startStack(opts: { concurrency?: number; databaseUrl?: string } = {}): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-stack-'));
   const temporal = await startTestServer();
-  const databaseUrl = `sqlite:${path.join(dir, 'store.db')}`;
+  const databaseUrl = opts.databaseUrl ?? `sqlite:${path.join(dir, 'store.db')}`;
   const store = await openStore({ url: databaseUrl });
   await store.migrate();
   const taskQueue = uniqueId('stack');
