@@ -1,27 +1,47 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadBenchGrid, startBenchStack } from './stack.js';
+import { Sweeps } from '../src/client/sweeps.js';
+import { openStore } from '../src/store/index.js';
+import { connectClient } from '../src/temporal/connection.js';
+import { startDevServer } from '../src/temporal/dev-server.js';
+import { loadBenchGrid, repoRoot } from './stack.js';
 import { round } from './sweep.js';
 
 /*
  * 100,000 cheap operations through one sweep on this machine: it must complete, keep every workflow
  * run's history bounded (continue-as-new), keep the worker's memory under 1 GB, and run at a rate
- * close to the 3,500-operation sweep's (compare with `sweep.sweep_ops_per_s`).
+ * close to the 3,500-operation sweep's (compare with `sweep.sweep_ops_per_s`). The worker is its own
+ * process, as in production, so its peak resident memory (VmHWM, all its threads) is measured alone.
  */
 
 export async function benchScale(): Promise<Record<string, number | string>> {
   const { spec, admissible } = loadBenchGrid('bench/optimization-100k.yaml');
-  const stack = await startBenchStack();
-  let maxRss = 0;
-  const sampler = setInterval(() => (maxRss = Math.max(maxRss, process.memoryUsage().rss)), 500);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-scale-'));
+  const databaseUrl = `sqlite:${path.join(dir, 'store.db')}`;
+  const server = await startDevServer({ headless: true, dbFile: path.join(dir, 'temporal.db') });
+  const taskQueue = `scale-${process.pid}`;
+  const worker = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'worker.ts')], {
+    cwd: repoRoot,
+    env: { ...process.env, TEMPORAL_ADDRESS: server.address, SWEEPLAB_TASK_QUEUE: taskQueue, DATABASE_URL: databaseUrl, SWEEPLAB_DATA_ROOT: repoRoot },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const store = await openStore({ url: databaseUrl });
+  await store.migrate();
+  const { client, connection } = await connectClient(server.address);
   try {
+    const sweeps = new Sweeps(client, store, taskQueue);
     const started = performance.now();
-    const { id } = await stack.sweeps.submit(spec);
-    const view = await stack.sweeps.result(id);
+    const { id } = await sweeps.submit(spec);
+    const view = await sweeps.result(id);
     const seconds = (performance.now() - started) / 1000;
+    const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${worker.pid}/status`, 'utf8'))![1]) / 1024;
     if (view.status !== 'completed' || view.done + view.failed !== admissible) throw new Error(`scale sweep ended ${view.status} with ${view.done}/${admissible}`);
     const runs: number[] = [];
-    for await (const run of stack.sweeps.client.workflow.list({ query: `WorkflowId = "${id}"` })) runs.push(run.historyLength);
-    const { total: stored } = await stack.store.queryResults(id, { limit: 1 });
+    for await (const run of client.workflow.list({ query: `WorkflowId = "${id}"` })) runs.push(run.historyLength);
+    const { total: stored } = await store.queryResults(id, { limit: 1 });
     return {
       operations: admissible,
       stored_rows: stored,
@@ -29,11 +49,16 @@ export async function benchScale(): Promise<Record<string, number | string>> {
       ops_per_s: round(admissible / seconds),
       workflow_runs: runs.length,
       max_history_events: Math.max(...runs),
-      max_rss_mb: round(maxRss / 2 ** 20),
+      worker_peak_rss_mb: round(peakRssMb),
     };
   } finally {
-    clearInterval(sampler);
-    await stack.stop();
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.kill('SIGTERM');
+    await exited;
+    await connection.close();
+    await store.close();
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
