@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { resolveDataPath } from '../data/paths.js';
 import { loadBars, sha256File } from '../data/load.js';
+import { runBacktest } from '../engine/index.js';
 import { validateWorkforce } from './blueprint.js';
 import { ConfigError, isConfigError, joinPath, parseWith } from './errors.js';
 import { buildGrid, type Grid } from './grid.js';
@@ -98,6 +99,7 @@ export function resolveVariantTest(doc: unknown, opts: ResolveOptions): LoadedVa
     const field = joinPath('variant_config', 'variants', i, 'overrides');
     const merged = applyOverrides(base.blueprint.workforce, variant.overrides, file, field);
     const workforce = validateWorkforce(parseWith(WorkforceSchema, merged, file, field), file, field);
+    dryRun(base, workforce, opts.dataRoot, file, field);
     return { name: variant.name, workforce };
   });
   return { file, config, base, variants };
@@ -135,7 +137,7 @@ function resolveOperationAt(doc: unknown, opts: ResolveOptions, prefix: string):
   const dataSourceField = joinPath(prefix, 'data_sources', dataSourceId);
   const dataSource = resolveDataSource(op.data_sources[dataSourceId], opts, dataSourceField);
   checkCsvBars(dataSource, environment, opts, dataSourceField);
-  return {
+  const resolved = {
     display_name: op.display_name,
     blueprint,
     environment_id: link.execution_environment,
@@ -143,6 +145,28 @@ function resolveOperationAt(doc: unknown, opts: ResolveOptions, prefix: string):
     data_source_id: dataSourceId,
     data_source: dataSource,
   };
+  const blueprintAt = typeof link.strategy_blueprint === 'string'
+    ? { file: rootRelative(dataRoot, resolveDataPath({ dataRoot, baseDir, path: link.strategy_blueprint, file, field: linkField })), field: '' }
+    : { file, field: linkField };
+  dryRun(resolved, blueprint.workforce, opts.dataRoot, blueprintAt.file, blueprintAt.field);
+  return resolved;
+}
+
+/**
+ * Runs the operation once on its csv data, so what only a run can tell (too few bars for a plugin's
+ * warm-up, say) is refused at load instead of failing every operation of a sweep. The bars are the
+ * ones checkCsvBars just read (cached); synthetic data is left to the worker, as there.
+ */
+function dryRun(base: ResolvedOperation, workforce: Workforce, dataRoot: string, file: string, field: string): void {
+  if (base.data_source.type !== 'csv_archive') return;
+  const { environment } = base;
+  const bars = loadBars(base.data_source, { dataRoot, file, field: 'data_source', start: environment.start, end: environment.end });
+  try {
+    runBacktest(bars, workforce, environment);
+  } catch (error) {
+    if (isConfigError(error)) throw new ConfigError(file, joinPath(field, error.field), error.reason);
+    throw error;
+  }
 }
 
 /**

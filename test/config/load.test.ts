@@ -37,7 +37,7 @@ describe('loadOperationFile', () => {
     const root = dataRoot();
     const op = loadOperationFile(path.join(root, 'good/operation.yaml'), { dataRoot: root });
     // The file gives fast and slow; sma_cross's schema adds direction: long. fixed_risk_sizer adds units: whole.
-    assert.deepEqual(op.blueprint.workforce.analysis_workers.signal_generation, [{ plugin: 'sma_cross', params: { fast: 10, slow: 20, direction: 'long' } }]);
+    assert.deepEqual(op.blueprint.workforce.analysis_workers.signal_generation, [{ plugin: 'sma_cross', params: { fast: 2, slow: 4, direction: 'long' } }]);
     assert.deepEqual(op.blueprint.workforce.analysis_workers.size_planning, [{ plugin: 'fixed_risk_sizer', params: { risk_per_trade_percent: 1, units: 'whole' } }]);
   });
 
@@ -67,6 +67,43 @@ describe('loadOperationFile', () => {
   });
 });
 
+describe('a run at load time', () => {
+  const tiny = { d: { type: 'csv_archive', path: 'good/data/TINY_1d.csv', timeframe: '1d' } };
+
+  test('an operation whose blueprint cannot warm up on its data is refused, naming the plugin', () => {
+    const root = dataRoot();
+    const doc = {
+      display_name: 'too short',
+      strategy_links: [{ strategy_blueprint: { name: 'b', workforce: { context_workers: { regime_context: [{ plugin: 'trend_filter', params: { period: 200 } }] }, analysis_workers: { signal_generation: [{ plugin: 'sma_cross', params: { fast: 2, slow: 3 } }] } } }, execution_environment: 'e' }],
+      environments: { e: { data_source: 'd' } },
+      data_sources: tiny,
+    };
+    assert.throws(
+      () => resolveOperation(doc, { file: 'short.yaml', baseDir: root, dataRoot: root }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.file === 'short.yaml' &&
+        error.field === 'strategy_links[0].strategy_blueprint.workforce.context_workers.regime_context[0]' &&
+        /"trend_filter" needs at least 200 bars .* the data has 10/.test(error.reason),
+    );
+  });
+
+  test('a variant that cannot warm up is refused, naming the variant', () => {
+    const root = dataRoot();
+    const doc = {
+      variant_config: {
+        name: 'v',
+        base_operation: 'operation.yaml',
+        variants: [{ name: 'Baseline', overrides: {} }, { name: 'Slow trend', overrides: { context_workers: { regime_context: [{ plugin: 'trend_filter', params: { period: 50 } }] } } }],
+      },
+    };
+    assert.throws(
+      () => resolveVariantTest(doc, { file: 'request body', baseDir: path.join(root, 'good'), dataRoot: root }),
+      (error: unknown) => error instanceof ConfigError && error.field.startsWith('variant_config.variants[1].overrides') && /needs at least 50 bars/.test(error.reason),
+    );
+  });
+});
+
 describe('resolveOperation (API bodies)', () => {
   test('resolves paths from baseDir', () => {
     const root = dataRoot();
@@ -79,7 +116,7 @@ describe('resolveOperation (API bodies)', () => {
     const root = dataRoot();
     const doc = {
       display_name: 'replay',
-      strategy_links: [{ strategy_blueprint: { name: 'b', workforce: { analysis_workers: { signal_generation: [{ plugin: 'sma_cross' }] } } }, execution_environment: 'e' }],
+      strategy_links: [{ strategy_blueprint: { name: 'b', workforce: { analysis_workers: { signal_generation: [{ plugin: 'sma_cross', params: { fast: 2, slow: 3 } }] } } }, execution_environment: 'e' }],
       environments: { e: { data_source: 'd' } },
       data_sources: { d: { type: 'csv_archive', path: 'good/data/TINY_1d.csv', timeframe: '1d', sha256: TINY_SHA } },
     };
@@ -126,7 +163,7 @@ describe('loadOptimizationFile', () => {
       optimization_config: {
         name: 'inline',
         base_operation: base,
-        parameter_space: [{ worker_category: 'analysis_workers', worker_phase: 'signal_generation', worker_plugin: 'sma_cross', parameters: { fast: { values: [5, 8] } } }],
+        parameter_space: [{ worker_category: 'analysis_workers', worker_phase: 'signal_generation', worker_plugin: 'sma_cross', parameters: { fast: { values: [1, 3] } } }],
       },
     };
     const loaded = resolveOptimization(doc, { file: 'request body', baseDir: path.join(root, 'good'), dataRoot: root });
@@ -145,7 +182,7 @@ describe('loadOptimizationFile', () => {
           environments: { e: { data_source: 'd' } },
           data_sources: { d: { type: 'csv_archive', path: 'data/NOPE.csv', timeframe: '1d' } },
         },
-        parameter_space: [{ worker_category: 'analysis_workers', worker_phase: 'signal_generation', worker_plugin: 'sma_cross', parameters: { fast: { values: [5] } } }],
+        parameter_space: [{ worker_category: 'analysis_workers', worker_phase: 'signal_generation', worker_plugin: 'sma_cross', parameters: { fast: { values: [1] } } }],
       },
     };
     assert.throws(
@@ -174,7 +211,7 @@ describe('loadVariantFile', () => {
     const loaded = loadVariantFile(path.join(root, 'good/variant.yaml'), { dataRoot: root });
     assert.deepEqual(loaded.variants.map((v) => v.name), ['Baseline', 'Hoge RR', 'Andere Exit']);
     assert.deepEqual(loaded.variants[0].workforce, loaded.base.blueprint.workforce);
-    assert.deepEqual(loaded.variants[1].workforce.analysis_workers.exit_planning, [{ plugin: 'atr_exit', params: { atr_period: 14, atr_multiplier: 1.5, risk_reward_ratio: 3 } }]);
+    assert.deepEqual(loaded.variants[1].workforce.analysis_workers.exit_planning, [{ plugin: 'atr_exit', params: { atr_period: 3, atr_multiplier: 1.5, risk_reward_ratio: 3 } }]);
     assert.deepEqual(loaded.variants[2].workforce.analysis_workers.exit_planning, [{ plugin: 'fixed_percentage_exit', params: { stop_pct: 2, target_pct: 4 } }]);
   });
 
