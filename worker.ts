@@ -68,11 +68,11 @@ export function workflowsPath(): string {
 const quietBundlerLogger = new DefaultLogger('WARN');
 
 /**
- * Audit log of engine executions: when SWEEPLAB_EXECUTION_LOG names a file, every finished activity
- * appends one line holding the number of backtests it ran (results reused from the store count 0).
- * Several processes may share the file; each line is one small O_APPEND write, so lines do not
- * interleave, and it is written synchronously, so a line survives a SIGKILL right after. An activity
- * killed before it finished writes no line. Crash drills sum the lines to bound duplicate work.
+ * Audit log of engine executions: when SWEEPLAB_EXECUTION_LOG names a file, each time an activity
+ * stores results it appends one line holding the number of backtests behind them (reused results
+ * count 0). Several processes may share the file; each line is one small O_APPEND write, so lines do
+ * not interleave, and it is written synchronously, so a line survives a SIGKILL right after. Crash
+ * drills sum the lines to bound duplicate work.
  */
 function withExecutionLog(onExecuted: WorkerOptions['onExecuted'], file = process.env.SWEEPLAB_EXECUTION_LOG): WorkerOptions['onExecuted'] {
   if (!file) return onExecuted;

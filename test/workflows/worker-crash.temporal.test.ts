@@ -25,10 +25,12 @@ let t: TestServer;
 let store: Store;
 const workers: ChildProcess[] = [];
 
+/** A worker process; its engine executions go to its own audit log, `executions-<n>.log`. */
 function startWorkerProcess(): ChildProcess {
+  const log = path.join(dir, `executions-${workers.length}.log`);
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker.ts')], {
     cwd: root,
-    env: { ...process.env, TEMPORAL_ADDRESS: t.server.address, SWEEPLAB_TASK_QUEUE: taskQueue, DATABASE_URL: databaseUrl, SWEEPLAB_DATA_ROOT: root },
+    env: { ...process.env, TEMPORAL_ADDRESS: t.server.address, SWEEPLAB_TASK_QUEUE: taskQueue, DATABASE_URL: databaseUrl, SWEEPLAB_DATA_ROOT: root, SWEEPLAB_EXECUTION_LOG: log },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   workers.push(child);
@@ -55,7 +57,12 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('a sweep survives SIGKILL of its worker and completes exactly once per operation', async () => {
+function executionsOf(n: number): number {
+  const log = path.join(dir, `executions-${n}.log`);
+  return fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).reduce((sum, line) => sum + Number(line), 0) : 0;
+}
+
+test('two workers share a sweep; when one is SIGKILLed the other finishes it, exactly once per operation', async () => {
   const loaded = loadOptimizationFile(path.join(root, 'examples/optimization.yaml'), { dataRoot: root });
   const spec = optimizationSpec(loaded);
   spec.parallel = { ...spec.parallel, operations_per_activity: 2, max_in_flight: 4 };
@@ -63,6 +70,7 @@ test('a sweep survives SIGKILL of its worker and completes exactly once per oper
   const { id } = await sweeps.submit(spec, { options: { heartbeat_timeout_s: 3 } });
 
   const first = startWorkerProcess();
+  startWorkerProcess();
   const deadline = Date.now() + 90_000;
   while ((await sweeps.view(id)).done < 40) {
     assert.ok(Date.now() < deadline, 'the first worker made progress');
@@ -72,11 +80,11 @@ test('a sweep survives SIGKILL of its worker and completes exactly once per oper
   const doneAtCrash = (await store.refreshSweepCounts(id)).completed;
   assert.ok(doneAtCrash < loaded.admissible, 'the crash happened mid-sweep');
 
-  startWorkerProcess();
   const view = await sweeps.result(id);
   assert.equal(view.status, 'completed');
   assert.equal(view.done + view.failed, loaded.admissible);
   const { rows } = await store.queryResults(id, { sort: 'idx', order: 'asc', limit: 1_000_000 });
   assert.equal(rows.length, loaded.admissible, 'every admissible combination stored');
   assert.equal(new Set(rows.map((r) => r.idx)).size, loaded.admissible, 'none stored twice');
+  assert.ok(executionsOf(0) > 0 && executionsOf(1) > 0, `both workers ran backtests (${executionsOf(0)} and ${executionsOf(1)})`);
 });
