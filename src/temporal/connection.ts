@@ -19,6 +19,13 @@ export async function connectClient(
   address: string = temporalAddress(),
   namespace: string = temporalNamespace(),
 ): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect({ address });
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 5_000 });
+  } catch (err) {
+    throw new Error(
+      `cannot reach Temporal at ${address} (${err instanceof Error ? err.message : String(err)}); start it with \`sweeplab up\`, or point TEMPORAL_ADDRESS at a running server`,
+    );
+  }
   return { client: new Client({ connection, namespace }), connection };
 }
