@@ -6,6 +6,8 @@ import { runBacktest } from '../engine/index.js';
 import { validateWorkforce } from './blueprint.js';
 import { ConfigError, isConfigError, joinPath, parseWith } from './errors.js';
 import { buildGrid, type Grid } from './grid.js';
+import { operationHash } from './hash.js';
+import { materialize } from './materialize.js';
 import { applyOverrides } from './overrides.js';
 import type { ResolvedOperation } from './resolved.js';
 import {
@@ -101,6 +103,17 @@ export function resolveVariantTest(doc: unknown, opts: ResolveOptions): LoadedVa
     const workforce = validateWorkforce(parseWith(WorkforceSchema, merged, file, field), file, field);
     dryRun(base, workforce, opts.dataRoot, file, field);
     return { name: variant.name, workforce };
+  });
+  // Results are keyed by what an operation computes; two variants that compute the same would share
+  // one row, so the race would silently show one runner fewer.
+  const seen = new Map<string, string>();
+  variants.forEach((variant, i) => {
+    const hash = operationHash(materialize(base, variant.workforce, variant.name));
+    const twin = seen.get(hash);
+    if (twin !== undefined) {
+      throw new ConfigError(file, joinPath('variant_config', 'variants', i, 'overrides'), `makes variant "${variant.name}" the same operation as "${twin}"; a race needs different runners`);
+    }
+    seen.set(hash, variant.name);
   });
   return { file, config, base, variants };
 }

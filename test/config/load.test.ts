@@ -88,6 +88,22 @@ describe('a run at load time', () => {
     );
   });
 
+  test('two variants that make the same operation are refused', () => {
+    const root = dataRoot();
+    const doc = {
+      variant_config: {
+        name: 'v',
+        base_operation: 'operation.yaml',
+        // risk_reward_ratio 2 is what the base blueprint already has.
+        variants: [{ name: 'Baseline', overrides: {} }, { name: 'Same RR', overrides: { analysis_workers: { exit_planning: [{ plugin: 'atr_exit', params: { risk_reward_ratio: 2 } }] } } }],
+      },
+    };
+    assert.throws(
+      () => resolveVariantTest(doc, { file: 'request body', baseDir: path.join(root, 'good'), dataRoot: root }),
+      (error: unknown) => error instanceof ConfigError && error.field === 'variant_config.variants[1].overrides' && /"Same RR" the same operation as "Baseline"/.test(error.reason),
+    );
+  });
+
   test('a variant that cannot warm up is refused, naming the variant', () => {
     const root = dataRoot();
     const doc = {
