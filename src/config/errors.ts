@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { didYouMean } from './suggest.js';
 
 /**
  * A mistake in what the user gave us (a YAML file, a CLI flag, a request body): never a bug.
@@ -40,8 +41,27 @@ export function joinPath(...parts: Array<string | number | undefined>): string {
 
 /** Turns the first zod issue into a ConfigError (the first is what the user fixes first). */
 export function fromZodError(file: string, error: z.ZodError, prefix = ''): ConfigError {
+  const misspelt = misspeltField(error.issues);
+  if (misspelt) return new ConfigError(file, joinPath(prefix, ...misspelt.path), misspelt.reason);
   const { issue, path } = explainUnion(error.issues[0]!, []);
   return new ConfigError(file, joinPath(prefix, ...path, ...(issue.path as Array<string | number>)), describeIssue(issue));
+}
+
+/**
+ * A misspelt field shows up twice: as an unknown key, and as the required field it was meant to be
+ * (`data_source:` for `data_sources:`). Said once, with the name it was meant to be.
+ */
+function misspeltField(issues: z.core.$ZodIssue[]): { path: Array<string | number>; reason: string } | null {
+  const missing = issues.filter((i) => i.code === 'invalid_type' && /received undefined$/.test(i.message) && i.path.length > 0);
+  for (const unknown of issues) {
+    if (unknown.code !== 'unrecognized_keys') continue;
+    const siblings = missing.filter((m) => m.path.length === unknown.path.length + 1 && unknown.path.every((p, i) => m.path[i] === p)).map((m) => String(m.path.at(-1)));
+    for (const key of unknown.keys) {
+      const hint = didYouMean(key, siblings);
+      if (hint) return { path: unknown.path as Array<string | number>, reason: `unknown field "${key}"${hint}` };
+    }
+  }
+  return null;
 }
 
 /**

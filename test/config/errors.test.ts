@@ -1,37 +1,24 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
-import { z } from 'zod';
+import { test } from 'node:test';
 import { ConfigError, parseWith } from '../../src/config/errors.js';
-import { RangeSchema } from '../../src/config/schemas.js';
+import { OperationSchema } from '../../src/config/schemas.js';
 
-function reasonOf(fn: () => unknown): { field: string; reason: string } {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return { field: error.field, reason: error.reason };
-  }
-  assert.fail('expected a ConfigError');
-}
+const operation = {
+  display_name: 'x',
+  strategy_links: [{ strategy_blueprint: 'b.yaml', execution_environment: 'e' }],
+  environments: { e: { data_source: 'd' } },
+};
 
-describe('parseWith messages', () => {
-  const Schema = z.object({ fees_pct: z.number() }).strict();
+test('a misspelt required field is named once, with the name it was meant to be', () => {
+  assert.throws(
+    () => parseWith(OperationSchema, { ...operation, data_source: { d: { type: 'csv_archive', path: 'x.csv', timeframe: '1d' } } }, 'op.yaml'),
+    (error: unknown) => error instanceof ConfigError && error.field === '' && error.reason === 'unknown field "data_source"; did you mean "data_sources"?',
+  );
+});
 
-  test('a missing field is "required"', () => {
-    assert.deepEqual(reasonOf(() => parseWith(Schema, {}, 'f.yaml')), { field: 'fees_pct', reason: 'is required (number)' });
-  });
-
-  test('a field of the wrong type says what it got', () => {
-    assert.deepEqual(reasonOf(() => parseWith(Schema, { fees_pct: 'high' }, 'f.yaml')), { field: 'fees_pct', reason: 'expected number, received string' });
-  });
-
-  test('a union member the value got furthest into explains the failure', () => {
-    // { start, end } fits the range member except for the step; the values member fails at its root.
-    assert.deepEqual(reasonOf(() => parseWith(RangeSchema, { start: 1, end: 5 }, 'f.yaml', 'fast')), { field: 'fast.step', reason: 'is required (number)' });
-  });
-
-  test('a value no union member accepts lists what was expected', () => {
-    const Either = z.union([z.string(), z.object({ a: z.number() })]);
-    assert.deepEqual(reasonOf(() => parseWith(Either, 5, 'f.yaml', 'x')), { field: 'x', reason: 'expected string or object, received number' });
-  });
+test('an unknown field that resembles no missing one is reported as unknown', () => {
+  assert.throws(
+    () => parseWith(OperationSchema, { ...operation, data_sources: {}, colour: 'red' }, 'op.yaml'),
+    (error: unknown) => error instanceof ConfigError && error.reason === 'unknown field "colour"',
+  );
 });
