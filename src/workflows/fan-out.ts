@@ -74,7 +74,9 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   if (state.pack === 0) state.pack = firstPack(spec, state.total);
 
   const { runOperations } = proxyActivities<Activities>({
-    startToCloseTimeout: '1 hour',
+    // A dead worker is noticed by the heartbeat timeout; this only bounds a pack that hangs while
+    // heartbeating, and must leave room for large fixed packs of slow backtests.
+    startToCloseTimeout: '24 hours',
     heartbeatTimeout: `${options.heartbeat_timeout_s} seconds`,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
   });
