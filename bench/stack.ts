@@ -23,8 +23,6 @@ export interface BenchStack {
   sweeps: Sweeps;
   databaseUrl: string;
   dir: string;
-  /** Engine executions counted by the worker's activities. */
-  executions(): number;
   stop(): Promise<void>;
 }
 
@@ -39,7 +37,6 @@ export async function startBenchStack(opts: { concurrency?: number } = {}): Prom
   const databaseUrl = `sqlite:${path.join(dir, 'store.db')}`;
   const server = await startDevServer({ headless: true, dbFile: path.join(dir, 'temporal.db') });
   const taskQueue = `bench-${process.pid}-${Date.now()}`;
-  let executions = 0;
   const { worker, close } = await createWorker({
     address: server.address,
     taskQueue,
@@ -47,7 +44,6 @@ export async function startBenchStack(opts: { concurrency?: number } = {}): Prom
     databaseUrl,
     dataRoot: repoRoot,
     workflowBundle: await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') }),
-    onExecuted: (n) => (executions += n),
   });
   const running = worker.run();
   const store = await openStore({ url: databaseUrl });
@@ -60,7 +56,6 @@ export async function startBenchStack(opts: { concurrency?: number } = {}): Prom
     sweeps: new Sweeps(client, store, taskQueue),
     databaseUrl,
     dir,
-    executions: () => executions,
     async stop() {
       worker.shutdown();
       await running;

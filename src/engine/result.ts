@@ -24,9 +24,6 @@ export const METRIC_NAMES = [
 export const MetricNameSchema = z.enum(METRIC_NAMES);
 export type MetricName = z.infer<typeof MetricNameSchema>;
 
-/** Metrics where smaller is better; every other metric ranks larger-is-better. */
-export const LOWER_IS_BETTER: ReadonlySet<MetricName> = new Set<MetricName>([]);
-
 export const MetricsSchema = z.object(
   Object.fromEntries(METRIC_NAMES.map((name) => [name, z.number().nullable()])) as Record<
     MetricName,

@@ -1,6 +1,6 @@
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import { ConfigError } from '../config/errors.js';
-import { LOWER_IS_BETTER, METRIC_NAMES, type MetricName } from '../engine/result.js';
+import { METRIC_NAMES, type MetricName } from '../engine/result.js';
 import { paramNumber, paramText } from './param-sql.js';
 import type { ResultFilter, ResultsQuery, Store } from './types.js';
 
@@ -35,8 +35,8 @@ function allowedFields(paramNames: readonly string[]): string {
 }
 
 /**
- * The sort, defaulting to `idx`. Without an order, metrics sort best first (descending unless the
- * metric is lower-is-better), everything else ascending.
+ * The sort, defaulting to `idx`. Without an order, metrics sort best first (descending: every metric
+ * is larger-is-better, max_drawdown being a negative fraction), everything else ascending.
  */
 export function resolveSort(query: ResultsQuery, paramNames: readonly string[]): SortKey {
   const field = query.sort ?? 'idx';
@@ -44,7 +44,7 @@ export function resolveSort(query: ResultsQuery, paramNames: readonly string[]):
     throw new ConfigError('query', 'order', `must be "asc" or "desc", got "${String(query.order)}"`);
   }
   if (field === 'idx' || field === 'status') return { kind: field, order: query.order ?? 'asc' };
-  if (isMetric(field)) return { kind: 'metric', metric: field, order: query.order ?? (LOWER_IS_BETTER.has(field) ? 'asc' : 'desc') };
+  if (isMetric(field)) return { kind: 'metric', metric: field, order: query.order ?? 'desc' };
   if (paramNames.includes(field)) return { kind: 'param', label: field, order: query.order ?? 'asc' };
   throw new ConfigError('query', 'sort', `unknown field "${field}"; sort by one of ${allowedFields(paramNames)}`);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Combo } from '../config/grid.js';
 import type { BacktestResult, Metrics } from '../engine/result.js';
 
 /*
@@ -45,7 +46,7 @@ export interface OperationRecord {
   idx: number;
   hash: string;
   /** Parameter values by label (optimization) or `{ variant: name }`. */
-  params: Record<string, string | number | boolean>;
+  params: Combo;
   status: 'done' | 'failed';
   /** The user-facing failure message when status is failed. */
   error: string | null;
@@ -84,14 +85,8 @@ export interface ResultFilter {
   value: string | number;
 }
 
-export interface ResultRow {
-  idx: number;
-  hash: string;
-  params: Record<string, string | number | boolean>;
-  status: 'done' | 'failed';
-  error: string | null;
-  metrics: Metrics | null;
-}
+/** A row of a sweep's results table: its operation record without the bookkeeping. */
+export type ResultRow = Pick<OperationRecord, 'idx' | 'hash' | 'params' | 'status' | 'error' | 'metrics'>;
 
 export interface HeatmapCell {
   x: string | number | boolean;
