@@ -11,6 +11,7 @@ type Dialect = Store['dialect'];
  */
 const MIGRATIONS: Array<{ version: number; name: string; up: (db: Kysely<any>, dialect: Dialect) => Promise<void> }> = [
   { version: 1, name: 'sweeps, operations, results', up: createTables },
+  { version: 2, name: 'block returns per operation; operations found by hash', up: keepBlocksNotResults },
 ];
 
 /**
@@ -82,6 +83,19 @@ async function createTables(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('result', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
+}
+
+/**
+ * From here on an operation's row holds everything the store keeps of it (docs/store.md): its block
+ * returns join the metrics, and reuse across sweeps looks rows up by hash. New operations write
+ * nothing to `results`; the rows already there stay readable, so old sweeps keep their curves.
+ */
+async function keepBlocksNotResults(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  await db.schema
+    .alterTable('operations')
+    .addColumn('blocks', dialect === 'postgres' ? 'bytea' : 'blob')
+    .execute();
+  await db.schema.createIndex('operations_by_hash').on('operations').column('hash').execute();
 }
 
 /**
