@@ -18,12 +18,17 @@ export function defaultSlots(): number {
   return Math.max(1, os.availableParallelism());
 }
 
+/** tsx's own flags (`--import tsx`, the tsx CLI's preflight and loader), left to the thread's entry. */
+function isTsxFlag(arg: string): boolean {
+  return /[\\/]tsx[\\/]|^tsx$/.test(arg);
+}
+
 export function createBacktestPool(threads = defaultSlots()): BacktestPool {
   const fromSource = import.meta.url.endsWith('.ts');
   const pool = new Piscina({
-    filename: new URL(`./backtest-thread${fromSource ? '.ts' : '.js'}`, import.meta.url).href,
-    // Threads load TypeScript the way this process does, however it was started (tsx CLI or API).
-    execArgv: fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
+    // From source, the thread's entry registers tsx itself (see that file for why).
+    filename: new URL(fromSource ? './backtest-thread-source.mjs' : './backtest-thread.js', import.meta.url).href,
+    execArgv: fromSource ? process.execArgv.filter((a, i, all) => !isTsxFlag(a) && !isTsxFlag(all[i + 1] ?? '')) : process.execArgv,
     minThreads: threads,
     maxThreads: threads,
     // A second task waits inside each thread, so threads keep working while the activity's thread
