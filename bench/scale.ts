@@ -18,7 +18,7 @@ import { round } from './sweep.js';
  */
 
 export async function benchScale(): Promise<Record<string, number | string>> {
-  const { spec, admissible } = loadBenchGrid('bench/optimization-100k.yaml');
+  const { spec, admissible } = loadBenchGrid('bench/grids/optimization-100k.yaml');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-scale-'));
   const databaseUrl = `sqlite:${path.join(dir, 'store.db')}`;
   const server = await startDevServer({ headless: true, dbFile: path.join(dir, 'temporal.db') });
