@@ -3,16 +3,20 @@ import { comboAt, type Combo } from '../config/grid.js';
 import { sweepHasher } from '../config/hash.js';
 import { operationAt } from '../config/operation-at.js';
 import type { SweepSpec } from '../config/sweep.js';
+import { applyCombo } from '../config/overrides.js';
+import type { Workforce } from '../config/schemas.js';
 import { blockReturns } from '../engine/block-returns.js';
+import { runBacktest } from '../engine/index.js';
 import type { Metrics } from '../engine/result.js';
 import { encodeBlocks, specBlocks } from '../store/blocks-codec.js';
-import { loadOperationBars, runOnBars } from './run-operation.js';
+import { loadOperationBars } from './run-operation.js';
 
 /*
  * Runs inside a pool thread, a batch of one sweep's operations per task, so the activity's thread
  * only moves compact results into the store (docs/store.md). A task derives what it needs from the
  * spec and the indices itself: the hashes (derived once per task, src/config/hash.ts), and for a
- * run the bars (loaded once per task), each operation, its metrics and its block returns; curves
+ * run the bars (loaded once per task), each operation's workforce (as operationAt derives it), its
+ * metrics and its block returns; curves
  * and trades are not kept. Errors lose their class when they cross a thread boundary, so user
  * errors come back as data and only bugs throw.
  */
@@ -64,10 +68,12 @@ export function runOperations(task: RunTask): RunOutcome {
     if (isConfigError(err)) return { ok: false, error: userError(err) };
     throw err;
   }
+  const environment = spec.base.environment;
   const operations = indices.map((idx): OperationOutcome => {
     const started = performance.now();
     try {
-      const result = runOnBars(operationAt(spec, idx).op, bars);
+      // What operationAt would materialize, without the copy of everything else.
+      const result = runBacktest(bars, workforceAt(spec, idx), environment);
       return { idx, ok: true, metrics: result.metrics, blocks: encodeBlocks(blockReturns(result.equity.v, blocks)), ms: performance.now() - started };
     } catch (err) {
       if (isConfigError(err)) return { idx, ok: false, error: userError(err) };
@@ -75,6 +81,10 @@ export function runOperations(task: RunTask): RunOutcome {
     }
   });
   return { ok: true, operations };
+}
+
+function workforceAt(spec: SweepSpec, idx: number): Workforce {
+  return spec.kind === 'optimization' ? applyCombo(spec.base.blueprint.workforce, spec.grid, comboAt(spec.grid, idx)) : spec.variants[idx]!.workforce;
 }
 
 function userError(err: ConfigError): UserError {

@@ -10,7 +10,8 @@ import type { BacktestResult } from '../engine/result.js';
  * error messages.
  */
 export function runMaterializedOperation(op: MaterializedOperation, opts: { dataRoot: string; file: string }): BacktestResult {
-  return runOnBars(op, loadOperationBars(op, opts));
+  const link = op.strategy_links[0]!;
+  return runBacktest(loadOperationBars(op, opts), link.strategy_blueprint.workforce, op.environments[link.execution_environment]!);
 }
 
 /** The operation's bars: its data source, cut to its environment's dates (cached per process, src/data/load.ts). */
@@ -24,10 +25,4 @@ export function loadOperationBars(op: MaterializedOperation, opts: { dataRoot: s
     start: environment.start,
     end: environment.end,
   });
-}
-
-/** The operation on bars loaded for it (or for another operation with the same data source and dates). */
-export function runOnBars(op: MaterializedOperation, bars: BarSeries): BacktestResult {
-  const link = op.strategy_links[0]!;
-  return runBacktest(bars, link.strategy_blueprint.workforce, op.environments[link.execution_environment]!);
 }
