@@ -7,6 +7,7 @@ import { paramNames, type SweepSpec } from '../config/sweep.js';
 import type { Metrics } from '../engine/result.js';
 import type { EncodedResult, OperationRecord, Store, SweepStatus } from '../store/types.js';
 import type { OperationSummary, RunOperationsInput, RunOperationsOutput } from '../workflows/types.js';
+import { createSweepCodeSource } from './plugin-code.js';
 import type { BacktestPool } from './pool.js';
 
 /*
@@ -30,6 +31,7 @@ const FLUSH_EVERY_OPS = 200;
 
 export function createActivities(deps: ActivityDeps) {
   const { store, pool, dataRoot } = deps;
+  const sweepCode = createSweepCodeSource(store);
 
   return {
     async recordSweepStart(input: { sweep_id: string; spec: SweepSpec; total: number }): Promise<void> {
@@ -54,10 +56,12 @@ export function createActivities(deps: ActivityDeps) {
       const started = performance.now();
       const { spec, sweep_id } = input;
       const file = spec.file;
+      const code = await sweepCode(spec.plugin_bundle);
       const items = input.indices.map((idx) => {
-        const { op, params } = operationAt(spec, idx);
-        return { idx, op, params, hash: operationHash(op) };
+        const { op, params } = operationAt(spec, idx, code.set);
+        return { idx, op, params, hash: operationHash(op, code.set) };
       });
+      const timeoutMs = (spec.parallel.max_operation_seconds ?? 60) * 1000;
 
       const summaries: OperationSummary[] = [];
       let results: EncodedResult[] = [];
@@ -112,7 +116,7 @@ export function createActivities(deps: ActivityDeps) {
       setMaxListeners(0, signal);
       await Promise.all(
         toRun.map(async (item) => {
-          const outcome = await pool.run({ op: item.op, file, dataRoot }, signal);
+          const outcome = await pool.run({ op: item.op, file, dataRoot, plugins: code.bundle }, { signal, timeoutMs });
           if (outcome.ok) {
             executed++;
             executedUnreported++;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { ConfigError } from '../config/errors.js';
 import type { SweepSpec } from '../config/sweep.js';
+import type { PluginBundle } from '../user-plugins/bundle.js';
 import type { MetricName } from '../engine/result.js';
 import type { ResultFilter, Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
@@ -56,9 +57,14 @@ export class Sweeps {
     readonly taskQueue: string,
   ) {}
 
-  /** Starts the sweep's workflow; its id is the sweep id. */
-  async submit(spec: SweepSpec, opts: { id?: string; options?: SweepOptions } = {}): Promise<{ id: string; runId: string }> {
+  /**
+   * Starts the sweep's workflow; its id is the sweep id. A sweep that runs user plugin code stores
+   * its bundle first (`bundle`, from loading), so every worker can fetch it; without one, the
+   * bundle must be stored already (a resumed sweep's is).
+   */
+  async submit(spec: SweepSpec, opts: { id?: string; options?: SweepOptions; bundle?: PluginBundle | null } = {}): Promise<{ id: string; runId: string }> {
     const id = opts.id ?? newSweepId(spec.kind);
+    await this.#storeBundle(spec, opts.bundle ?? null);
     try {
       const handle = await this.client.workflow.start(spec.kind === 'optimization' ? optimizationWorkflow : variantTestWorkflow, {
         workflowId: id,
@@ -76,6 +82,16 @@ export class Sweeps {
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ConfigError('--id', 'id', `a sweep "${id}" is already running`);
       throw err;
+    }
+  }
+
+  async #storeBundle(spec: SweepSpec, bundle: PluginBundle | null): Promise<void> {
+    const hash = spec.plugin_bundle;
+    if (!hash) return;
+    if (bundle && bundle.hash !== hash) throw new Error(`submit: the sweep names plugin bundle ${hash}, but bundle ${bundle.hash} was given`);
+    if (bundle) await this.store.savePluginBundle(bundle);
+    else if ((await this.store.getPluginBundle(hash)) === null) {
+      throw new ConfigError('sweep', 'plugin_bundle', `names plugin code "${hash}" that is not in the results store; submit it from its workspace again`);
     }
   }
 
