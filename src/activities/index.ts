@@ -114,6 +114,9 @@ export function createActivities(deps: ActivityDeps) {
       const signal = cancellationSignal();
       // Every pool task of this activity listens to the one cancellation signal.
       setMaxListeners(0, signal);
+      // Heartbeats also go out while no operation finishes: one may run up to max_operation_seconds,
+      // longer than the heartbeat timeout (the SDK throttles what it sends).
+      const beat = setInterval(() => heartbeat({ stored: summaries.length }), FLUSH_EVERY_MS);
       await Promise.all(
         toRun.map(async (item) => {
           const outcome = await pool.run({ op: item.op, file, dataRoot, plugins: code.bundle }, { signal, timeoutMs });
@@ -130,10 +133,12 @@ export function createActivities(deps: ActivityDeps) {
           }
           if (records.length >= FLUSH_EVERY_OPS || performance.now() - lastFlush >= FLUSH_EVERY_MS) await flush();
         }),
-      ).catch((err: unknown) => {
-        if (isConfigError(err)) throw ApplicationFailure.create({ type: 'ConfigError', message: err.message, nonRetryable: true });
-        throw err;
-      });
+      )
+        .catch((err: unknown) => {
+          if (isConfigError(err)) throw ApplicationFailure.create({ type: 'ConfigError', message: err.message, nonRetryable: true });
+          throw err;
+        })
+        .finally(() => clearInterval(beat));
       await flush();
       if (activityInfo().attempt > 1) log.info('retried activity finished', { sweep_id, indices: input.indices.length, executed });
       summaries.sort((a, b) => a.idx - b.idx);
