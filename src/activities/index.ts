@@ -71,7 +71,9 @@ export function createActivities(deps: ActivityDeps) {
         const { op, params } = operationAt(spec, idx, code.set);
         return { idx, op, params, hash: operationHash(op, code.set) };
       });
-      const timeoutMs = (spec.parallel.max_operation_seconds ?? 60) * 1000;
+      // The time limit guards against user code that never returns (docs/plugins.md); built-in
+      // operations always finish, and a long one on a huge series must not be cut off.
+      const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? 60) * 1000 : undefined;
 
       const summaries: OperationSummary[] = [];
       let results: EncodedResult[] = [];

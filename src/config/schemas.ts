@@ -222,9 +222,9 @@ export const ParallelConfigSchema = z
      */
     max_combinations: z.number().int().min(1).max(10_000_000).default(1_000_000),
     /**
-     * Wall time one operation may take in a backtest slot before it is stopped (its thread
-     * replaced) and marked failed: a guard against a plugin that never returns. Built-in operations
-     * take milliseconds; 60 s leaves room for 50 M-bar series.
+     * In a sweep that runs workspace plugin code: wall time one operation may take in a backtest
+     * slot before it is stopped (its thread replaced) and marked failed, a guard against a plugin
+     * that never returns. Operations take milliseconds; 60 s leaves room for 50 M-bar series.
      */
     max_operation_seconds: z.number().gt(0).max(86_400).default(60),
   })
