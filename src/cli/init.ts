@@ -62,7 +62,10 @@ function refuseUnlessEmpty(dir: string, target: string): void {
 function writePackageJson(target: string): void {
   const file = path.join(target, 'package.json');
   const existing = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, any>) : null;
-  const pkg = existing ?? { name: npmName(path.basename(target)), version: '0.1.0', private: true, type: 'module' };
+  const pkg = existing ?? { name: npmName(path.basename(target)), version: '0.1.0' };
+  // The example plugins are ES modules, as sweeplab is.
+  pkg.private ??= true;
+  pkg.type ??= 'module';
   pkg.scripts = { start: 'sweeplab up', ...pkg.scripts };
   // npm 11 runs a dependency's install script (sweeplab's sets up the Temporal CLI) only when allowed.
   pkg.allowScripts = { sweeplab: true, ...pkg.allowScripts };
