@@ -13,6 +13,7 @@ import { dataRootFromEnv } from '../data/paths.js';
 import { METRIC_NAMES } from '../engine/result.js';
 import { openStore } from '../store/index.js';
 import type { ResultRow, ResultsQuery, Store } from '../store/types.js';
+import type { PluginBundle } from '../user-plugins/bundle.js';
 import { connectClient, taskQueue } from '../temporal/connection.js';
 import { formatDuration, formatMetric, table } from './format.js';
 
@@ -33,9 +34,15 @@ export async function withSweeps<T>(fn: (sweeps: Sweeps, store: Store) => Promis
   }
 }
 
-export function loadSweepFile(kind: 'optimization' | 'variant_test', file: string): SweepSpec {
+/** The sweep a file describes, and the workspace's plugin bundle to store with it. */
+export function loadSweepFile(kind: 'optimization' | 'variant_test', file: string): { spec: SweepSpec; bundle: PluginBundle | null } {
   const dataRoot = dataRootFromEnv();
-  return kind === 'optimization' ? optimizationSpec(loadOptimizationFile(file, { dataRoot })) : variantTestSpec(loadVariantFile(file, { dataRoot }));
+  if (kind === 'optimization') {
+    const loaded = loadOptimizationFile(file, { dataRoot });
+    return { spec: optimizationSpec(loaded), bundle: loaded.plugins.bundle };
+  }
+  const loaded = loadVariantFile(file, { dataRoot });
+  return { spec: variantTestSpec(loaded), bundle: loaded.plugins.bundle };
 }
 
 export interface SubmitOptions {
@@ -47,9 +54,9 @@ export interface SubmitOptions {
 
 export async function submitCommand(kind: 'optimization' | 'variant_test', file: string, opts: SubmitOptions): Promise<number> {
   if (opts.id !== undefined) checkSweepId(opts.id, '--id');
-  const spec = loadSweepFile(kind, file);
+  const { spec, bundle } = loadSweepFile(kind, file);
   return withSweeps(async (sweeps, store) => {
-    const { id } = await sweeps.submit(spec, { id: opts.id });
+    const { id } = await sweeps.submit(spec, { id: opts.id, bundle });
     if (!opts.wait) {
       process.stdout.write(opts.json ? `${JSON.stringify({ id })}\n` : `${id}\n`);
       return 0;

@@ -72,7 +72,8 @@ export async function upCommand(opts: { example?: boolean; port: string; tempora
       ['optimization', 'examples/optimization.yaml'],
       ['variant_test', 'examples/variant.yaml'],
     ] as const) {
-      const { id } = await sweeps.submit(loadSweepFile(kind, file));
+      const { spec, bundle } = loadSweepFile(kind, file);
+      const { id } = await sweeps.submit(spec, { bundle });
       process.stdout.write(`submitted ${file} as ${id}: ${api.url}/#/sweeps/${id}\n`);
       void followQuietly(sweeps, id);
     }
