@@ -30,7 +30,9 @@ test('the tarball ships compiled JavaScript, the workflow bundle and the example
   assert.ok(files.includes('package/dist/src/api/page/index.html'), "the page's static files");
   assert.ok(files.includes('package/examples/optimization.yaml'));
   assert.ok(files.includes('package/scripts/setup.mjs'), 'the install step');
-  assert.deepEqual(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), [], 'no TypeScript to compile at run time');
+  // The example workspace's plugins are the user's TypeScript, bundled by sweeplab when a sweep loads them.
+  const sweeplabTs = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('package/examples/'));
+  assert.deepEqual(sweeplabTs, [], "none of sweeplab's own TypeScript to compile at run time");
   const pkg = JSON.parse(fs.readFileSync(path.join(ws.dir, 'node_modules', 'sweeplab', 'package.json'), 'utf8'));
   assert.equal(pkg.private, undefined);
 });
@@ -48,9 +50,19 @@ test('npx sweeplab --help and --version run the installed package', async () => 
 test('init wrote a workspace that depends on the tarball it was installed from', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(ws.dir, 'package.json'), 'utf8'));
   assert.equal(pkg.dependencies.sweeplab, `file:${path.basename(ws.tarball)}`);
-  for (const f of ['operation.yaml', 'optimization.yaml', 'variant.yaml', 'blueprints/sma_cross_atr.yaml', 'data/SYNTH_1d.csv', 'README.md']) {
+  const examples = fs.readdirSync(path.join(repoRoot, 'examples'), { recursive: true }).map(String);
+  assert.ok(examples.some((f) => f.startsWith('plugins')), 'examples/ has plugins, and init copies them');
+  for (const f of [...examples, 'README.md', '.gitignore']) {
     assert.ok(fs.existsSync(path.join(ws.dir, f)), f);
   }
+});
+
+test("sweeplab/plugin resolves in the workspace to the compiled entry point and its types", async () => {
+  const run = await ws.sh(`node --input-type=module -e "const m = await import('sweeplab/plugin'); console.log(typeof m.definePlugin, typeof m.z.object)"`);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, 'function function\n');
+  const exported = JSON.parse(fs.readFileSync(path.join(ws.dir, 'node_modules', 'sweeplab', 'package.json'), 'utf8')).exports['./plugin'];
+  assert.ok(fs.existsSync(path.join(ws.dir, 'node_modules', 'sweeplab', exported.types)), exported.types);
 });
 
 describe('sweeplab up in the workspace', () => {
@@ -103,6 +115,14 @@ describe('sweeplab up in the workspace', () => {
     const stored = (JSON.parse((await ws.sweeplab(['results', id, '--format', 'json', '--sort', 'idx', '--order', 'asc', '--limit', '1'], { env: up.env })).stdout) as Array<{ idx: number; metrics: unknown }>)[0]!;
     assert.equal(stored.idx, idx);
     assert.deepEqual(JSON.parse(replay.stdout).metrics, stored.metrics);
+  });
+
+  test("the page and its vendored chart library are served from the installed package", async () => {
+    for (const file of ['/', '/vendor/uPlot.iife.min.js']) {
+      const response = await fetch(`${up.apiUrl}${file}`);
+      assert.equal(response.status, 200, file);
+      assert.ok((await response.text()).length > 100, file);
+    }
   });
 
   test('the state lives under the workspace: data/temporal.db and data/sweeplab.db', () => {
