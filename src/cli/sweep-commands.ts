@@ -109,8 +109,13 @@ function tokens(view: SweepView) {
     failed: view.failed,
     rate: view.rate === null ? '—' : view.rate.toFixed(1),
     eta_h: formatDuration(view.eta_s),
-    best: view.best ? `${formatMetric(view.primary_metric, view.best.value)} (${paramText(view.best.params)})` : '—',
+    best: bestText(view),
   };
+}
+
+/** The best operation so far as `value (param=value …)`, or "—". */
+export function bestText(view: SweepView): string {
+  return view.best ? `${formatMetric(view.primary_metric, view.best.value)} (${paramText(view.best.params)})` : '—';
 }
 
 export function progressLine(view: SweepView): string {
@@ -195,7 +200,7 @@ export function resultsCsv(rows: ResultRow[], paramNames: string[]): string {
   );
 }
 
-function positiveInt(text: string, flag: string): number {
+export function positiveInt(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(flag, flag.replace(/^--/, ''), `"${text}" is not a whole number ≥ 0`);
   return n;

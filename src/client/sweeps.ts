@@ -184,6 +184,16 @@ export class Sweeps {
     return { ...(await this.view(id)), restarted: true };
   }
 
+  /**
+   * The store's sweeps, newest first: running and paused ones as their workflow sees them now (the
+   * store's counts are refreshed only when a sweep ends), the others as stored.
+   */
+  async list(query: Parameters<Store['listSweeps']>[0]): Promise<{ views: SweepView[]; total: number }> {
+    const { rows, total } = await this.store.listSweeps(query);
+    const views = await Promise.all(rows.map((row) => (row.status === 'running' || row.status === 'paused' ? this.view(row.id) : this.storedView(row.id, row))));
+    return { views, total };
+  }
+
   /** Waits for the workflow to close and returns its view. */
   async result(id: string): Promise<SweepView> {
     try {
