@@ -36,16 +36,24 @@ export interface OperationsTable extends MetricColumns {
   error: string | null;
   duration_ms: number;
   created_at: string;
-  /** Block returns (src/store/blocks-codec.ts); NULL for failed operations and rows from before migration 2. */
+  /** Block returns (src/store/blocks-codec.ts); NULL for failed operations and rows from before migration 3. */
   blocks: Uint8Array | null;
 }
 
-/** Written before migration 2 only: one full result per hash, still read for old sweeps (docs/store.md). */
+/** Written before migration 3 only: one full result per hash, still read for old sweeps (docs/store.md). */
 export interface ResultsTable {
   hash: string;
   operation_yaml: string;
   /** The BacktestResult, compressed (src/store/result-codec.ts). */
   result: Uint8Array;
+  created_at: string;
+}
+
+export interface PluginBundlesTable {
+  /** sha256 of `bundle`. */
+  hash: string;
+  /** The JSON text of a workspace's bundled plugin files (src/user-plugins/bundle.ts). */
+  bundle: string;
   created_at: string;
 }
 
@@ -59,5 +67,6 @@ export interface Database {
   sweeps: SweepsTable;
   operations: OperationsTable;
   results: ResultsTable;
+  plugin_bundles: PluginBundlesTable;
   store_migrations: StoreMigrationsTable;
 }
