@@ -48,9 +48,12 @@ export function staticMetadata(h: SweepHeadline, sections: string[], pageUrl: st
   };
 }
 
+export function sweepHeadline(spec: SweepSpec): SweepHeadline {
+  return { kind: spec.kind, name: spec.name, operations: operationCount(spec), primary_metric: spec.primary_metric };
+}
+
 export function sweepStaticMetadata(spec: SweepSpec, pageUrl: string): StaticMetadata {
-  const headline = { kind: spec.kind, name: spec.name, operations: operationCount(spec), primary_metric: spec.primary_metric };
-  return staticMetadata(headline, sweepSections(spec), pageUrl);
+  return staticMetadata(sweepHeadline(spec), sweepSections(spec), pageUrl);
 }
 
 /** The Markdown sections of an optimization or variant test: what runs, on what, and what counts. */
@@ -94,6 +97,7 @@ function workforceChange(base: Workforce, variant: Workforce): string {
 
 /** What the current details are written from: the workflow's counts at workflow time `now`. */
 export interface SweepMoment {
+  headline: SweepHeadline;
   /** running, paused, draining, finishing, or how the run ended. */
   phase: string;
   total: number;
@@ -104,7 +108,6 @@ export interface SweepMoment {
   now: number;
   generation: number;
   paused: boolean;
-  primary_metric: string;
   best: RankedOperation | null;
 }
 
@@ -116,15 +119,21 @@ export function rateAndEta(m: Pick<SweepMoment, 'total' | 'done' | 'failed' | 's
   return { rate, eta_s: rate ? (m.total - finished) / rate : null };
 }
 
-/** The current details, in Markdown: one list item per line so the UI keeps the lines apart. */
+/**
+ * The current details, in Markdown: one list item per line so the UI keeps the lines apart. They
+ * open with the summary line because continue-as-new does not carry the static metadata over: a
+ * sweep's later runs have no static summary of their own (docs/deploy.md).
+ */
 export function currentDetails(m: SweepMoment): string {
+  const metric = m.headline.primary_metric;
   const { rate, eta_s } = rateAndEta(m);
   const finished = m.done + m.failed;
   const pct = m.total > 0 ? ` (${((100 * finished) / m.total).toFixed(1)} %)` : '';
   const best = m.best
-    ? `${m.primary_metric} ${formatMetric(m.primary_metric, m.best.value)} at #${m.best.idx}: ${paramText(m.best.params)}${m.best.total_trades === null ? '' : ` (${m.best.total_trades} trades)`}`
+    ? `${metric} ${formatMetric(metric, m.best.value)} at #${m.best.idx}: ${paramText(m.best.params)}${m.best.total_trades === null ? '' : ` (${m.best.total_trades} trades)`}`
     : 'none yet';
   return [
+    sweepSummary(m.headline),
     `**${m.phase}**`,
     `done ${m.done} · failed ${m.failed} · total ${m.total}${pct} · in flight ${m.running}`,
     `rate ${rate === null ? '—' : `${rate.toFixed(1)} ops/s`} · ETA ${formatDuration(eta_s)}`,

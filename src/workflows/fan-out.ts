@@ -19,7 +19,7 @@ import { compileWhere } from '../config/expression.js';
 import { indexSpaceSize, operationCount, type SweepSpec } from '../config/sweep.js';
 import { sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
 import type { SweepStatus } from '../store/types.js';
-import { currentDetails, packSummary } from './details.js';
+import { currentDetails, packSummary, sweepHeadline } from './details.js';
 import {
   pauseSignal,
   progressQuery,
@@ -83,6 +83,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
   });
   const { recordSweepStart, recordSweepEnd } = proxyActivities<Activities>({
+    summary: "results store: the sweep's row and status",
     startToCloseTimeout: '1 minute',
     retry: { maximumInterval: '10 seconds' },
   });
@@ -246,6 +247,7 @@ function setStatus(status: SweepStatus): void {
 function showDetails(spec: SweepSpec, state: SweepCursor, phase: string, running: number): void {
   setCurrentDetails(
     currentDetails({
+      headline: sweepHeadline(spec),
       phase,
       total: state.total,
       done: state.done,
@@ -255,7 +257,6 @@ function showDetails(spec: SweepSpec, state: SweepCursor, phase: string, running
       now: Date.now(),
       generation: state.generation,
       paused: state.paused,
-      primary_metric: spec.primary_metric,
       best: state.top[0] ?? null,
     }),
   );

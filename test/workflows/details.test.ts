@@ -27,6 +27,7 @@ after(() => {
 });
 
 const moment: SweepMoment = {
+  headline: { kind: 'optimization', name: 'sma grid', operations: 480, primary_metric: 'sharpe_ratio' },
   phase: 'running',
   total: 480,
   done: 100,
@@ -36,7 +37,6 @@ const moment: SweepMoment = {
   now: 21_000,
   generation: 1,
   paused: false,
-  primary_metric: 'sharpe_ratio',
   best: { idx: 7, hash: 'h', params: { fast: 5, slow: 20 }, value: 1.23456, total_trades: 12 },
 };
 
@@ -91,10 +91,11 @@ describe('current details', () => {
     assert.deepEqual(rateAndEta({ ...moment, done: 0, failed: 0 }), { rate: null, eta_s: null }, 'nothing finished: no rate, no ETA');
   });
 
-  test('list phase, counts, rate, ETA, best with params, generation and pause state', () => {
+  test('list the summary line, phase, counts, rate, ETA, best with params, generation and pause state', () => {
     assert.equal(
       currentDetails(moment),
       [
+        '- optimization · sma grid · 480 operations · sharpe_ratio',
         '- **running**',
         '- done 100 · failed 2 · total 480 (21.3 %) · in flight 8',
         '- rate 5.1 ops/s · ETA 1m14s',
