@@ -63,16 +63,18 @@ export function sweepSections(spec: SweepSpec): string[] {
   const ranking = [`ranked by **${spec.primary_metric}**`];
   if (spec.secondary_metrics.length) ranking.push(`also ${spec.secondary_metrics.join(', ')}`);
   const counts = [ranking.join('; '), `min_trades: ${spec.min_trades}`];
+  // A heading between two lists, or Markdown runs them into one.
+  const rules = (lines: string[]) => `**Rules**\n\n${lines.map((line) => `- ${line}`).join('\n')}`;
   if (spec.kind === 'optimization') {
     const axes = spec.grid.axes.map((a) => `- \`${a.label}\`: ${valueList(a.values)}; ${a.plugin}.${a.param} in ${a.phase}`);
     return [
       source,
       `**Parameter space**: ${spec.grid.size} combinations, ${spec.admissible} admissible\n\n${axes.join('\n')}`,
-      [`where: ${spec.where ? `\`${spec.where}\`` : 'none'}`, ...counts].map((line) => `- ${line}`).join('\n'),
+      rules([`where: ${spec.where ? `\`${spec.where}\`` : 'none'}`, ...counts]),
     ];
   }
   const variants = spec.variants.map((v) => `- **${v.name}**: ${workforceChange(base.blueprint.workforce, v.workforce)}`);
-  return [source, `**Variants**: ${spec.variants.length}\n\n${variants.join('\n')}`, counts.map((line) => `- ${line}`).join('\n')];
+  return [source, `**Variants**: ${spec.variants.length}\n\n${variants.join('\n')}`, rules(counts)];
 }
 
 /** An axis's values, shortened to the first three and the last when there are many. */

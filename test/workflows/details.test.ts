@@ -66,7 +66,7 @@ describe('static summary and details', () => {
           '- `atr_multiplier`: 1, 1.5, 2 (3 values); atr_exit.atr_multiplier in exit_planning',
           '- `risk_reward_ratio`: 1, 1.5, 2, 2.5, 3 (5 values); atr_exit.risk_reward_ratio in exit_planning',
         ].join('\n'),
-        '- where: `fast < slow`\n- ranked by **sharpe_ratio**; also total_return, max_drawdown\n- min_trades: 5',
+        '**Rules**\n\n- where: `fast < slow`\n- ranked by **sharpe_ratio**; also total_return, max_drawdown\n- min_trades: 5',
         '[Results page](http://127.0.0.1:8787/#/sweeps/opt%201)',
       ].join('\n\n'),
     );
