@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { temporal } from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { workflowMetadataQuery } from '@temporalio/workflow';
@@ -128,6 +129,27 @@ describe('a sweep in the Temporal UI', { timeout: 600_000 }, () => {
       }
     }
     assert.equal(operations, 480, `the ${packs} packs together ran every admissible operation once`);
+  });
+
+  test("the README's list filters find the sweep by its search attributes", async () => {
+    const filters = [
+      'SweepKind = "optimization" AND SweepStatus = "completed"',
+      'SweepName = "sma grid"',
+      'SweepStatus IN ("failed", "completed")',
+      'SweepKind = "optimization" AND SweepTotal > 100',
+    ];
+    for (const filter of filters) {
+      const query = `WorkflowId = "${id}" AND ExecutionStatus = "Completed" AND ${filter}`;
+      const deadline = Date.now() + 30_000;
+      let found = 0;
+      // Visibility is eventually consistent: the last run's final attributes show up a moment later.
+      while (found === 0 && Date.now() < deadline) {
+        found = 0;
+        for await (const _ of stack.temporal.client.workflow.list({ query })) found++;
+        if (found === 0) await sleep(250);
+      }
+      assert.equal(found, 1, `"${filter}" lists the completed run`);
+    }
   });
 
   test('no server path appears anywhere in the histories (inputs, memo, metadata, results)', () => {
