@@ -1,49 +1,34 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { loadSweepFile } from '../../src/cli/sweep-commands.js';
 import { sweepStaticMetadata } from '../../src/workflows/details.js';
+import { artifacts, browserSkip as skip, launchBrowser, type Browser } from '../helpers/browser.js';
 import { repoRoot, startStack, type Stack } from '../helpers/stack.js';
 import { uniqueId } from '../helpers/temporal.js';
 
 /*
- * The Temporal UI the dev server serves, in a real browser (Debian's Chromium via playwright-core),
- * on the page of a sweep that just ran: the sweep's summary is there, as a user would see it.
- * A screenshot lands in test/artifacts/ (git-ignored) for a human to look at.
+ * The Temporal UI the dev server serves, in a real browser, on the page of a sweep that just ran:
+ * its packs on the timeline, its summary, details and current details, as a user would see them.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install -y chromium)`;
-const artifacts = path.join(repoRoot, 'test/artifacts');
-
 let stack: Stack;
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
-let profile: string;
 const savedRoot = process.env.SWEEPLAB_DATA_ROOT;
 
 describe('a sweep on its Temporal UI page', { skip, timeout: 600_000 }, () => {
   before(async () => {
     process.env.SWEEPLAB_DATA_ROOT = repoRoot;
-    fs.mkdirSync(artifacts, { recursive: true });
     stack = await startStack({ server: { headless: false } });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      viewport: { width: 1400, height: 1200 },
-    });
-    page = await context.newPage();
+    browser = await launchBrowser({ width: 1400, height: 1200 });
+    page = browser.page;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await stack?.stop();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
     if (savedRoot === undefined) delete process.env.SWEEPLAB_DATA_ROOT;
     else process.env.SWEEPLAB_DATA_ROOT = savedRoot;
   });
