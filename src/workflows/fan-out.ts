@@ -241,7 +241,7 @@ function setStatus(status: SweepStatus): void {
 }
 
 /**
- * The current details the Temporal UI shows (docs/deploy.md). They live in workflow memory and reach
+ * The current details the Temporal UI shows (README.md, "Watching sweeps in the Temporal UI"). They live in workflow memory and reach
  * the UI only through the SDK's metadata query, never the history, so they are rewritten on every change.
  */
 function showDetails(spec: SweepSpec, state: SweepCursor, phase: string, running: number): void {
