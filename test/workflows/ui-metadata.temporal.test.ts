@@ -152,6 +152,20 @@ describe('a sweep in the Temporal UI', { timeout: 600_000 }, () => {
     }
   });
 
+  test('a cancelled sweep restarted by resume carries the static summary and details again', async () => {
+    const spec = loadSweepFile('variant_test', path.join(repoRoot, 'examples/variant.yaml'));
+    const restartedId = uniqueId('ui-resume');
+    await sweeps.submit(spec, { id: restartedId });
+    await sweeps.cancel(restartedId);
+    await stack.temporal.client.workflow.getHandle(restartedId).result().catch(() => undefined);
+    assert.equal((await sweeps.resume(restartedId)).restarted, true);
+    const expected = sweepStaticMetadata(spec, sweepPageUrl(PUBLIC_URL, restartedId));
+    const description = await stack.temporal.client.workflow.getHandle(restartedId).describe();
+    assert.equal(await description.staticSummary(), expected.staticSummary);
+    assert.equal(await description.staticDetails(), expected.staticDetails);
+    assert.equal((await sweeps.result(restartedId)).status, 'completed');
+  });
+
   test('no server path appears anywhere in the histories (inputs, memo, metadata, results)', () => {
     const forbidden = [repoRoot, fs.realpathSync(repoRoot), `${os.tmpdir()}/`, fs.realpathSync(os.tmpdir()) + '/', stack.dir];
     for (const [i, events] of runs.entries()) {
