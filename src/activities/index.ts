@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { canonicalJson } from '../config/hash.js';
+import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
 import { indexSpaceSize, paramNames, type SweepSpec } from '../config/sweep.js';
 import type { Store, SweepStatus } from '../store/types.js';
 import type { RunOperationsInput, RunOperationsOutput, ScanStoredInput, ScanStoredOutput } from '../workflows/types.js';
@@ -102,7 +103,7 @@ export function createActivities(deps: ActivityDeps) {
       const code = await sweepCode(spec.plugin_bundle);
       // The time limit guards against user code that never returns (docs/plugins.md), so such sweeps
       // run batches of one; built-in operations always finish, and a long one must not be cut off.
-      const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? 60) * 1000 : undefined;
+      const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
       const { hashes, params } = await pool.hashOperations({ spec, indices, plugins: code.bundle }, signal);
       const known = await store.findDone(hashes);
 
