@@ -9,7 +9,8 @@ import { loadOptimizationFile, loadVariantFile } from '../config/load.js';
 import { parseResultFilter } from '../config/results-query.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
 import { parseYaml, dumpYaml } from '../config/yaml.js';
-import { dataRootFromEnv } from '../data/paths.js';
+import { dataRootFromEnv, rootRelative } from '../data/paths.js';
+import { paramText } from '../engine/format.js';
 import { METRIC_NAMES } from '../engine/result.js';
 import { openStore } from '../store/index.js';
 import type { ResultRow, ResultsQuery, Store } from '../store/types.js';
@@ -34,15 +35,20 @@ export async function withSweeps<T>(fn: (sweeps: Sweeps, store: Store) => Promis
   }
 }
 
-/** The sweep a file describes, and the workspace's plugin bundle to store with it. */
+/**
+ * The sweep a file describes, and the workspace's plugin bundle to store with it. Loading names the
+ * file as given on the command line; the spec (a workflow input the Temporal UI shows) names it
+ * relative to the workspace, as the API does, so no server path travels with it.
+ */
 export function loadSweepFile(kind: 'optimization' | 'variant_test', file: string): { spec: SweepSpec; bundle: PluginBundle | null } {
   const dataRoot = dataRootFromEnv();
+  const shown = () => rootRelative(dataRoot, fs.realpathSync(file));
   if (kind === 'optimization') {
     const loaded = loadOptimizationFile(file, { dataRoot });
-    return { spec: optimizationSpec(loaded), bundle: loaded.plugins.bundle };
+    return { spec: { ...optimizationSpec(loaded), file: shown() }, bundle: loaded.plugins.bundle };
   }
   const loaded = loadVariantFile(file, { dataRoot });
-  return { spec: variantTestSpec(loaded), bundle: loaded.plugins.bundle };
+  return { spec: { ...variantTestSpec(loaded), file: shown() }, bundle: loaded.plugins.bundle };
 }
 
 export interface SubmitOptions {
@@ -126,12 +132,6 @@ export function progressLine(view: SweepView): string {
 
 export function summaryLine(view: SweepView): string {
   return `${view.id}: ${view.status}, ${view.done} of ${view.total} done, ${view.failed} failed`;
-}
-
-function paramText(params: Record<string, unknown>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
 }
 
 const TABLE_METRICS = ['total_return', 'cagr', 'sharpe_ratio', 'max_drawdown', 'win_rate', 'profit_factor', 'total_trades'] as const;
