@@ -41,7 +41,8 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
     namespace: opts.namespace ?? temporalNamespace(),
     taskQueue: opts.taskQueue ?? taskQueue(),
     workflowBundle: opts.workflowBundle ?? (await defaultWorkflowBundle()),
-    activities: createActivities({ store, pool, dataRoot: opts.dataRoot ?? dataRootFromEnv(), onExecuted: opts.onExecuted }),
+    // Every worker keeps the audit log when asked, `up`'s as well as `sweeplab worker`'s.
+    activities: createActivities({ store, pool, dataRoot: opts.dataRoot ?? dataRootFromEnv(), onExecuted: withExecutionLog(opts.onExecuted) }),
     // One activity more than slots per slot keeps threads busy while another activity writes results.
     maxConcurrentActivityTaskExecutions: slots * 2,
     shutdownGraceTime: '20 seconds',
@@ -99,7 +100,7 @@ function withExecutionLog(onExecuted: WorkerOptions['onExecuted'], file = proces
 
 export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const { worker, close } = await createWorker({ ...opts, onExecuted: withExecutionLog(opts.onExecuted) });
+  const { worker, close } = await createWorker(opts);
   console.log(`sweeplab worker: ${opts.concurrency ?? defaultSlots()} backtest slots on task queue "${worker.options.taskQueue}"`);
   try {
     await worker.run();

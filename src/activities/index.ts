@@ -3,6 +3,7 @@ import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } 
 import { isConfigError } from '../config/errors.js';
 import { canonicalJson, operationHash } from '../config/hash.js';
 import { operationAt } from '../config/operation-at.js';
+import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
 import { paramNames, type SweepSpec } from '../config/sweep.js';
 import type { Metrics } from '../engine/result.js';
 import type { EncodedResult, OperationRecord, Store, SweepStatus } from '../store/types.js';
@@ -73,7 +74,7 @@ export function createActivities(deps: ActivityDeps) {
       });
       // The time limit guards against user code that never returns (docs/plugins.md); built-in
       // operations always finish, and a long one on a huge series must not be cut off.
-      const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? 60) * 1000 : undefined;
+      const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
 
       const summaries: OperationSummary[] = [];
       let results: EncodedResult[] = [];

@@ -6,6 +6,7 @@ import { runBacktest } from '../engine/index.js';
 import { userPluginsIn } from '../engine/plugins/registry.js';
 import { checkUserPlugins, CHECK_BARS } from '../user-plugins/checks.js';
 import { loadWorkspacePlugins, type WorkspacePlugins } from '../user-plugins/index.js';
+import { withinSeconds } from '../user-plugins/time-limit.js';
 import { validateWorkforce } from './blueprint.js';
 import { ConfigError, isConfigError, joinPath, parseWith } from './errors.js';
 import { buildGrid, type Grid } from './grid.js';
@@ -15,6 +16,7 @@ import { applyOverrides } from './overrides.js';
 import type { ResolvedOperation } from './resolved.js';
 import {
   BlueprintSchema,
+  DEFAULT_OPERATION_SECONDS,
   OperationSchema,
   OptimizationFileSchema,
   VariantFileSchema,
@@ -53,11 +55,14 @@ export interface ResolveOptions {
   plugins?: WorkspacePlugins;
 }
 
-/** ResolveOptions with the workspace's plugins loaded. */
-type Resolving = ResolveOptions & { plugins: WorkspacePlugins };
+/**
+ * ResolveOptions with the workspace's plugins loaded, and how long user plugin code may run while an
+ * operation is checked (the sweep's parallel_config.max_operation_seconds).
+ */
+type Resolving = ResolveOptions & { plugins: WorkspacePlugins; operationSeconds: number };
 
-function withPlugins(opts: ResolveOptions): Resolving {
-  return { ...opts, plugins: opts.plugins ?? loadWorkspacePlugins(opts.dataRoot) };
+function withPlugins(opts: ResolveOptions, operationSeconds = DEFAULT_OPERATION_SECONDS): Resolving {
+  return { ...opts, plugins: opts.plugins ?? loadWorkspacePlugins(opts.dataRoot), operationSeconds };
 }
 
 export interface LoadedOptimization {
@@ -98,9 +103,9 @@ export function loadOptimizationFile(file: string, opts: LoadOptions): LoadedOpt
 }
 
 export function resolveOptimization(doc: unknown, options: ResolveOptions): LoadedOptimization {
-  const opts = withPlugins(options);
+  const config = parseWith(OptimizationFileSchema, doc, options.file).optimization_config;
+  const opts = withPlugins(options, config.parallel_config.max_operation_seconds);
   const { file, plugins } = opts;
-  const config = parseWith(OptimizationFileSchema, doc, file).optimization_config;
   const base = resolveBaseOperation(config.base_operation, opts, 'optimization_config.base_operation');
   checkParameterSpace(config, base, file, plugins.set);
   const grid = buildGrid(config.parameter_space);
@@ -114,9 +119,9 @@ export function loadVariantFile(file: string, opts: LoadOptions): LoadedVariantT
 }
 
 export function resolveVariantTest(doc: unknown, options: ResolveOptions): LoadedVariantTest {
-  const opts = withPlugins(options);
+  const config = parseWith(VariantFileSchema, doc, options.file).variant_config;
+  const opts = withPlugins(options, config.parallel_config.max_operation_seconds);
   const { file, plugins } = opts;
-  const config = parseWith(VariantFileSchema, doc, file).variant_config;
   const base = resolveBaseOperation(config.base_operation, opts, 'variant_config.base_operation');
   const variants = config.variants.map((variant, i) => {
     const field = joinPath('variant_config', 'variants', i, 'overrides');
@@ -148,7 +153,7 @@ function resolveBaseOperation(base: unknown, opts: Resolving, field: string): Re
   if (typeof base !== 'string') return resolveOperationAt(base, opts, field);
   const abs = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: opts.baseDir, path: base, file: opts.file, field });
   const label = rootRelative(opts.dataRoot, abs);
-  return resolveOperationAt(readYamlFile(abs, label), { file: label, baseDir: path.dirname(abs), dataRoot: opts.dataRoot, plugins: opts.plugins }, '');
+  return resolveOperationAt(readYamlFile(abs, label), { ...opts, file: label, baseDir: path.dirname(abs) }, '');
 }
 
 /** Resolves an operation document found at `prefix` inside `opts.file`. */
@@ -220,7 +225,8 @@ function checkPluginCode(named: Record<string, string>, workforce: Workforce, pl
  * warm-up, say) is refused at load instead of failing every operation of a sweep. The bars are the
  * ones checkCsvBars just read (cached); synthetic data is left to the worker, as there, except its
  * first CHECK_BARS bars when the workforce uses a user plugin: those are held to the plugin
- * contract (checkUserPlugins) on the operation's own data.
+ * contract (checkUserPlugins) on the operation's own data, within the sweep's
+ * max_operation_seconds, so a plugin that never returns is refused instead of hanging the submission.
  */
 function dryRun(base: ResolvedOperation, workforce: Workforce, opts: Resolving, file: string, field: string): void {
   const { set } = opts.plugins;
@@ -230,8 +236,22 @@ function dryRun(base: ResolvedOperation, workforce: Workforce, opts: Resolving, 
   const source = base.data_source.type === 'synthetic' ? { ...base.data_source, bars: Math.min(base.data_source.bars, CHECK_BARS) } : base.data_source;
   const bars = loadBars(source, { dataRoot: opts.dataRoot, file, field: 'data_source', start: environment.start, end: environment.end });
   try {
-    runBacktest(bars, workforce, environment, set);
-    if (userCode) checkUserPlugins(bars, workforce, environment, set);
+    if (!userCode) {
+      runBacktest(bars, workforce, environment, set);
+      return;
+    }
+    const checked = withinSeconds(opts.operationSeconds, () => {
+      runBacktest(bars, workforce, environment, set);
+      checkUserPlugins(bars, workforce, environment, set);
+    });
+    if (!checked) {
+      const names = userPluginsIn(workforce, set).map((d) => `"${d.name}" (${d.source!.file})`).join(', ');
+      throw new ConfigError(
+        'blueprint',
+        'workforce',
+        `the operation did not finish within ${opts.operationSeconds} s (parallel_config.max_operation_seconds) while its user plugins ${names} were checked; does one of them never return?`,
+      );
+    }
   } catch (error) {
     // The engine labels its errors "blueprint"; a plugin's own error already names its file and line.
     if (isConfigError(error) && error.file === 'blueprint') throw new ConfigError(file, joinPath(field, error.field), error.reason);

@@ -209,6 +209,9 @@ export const ParameterAxisGroupSchema = z
   });
 export type ParameterAxisGroup = z.infer<typeof ParameterAxisGroupSchema>;
 
+/** parallel_config.max_operation_seconds when not set (docs/plugins.md, "What is checked, and when"). */
+export const DEFAULT_OPERATION_SECONDS = 60;
+
 /** How a sweep is spread over activities; every field has an automatic default. */
 export const ParallelConfigSchema = z
   .object({
@@ -226,7 +229,7 @@ export const ParallelConfigSchema = z
      * slot before it is stopped (its thread replaced) and marked failed, a guard against a plugin
      * that never returns. Operations take milliseconds; 60 s leaves room for 50 M-bar series.
      */
-    max_operation_seconds: z.number().gt(0).max(86_400).default(60),
+    max_operation_seconds: z.number().gt(0).max(86_400).default(DEFAULT_OPERATION_SECONDS),
   })
   .strict();
 export type ParallelConfig = z.infer<typeof ParallelConfigSchema>;
@@ -255,7 +258,7 @@ export const OptimizationConfigSchema = z
       .strict()
       .default({ min_trades: 0 }),
     optimization_targets: OptimizationTargetsSchema.default({ primary_metric: 'sharpe_ratio', secondary_metrics: [] }),
-    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000, max_operation_seconds: 60 }),
+    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000, max_operation_seconds: DEFAULT_OPERATION_SECONDS }),
   })
   .strict();
 export const OptimizationFileSchema = z.object({ optimization_config: OptimizationConfigSchema }).strict();
@@ -286,7 +289,7 @@ export const VariantConfigSchema = z
         });
       }),
     optimization_targets: OptimizationTargetsSchema.default({ primary_metric: 'sharpe_ratio', secondary_metrics: [] }),
-    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000, max_operation_seconds: 60 }),
+    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000, max_operation_seconds: DEFAULT_OPERATION_SECONDS }),
   })
   .strict();
 export const VariantFileSchema = z.object({ variant_config: VariantConfigSchema }).strict();

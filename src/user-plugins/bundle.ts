@@ -1,8 +1,14 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { buildSync, type BuildFailure } from 'esbuild';
+import type { BuildFailure } from 'esbuild';
 import { ConfigError } from '../config/errors.js';
+
+// Loaded on first use: most commands in a workspace without plugins never bundle anything, and
+// every CLI command imports the loader.
+const require = createRequire(import.meta.url);
+const esbuild = (): typeof import('esbuild') => require('esbuild') as typeof import('esbuild');
 
 /*
  * A workspace's plugin code as one self-contained text (docs/plugins.md, "How plugin code travels"):
@@ -74,7 +80,7 @@ export function bundleWorkspacePlugins(dataRoot: string): PluginBundle | null {
 
 function bundleFile(root: string, file: string): BundledFile {
   try {
-    const result = buildSync({
+    const result = esbuild().buildSync({
       entryPoints: [file],
       absWorkingDir: root,
       bundle: true,

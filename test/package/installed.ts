@@ -26,8 +26,8 @@ export interface InstalledWorkspace {
   sweeplab(args: string[], opts?: { env?: Record<string, string>; timeoutMs?: number }): Promise<CliRun>;
   /** A shell command line in the workspace (for `… | cat` and the like). */
   sh(line: string, opts?: { env?: Record<string, string>; timeoutMs?: number }): Promise<CliRun>;
-  /** `sweeplab up` on free ports, started from the workspace; resolves once it says it is up. */
-  up(): Promise<RunningUp>;
+  /** `sweeplab up` on free ports, started from the workspace with `extraEnv`; resolves once it says it is up. */
+  up(extraEnv?: Record<string, string>): Promise<RunningUp>;
   remove(): void;
 }
 
@@ -70,7 +70,7 @@ export async function installedWorkspace(): Promise<InstalledWorkspace> {
     env,
     sweeplab,
     sh: (line, opts = {}) => startProcess('sh', ['-c', line], { cwd: dir, env: { ...env, ...opts.env }, timeoutMs: opts.timeoutMs ?? 300_000 }).result,
-    up: () => startUp(dir, env),
+    up: (extraEnv = {}) => startUp(dir, { ...env, ...extraEnv }),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }

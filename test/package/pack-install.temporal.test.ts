@@ -68,9 +68,13 @@ test("sweeplab/plugin resolves in the workspace to the compiled entry point and 
 describe('sweeplab up in the workspace', () => {
   let up: RunningUp;
   let id: string;
+  /** The worker's audit log of engine executions (worker.ts): one line per stored batch, its count. */
+  let executionLog: string;
+  const executions = () => (fs.existsSync(executionLog) ? fs.readFileSync(executionLog, 'utf8') : '').split('\n').filter(Boolean).reduce((sum, n) => sum + Number(n), 0);
 
   before(async () => {
-    up = await ws.up();
+    executionLog = path.join(ws.dir, 'executions.log');
+    up = await ws.up({ SWEEPLAB_EXECUTION_LOG: executionLog });
   });
 
   after(async () => {
@@ -126,6 +130,31 @@ describe('sweeplab up in the workspace', () => {
     const stored = (JSON.parse((await ws.sweeplab(['results', id, '--format', 'json', '--sort', 'idx', '--order', 'asc', '--limit', '1'], { env: up.env })).stdout) as Array<{ idx: number; metrics: unknown }>)[0]!;
     assert.equal(stored.idx, idx);
     assert.deepEqual(JSON.parse(replay.stdout).metrics, stored.metrics);
+  });
+
+  test("a sweep over a param of the workspace's own plugin; after an edit of it, its operations run again and the rest is reused", async () => {
+    // A race of its own (a file added, not an example edited): the example operation, built-ins only,
+    // against the same with the workspace's roc_momentum swapped in.
+    fs.writeFileSync(
+      path.join(ws.dir, 'var-own-plugin.yaml'),
+      'variant_config:\n  name: own plugin\n  base_operation: operation.yaml\n  variants:\n' +
+        '    - { name: SMA, overrides: {} }\n' +
+        '    - { name: ROC, overrides: { analysis_workers: { signal_generation: [ { plugin: roc_momentum, params: { period: 35 } } ] } } }\n',
+    );
+    const sweep = async (command: string, file: string, total: number): Promise<number> => {
+      const before = executions();
+      const run = await ws.sweeplab([command, file, '--wait', '--json'], { env: up.env });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual({ ...JSON.parse(run.stdout), id: undefined }, { id: undefined, status: 'completed', total, completed: total, failed: 0 });
+      return executions() - before;
+    };
+    assert.equal(await sweep('optimize', 'optimization_momentum.yaml', 20), 20, 'every combination of the plugin params ran');
+    await sweep('variants', 'var-own-plugin.yaml', 2);
+    assert.equal(await sweep('optimize', 'optimization_momentum.yaml', 20), 0, 'unchanged code: all reused');
+
+    fs.appendFileSync(path.join(ws.dir, 'plugins', 'lib', 'rate-of-change.ts'), '\n// edited: a local import of roc_momentum\n');
+    assert.equal(await sweep('optimize', 'optimization_momentum.yaml', 20), 20, 'changed code: every operation ran again');
+    assert.equal(await sweep('variants', 'var-own-plugin.yaml', 2), 1, 'only the variant on the changed plugin ran again');
   });
 
   test("the page and its vendored chart library are served from the installed package", async () => {

@@ -52,6 +52,11 @@ describe('sweeplab in a workspace with plugins', () => {
     assert.match(await refused(root, ['optimize', 'opt-clock.yaml']), /plugin "clock" is not deterministic: two runs on the same bars differ at bar \d+/);
   });
 
+  test('a plugin that never returns: exit 2 after max_operation_seconds, not a hang', async () => {
+    const root = workspace({ 'plugins/stuck.ts': signalPlugin('stuck', `for (;;) {}\n    ${MOMENTUM}`), ...sweepFiles('stuck', [10], 'max_operation_seconds: 1') });
+    assert.match(await refused(root, ['optimize', 'opt-stuck.yaml']), /^error: blueprints\/stuck\.yaml: workforce: the operation did not finish within 1 s \(parallel_config\.max_operation_seconds\)/);
+  });
+
   test('a plugin that throws: exit 2 with its message and file:line', async () => {
     const source = signalPlugin('thrower', `throw new TypeError('no data for ' + p.period);\n    ${MOMENTUM}`);
     const root = workspace({ 'plugins/thrower.ts': source, ...sweepFiles('thrower', [10]) });

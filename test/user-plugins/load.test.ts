@@ -201,6 +201,16 @@ describe('bad plugin code is refused at submission', () => {
     assert.equal(error.reason, 'plugin "checked" threw Error: no tens');
   });
 
+  test('a plugin that never returns on the base operation: refused after max_operation_seconds', () => {
+    const root = workspace({ 'plugins/stuck.ts': signalPlugin('stuck', `for (;;) {}\n    ${MOMENTUM}`), ...sweepFiles('stuck', [10, 20], 'max_operation_seconds: 1') });
+    const started = performance.now();
+    const error = refusal(root, 'opt-stuck.yaml');
+    assert.ok(performance.now() - started < 30_000, 'refused, not hung');
+    assert.equal(error.file, 'blueprints/stuck.yaml');
+    assert.equal(error.field, 'workforce');
+    assert.equal(error.reason, 'the operation did not finish within 1 s (parallel_config.max_operation_seconds) while its user plugins "stuck" (plugins/stuck.ts) were checked; does one of them never return?');
+  });
+
   test('a worker of the wrong kind is refused naming the plugin file', () => {
     const source = signalPlugin('wrongkind', MOMENTUM).replace("return { kind: 'signal', events, direction: p.direction };", "return { kind: 'filter', allowsEntry: () => true };");
     const root = workspace({ 'plugins/wrongkind.ts': source, ...sweepFiles('wrongkind', [10, 20]) });
