@@ -69,8 +69,8 @@ export async function upCommand(opts: { example?: boolean; port: string; tempora
 
   if (opts.example) {
     for (const [kind, file] of [
-      ['optimization', 'examples/optimization.yaml'],
-      ['variant_test', 'examples/variant.yaml'],
+      ['optimization', exampleFile('optimization.yaml')],
+      ['variant_test', exampleFile('variant.yaml')],
     ] as const) {
       const { spec, bundle } = loadSweepFile(kind, file);
       const { id } = await sweeps.submit(spec, { bundle });
@@ -133,6 +133,12 @@ async function reachable(address: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** An example in the repository's examples/, or at the top of a workspace that `init` made. */
+function exampleFile(name: string): string {
+  const inRepository = path.join('examples', name);
+  return fs.existsSync(inRepository) ? inRepository : name;
 }
 
 /** Prints a line when an example sweep ends, so `npm start` shows the job finishing. */
