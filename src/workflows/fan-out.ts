@@ -6,6 +6,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -57,6 +58,9 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   const sweepId = info.workflowId;
   const options = { heartbeat_timeout_s: 30, top_k: 20, ...input.options };
 
+  // Packing that measures reused packs too and holds back until the first pack is measured
+  // (docs/store.md); running sweeps started before it keep the old rule (replay).
+  const batched = patched('speed-batched-packing');
   const admissible = admissibility(spec);
   const space = indexSpaceSize(spec);
   const state: SweepCursor = input.cursor ?? {
@@ -131,9 +135,10 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   show();
 
   const fold = (outcome: BatchOutcome): void => {
-    state.done += outcome.done;
-    state.failed += outcome.failed;
-    state.reused += outcome.reused;
+    const counts = countsOf(outcome);
+    state.done += counts.done;
+    state.failed += counts.failed;
+    state.reused += counts.reused;
     for (const s of outcome.summaries) {
       if (s.status === 'failed') {
         if (s.error && state.errors.length < MAX_ERRORS_KEPT && !state.errors.includes(s.error)) state.errors.push(s.error);
@@ -150,7 +155,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
       const out = await runOperations.executeWithOptions({ summary: packSummary(spec, indices) }, [{ sweep_id: sweepId, spec, indices, top_k: options.top_k }]);
       fold(out);
       state.executed += out.executed;
-      measure(state, out, indices.length);
+      measure(state, out, indices.length, batched);
     } catch (err) {
       // A cancelled activity means the sweep is being cancelled: the main loop sees that itself, and
       // a rejection here would be unhandled. An activity that failed for good (after its retries, or
@@ -165,14 +170,15 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   try {
     if (!input.cursor) {
       upsertSearchAttributes([{ key: sweepTotalKey, value: state.total }]);
-      const { stored } = await recordSweepStart({ sweep_id: sweepId, spec, total: state.total });
-      if (stored > 0) startScanning(state);
+      // Histories from before the store counted its operations hold no result here (replay: no scan).
+      const started = (await recordSweepStart({ sweep_id: sweepId, spec, total: state.total })) as { stored: number } | undefined;
+      if ((started?.stored ?? 0) > 0) startScanning(state);
     }
     const inFlight = new Set<Promise<void>>();
     const window = spec.parallel.max_in_flight;
 
     while (state.next < space && !failure) {
-      await condition(() => (!state.paused && inFlight.size < windowNow(spec, state, window)) || failure !== null);
+      await condition(() => (!state.paused && inFlight.size < (batched ? windowNow(spec, state, window) : window)) || failure !== null);
       if (failure || shouldContinueAsNew()) break;
       if (scanDue(state)) {
         fold(
@@ -322,6 +328,16 @@ async function scanAhead(state: SweepCursor, space: number, scan: (from: number,
   return out;
 }
 
+/**
+ * A pack's outcome as counts. Histories from before activities reported counts carry one summary per
+ * operation instead; replaying them counts those.
+ */
+function countsOf(outcome: BatchOutcome): { done: number; failed: number; reused: number } {
+  if (outcome.done !== undefined) return outcome;
+  const done = outcome.summaries.filter((s) => s.status === 'done');
+  return { done: done.length, failed: outcome.summaries.length - done.length, reused: done.filter((s) => s.reused).length };
+}
+
 /** Activities in flight before anything is measured: a few first packs, so the rest are sized by measure. */
 const FIRST_WINDOW = 8;
 
@@ -334,7 +350,9 @@ function windowNow(spec: SweepSpec, state: SweepCursor, window: number): number 
 }
 
 /** The measured cost of one operation of a pack, reused ones included, for automatic packing. */
-function measure(state: SweepCursor, out: RunOperationsOutput, operations: number): void {
+function measure(state: SweepCursor, out: RunOperationsOutput, operations: number, batched: boolean): void {
+  // Before the patch, only packs that ran the engine were measured.
+  if (!batched && out.executed === 0) return;
   const perOp = out.elapsed_ms / operations;
   state.op_ms = state.op_ms === null ? perOp : 0.7 * state.op_ms + 0.3 * perOp;
 }
