@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { METRIC_NAMES } from '../engine/result.js';
+import { paramNumber, paramText } from './param-sql.js';
 import type { Store } from './types.js';
 
 type Dialect = Store['dialect'];
@@ -13,6 +14,8 @@ const MIGRATIONS: Array<{ version: number; name: string; up: (db: Kysely<any>, d
   { version: 1, name: 'sweeps, operations, results', up: createTables },
   { version: 2, name: 'plugin_bundles', up: createPluginBundles },
   { version: 3, name: 'block returns per operation; operations found by hash', up: keepBlocksNotResults },
+  // 4 and 5 are taken by other branches' migrations; the order of unrelated migrations does not matter.
+  { version: 6, name: 'typed parameter columns per axis', up: addAxisColumns },
 ];
 
 /**
@@ -108,6 +111,43 @@ async function keepBlocksNotResults(db: Kysely<any>, dialect: Dialect): Promise<
     .addColumn('blocks', dialect === 'postgres' ? 'bytea' : 'blob')
     .execute();
   await db.schema.createIndex('operations_by_hash').on('operations').column('hash').execute();
+}
+
+/**
+ * Sorting by a parameter reads it out of every row's JSON and sorts the sweep. So the first
+ * PARAM_AXES parameters of a sweep (in its `param_names` order) also live in typed columns,
+ * p<K>_num and p<K>_text (the two sort keys of src/store/param-sql.ts), which an index
+ * (sweep_id, column, idx) can walk; the index is made the first time a sort needs it
+ * (ensureIndex). Existing rows are filled from their JSON here.
+ */
+async function addAxisColumns(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  for (let axis = 0; axis < PARAM_AXES; axis++) {
+    const { num, text } = axisColumns(axis);
+    await db.schema.alterTable('operations').addColumn(num, 'double precision').execute();
+    // Bytewise text order on PostgreSQL too, so that an index on the column serves the sort.
+    await db.schema.alterTable('operations').addColumn(text, 'text', (c) => (dialect === 'postgres' ? c.modifyEnd(sql`COLLATE "C"`) : c)).execute();
+    const label =
+      dialect === 'postgres'
+        ? sql<string | null>`(SELECT sweeps.param_names::jsonb ->> ${sql.lit(axis)} FROM sweeps WHERE sweeps.id = operations.sweep_id)`
+        : sql<string | null>`(SELECT json_extract(sweeps.param_names, ${`$[${axis}]`}) FROM sweeps WHERE sweeps.id = operations.sweep_id)`;
+    await sql`UPDATE operations SET ${sql.ref(num)} = ${paramNumber(dialect, label)}, ${sql.ref(text)} = ${paramText(dialect, label)}`.execute(db);
+  }
+}
+
+/** How many of a sweep's parameters get typed columns; sorting by a later one reads the JSON. */
+export const PARAM_AXES = 8;
+
+export function axisColumns(axis: number): { num: `p${number}_num`; text: `p${number}_text` } {
+  return { num: `p${axis}_num`, text: `p${axis}_text` };
+}
+
+/**
+ * Creates an index the first time a query needs it. Every process may try at once: SQLite's
+ * write lock (the caller's BEGIN IMMEDIATE) and PostgreSQL's migration advisory lock admit one.
+ */
+export async function ensureIndex(db: Kysely<any>, dialect: Dialect, name: string, columns: string[]): Promise<void> {
+  if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(db);
+  await db.schema.createIndex(name).ifNotExists().on('operations').columns(columns).execute();
 }
 
 /**

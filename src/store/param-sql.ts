@@ -17,16 +17,32 @@ function jsonPath(label: string): string {
   return `$."${label}"`;
 }
 
-export function paramNumber(dialect: Dialect, label: string): RawBuilder<number | null> {
-  return dialect === 'postgres'
-    ? sql`(CASE WHEN jsonb_typeof(params::jsonb -> ${label}) = 'number' THEN (params::jsonb ->> ${label})::double precision END)`
-    : sql`(CASE WHEN json_type(params, ${jsonPath(label)}) IN ('integer', 'real') THEN json_extract(params, ${jsonPath(label)}) END)`;
+/** The key to look up: PostgreSQL takes the label, SQLite a JSON path; an SQL label (a subquery) is turned into one. */
+function key(dialect: Dialect, label: string | RawBuilder<string | null>): RawBuilder<string | null> | string {
+  if (typeof label === 'string') return dialect === 'postgres' ? label : jsonPath(label);
+  return dialect === 'postgres' ? label : sql<string | null>`('$."' || ${label} || '"')`;
 }
 
-export function paramText(dialect: Dialect, label: string): RawBuilder<string | null> {
+export function paramNumber(dialect: Dialect, label: string | RawBuilder<string | null>): RawBuilder<number | null> {
+  const k = key(dialect, label);
   return dialect === 'postgres'
-    ? sql`(CASE WHEN jsonb_typeof(params::jsonb -> ${label}) IN ('string', 'boolean') THEN (params::jsonb ->> ${label}) END) COLLATE "C"`
-    : sql`(CASE json_type(params, ${jsonPath(label)}) WHEN 'text' THEN json_extract(params, ${jsonPath(label)}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END)`;
+    ? sql`(CASE WHEN jsonb_typeof(params::jsonb -> ${k}) = 'number' THEN (params::jsonb ->> ${k})::double precision END)`
+    : sql`(CASE WHEN json_type(params, ${k}) IN ('integer', 'real') THEN json_extract(params, ${k}) END)`;
+}
+
+export function paramText(dialect: Dialect, label: string | RawBuilder<string | null>): RawBuilder<string | null> {
+  const k = key(dialect, label);
+  return dialect === 'postgres'
+    ? sql`(CASE WHEN jsonb_typeof(params::jsonb -> ${k}) IN ('string', 'boolean') THEN (params::jsonb ->> ${k}) END) COLLATE "C"`
+    : sql`(CASE json_type(params, ${k}) WHEN 'text' THEN json_extract(params, ${k}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END)`;
+}
+
+/** The same two keys computed in JS when a row is written into its axis columns (src/store/migrations.ts, migration 6). */
+export function paramKeys(value: unknown): { num: number | null; text: string | null } {
+  if (typeof value === 'number') return { num: value, text: null };
+  if (typeof value === 'string') return { num: null, text: value };
+  if (typeof value === 'boolean') return { num: null, text: String(value) };
+  return { num: null, text: null };
 }
 
 /** The value as JSON text (`10`, `"long"`, `true`), NULL when absent: a grouping key that keeps its type. */

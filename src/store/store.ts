@@ -1,15 +1,15 @@
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type Expression, type Kysely, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { ConfigError } from '../config/errors.js';
 import { METRIC_NAMES, type BacktestResult, type Metrics } from '../engine/result.js';
 import type { StoreTarget } from './connect.js';
-import { migrate } from './migrations.js';
-import { paramJson, paramNumber, paramText } from './param-sql.js';
+import { axisColumns, ensureIndex, metricIndexName, migrate, PARAM_AXES } from './migrations.js';
+import { paramJson, paramKeys, paramNumber, paramText } from './param-sql.js';
 import { blockReturns } from '../engine/block-returns.js';
 import { decodeBlocks, DEFAULT_BLOCKS, specBlocks } from './blocks-codec.js';
 import { decodeResult } from './result-codec.js';
 import { resolveFilters, resolvePage, resolveSort } from './results-query.js';
 import { withProcessWriteLock } from './sqlite-write-lock.js';
-import type { Database, MetricColumns, OperationsTable, SweepsTable } from './tables.js';
+import type { AxisColumns, Database, MetricColumns, OperationsTable, SweepsTable } from './tables.js';
 import {
   SweepKindSchema,
   SweepStatusSchema,
@@ -36,10 +36,20 @@ const RESULT_BATCH_ROWS = 100;
 
 const RESULT_COLUMNS = ['idx', 'hash', 'params', 'status', 'error', ...METRIC_NAMES] as const;
 
+const AXIS_COLUMNS = Array.from({ length: PARAM_AXES }, (_, axis) => axisColumns(axis)).flatMap(({ num, text }) => [num, text]);
+
 /** On conflict, every column but the key and created_at takes the new row's value. */
 const UPSERT_FROM_EXCLUDED = Object.fromEntries(
-  (['idx', 'params', 'status', 'error', 'duration_ms', 'blocks', ...METRIC_NAMES] as const).map((column) => [column, sql.ref<never>(`excluded.${column}`)]),
+  ['idx', 'params', 'status', 'error', 'duration_ms', 'blocks', ...METRIC_NAMES, ...AXIS_COLUMNS].map((column) => [column, sql.ref<never>(`excluded.${column}`)]),
 ) as Partial<Record<keyof OperationsTable, RawBuilder<never>>>;
+
+/** A run of rows of one sort that a query walks in one index's order (see queryResults). */
+interface Segment {
+  rows: number;
+  where: Expression<SqlBool>;
+  /** The sort column; null: by idx alone. */
+  column: string | null;
+}
 
 let memoryDatabases = 0;
 
@@ -48,6 +58,10 @@ export class SqlStore implements Store {
   readonly dialect: Store['dialect'];
   /** Serialises this process's writers of one SQLite file (src/store/sqlite-write-lock.ts). */
   readonly #writeLockKey: string;
+  /** A sweep's param_names never change once it exists. */
+  readonly #paramNamesOf = new Map<string, string[]>();
+  /** Indexes made or found by ensureIndex in this process. */
+  readonly #indexes = new Set<string>();
 
   constructor(
     readonly db: Kysely<Database>,
@@ -179,9 +193,10 @@ export class SqlStore implements Store {
   }
 
   async recordOperations(records: OperationRecord[]): Promise<void> {
-    const rows = toOperationRows(records);
-    if (rows.length === 0) return;
+    if (records.length === 0) return;
     await this.#write(async (db) => {
+      const axes = await this.#knownParamNames(db, [...new Set(records.map((r) => r.sweep_id))]);
+      const rows = toOperationRows(records, axes);
       for (const part of chunks(rows, BATCH_ROWS)) {
         await db
           .insertInto('operations')
@@ -285,11 +300,13 @@ export class SqlStore implements Store {
   }
 
   /*
-   * Sorting by a metric runs as two queries around the NULLs, so that each walks the metric's index
-   * (sweep_id, metric, idx) in order and stops after the page: first the rows that have the metric,
-   * by value then idx, then the rows that lack it, by idx. A single ORDER BY … NULLS LAST would
-   * sort the whole sweep in one of the two orders on each dialect (SQLite indexes NULLs first,
-   * PostgreSQL last).
+   * Sorting by a metric or parameter runs as one query per run of rows that an index walks in order
+   * and stops after the page, instead of one ORDER BY … NULLS LAST that would sort the whole sweep
+   * (SQLite indexes NULLs first, PostgreSQL last). A metric: the rows that have it by value then idx
+   * (index (sweep_id, metric, idx)), then the rest by idx. A parameter among the first PARAM_AXES:
+   * the rows where it is a number, by number (index (sweep_id, p<K>_num, idx)), then those where it
+   * is text, by text, then the rest by idx: numbers before text, missing last, ties by idx, as
+   * src/store/param-sql.ts orders them.
    */
   async queryResults(sweepId: string, query: ResultsQuery): Promise<{ rows: ResultRow[]; total: number }> {
     const paramNames = await this.#paramNames(sweepId);
@@ -301,45 +318,42 @@ export class SqlStore implements Store {
       for (const filter of filters) q = q.where(filter);
       return q;
     };
-    const ranked = sort.kind === 'metric' ? sql<string | number>`count(${sql.ref(sort.metric)})` : sql<string | number>`count(*)`;
+    const axis = sort.kind === 'param' ? paramNames.indexOf(sort.label) : -1;
+    const sortColumns = sort.kind === 'metric' ? [sort.metric] : axis >= 0 && axis < PARAM_AXES ? [axisColumns(axis).num, axisColumns(axis).text] : [];
     const counts = await matching()
-      .select([sql<string | number>`count(*)`.as('total'), ranked.as('ranked')])
+      .select([sql<string | number>`count(*)`.as('total'), ...sortColumns.map((column, i) => sql<string | number>`count(${sql.ref(column)})`.as(`n${i}`))])
       .executeTakeFirstOrThrow();
     const total = Number(counts.total);
     const end = page.limit === null ? total : Math.min(total, page.offset + page.limit);
     if (end <= page.offset) return { rows: [], total };
 
     const selected = () => matching().select(RESULT_COLUMNS);
-    if (sort.kind === 'metric') {
-      const withMetric = Number(counts.ranked);
+    if (sortColumns.length > 0) {
+      const counted = sortColumns.map((column, i) => ({ column, rows: Number((counts as Record<string, string | number>)[`n${i}`]) }));
+      const segments: Segment[] = counted.map(({ column, rows }) => ({ rows, column, where: sql<SqlBool>`${sql.ref(column)} IS NOT NULL` }));
+      segments.push({
+        rows: total - counted.reduce((sum, c) => sum + c.rows, 0),
+        column: null,
+        where: sql<SqlBool>`${sql.join(sortColumns.map((column) => sql`${sql.ref(column)} IS NULL`), sql` AND `)}`,
+      });
+      for (const column of sortColumns) await this.#ensureSortIndex(column);
       const rows: Array<Pick<Selectable<OperationsTable>, (typeof RESULT_COLUMNS)[number]>> = [];
-      if (page.offset < withMetric) {
-        rows.push(
-          ...(await selected()
-            .where(sql<boolean>`${sql.ref(sort.metric)} IS NOT NULL`)
-            .orderBy(sql.ref(sort.metric), sort.order)
-            .orderBy('idx', 'asc')
-            .limit(Math.min(end, withMetric) - page.offset)
-            .offset(page.offset)
-            .execute()),
-        );
-      }
-      if (end > withMetric) {
-        const from = Math.max(page.offset, withMetric);
-        rows.push(
-          ...(await selected()
-            .where(sql<boolean>`${sql.ref(sort.metric)} IS NULL`)
-            .orderBy('idx', 'asc')
-            .limit(end - from)
-            .offset(from - withMetric)
-            .execute()),
-        );
+      let first = 0;
+      for (const segment of segments) {
+        const [from, to] = [Math.max(page.offset, first), Math.min(end, first + segment.rows)];
+        if (from < to) {
+          let q = selected().where(segment.where);
+          if (segment.column !== null) q = q.orderBy(sql.ref(segment.column), sort.order);
+          rows.push(...(await q.orderBy('idx', 'asc').limit(to - from).offset(from - first).execute()));
+        }
+        first += segment.rows;
       }
       return { rows: rows.map(toResultRow), total };
     }
 
     let ordered = selected();
     if (sort.kind === 'param') {
+      // A parameter past PARAM_AXES has no columns: read out of the JSON and sort the sweep.
       ordered = ordered
         .orderBy(paramNumber(this.dialect, sort.label), (ob) => (sort.order === 'asc' ? ob.asc() : ob.desc()).nullsLast())
         .orderBy(paramText(this.dialect, sort.label), (ob) => (sort.order === 'asc' ? ob.asc() : ob.desc()).nullsLast());
@@ -352,6 +366,25 @@ export class SqlStore implements Store {
       .offset(page.offset)
       .execute();
     return { rows: rows.map(toResultRow), total };
+  }
+
+  /** The index (sweep_id, column, idx) a sort by `column` walks, made the first time a sort needs it. */
+  async #ensureSortIndex(column: string): Promise<void> {
+    const name = (METRIC_NAMES as readonly string[]).includes(column) ? metricIndexName(column) : `operations_by_${column}`;
+    if (this.#indexes.has(name)) return;
+    await this.#write((db) => ensureIndex(db, this.dialect, name, ['sweep_id', column, 'idx']));
+    this.#indexes.add(name);
+  }
+
+  /** param_names of those of `sweepIds` that exist, from memory once read. */
+  async #knownParamNames(db: Kysely<Database>, sweepIds: string[]): Promise<Map<string, string[]>> {
+    const unknown = sweepIds.filter((id) => !this.#paramNamesOf.has(id));
+    if (unknown.length > 0) {
+      for (const row of await db.selectFrom('sweeps').select(['id', 'param_names']).where('id', 'in', unknown).execute()) {
+        this.#paramNamesOf.set(row.id, JSON.parse(row.param_names));
+      }
+    }
+    return new Map(sweepIds.flatMap((id) => (this.#paramNamesOf.has(id) ? [[id, this.#paramNamesOf.get(id)!] as const] : [])));
   }
 
   /** Cells for every (x, y) pair present; `count` is the number of operations whose metric is not NULL. */
@@ -427,7 +460,7 @@ function toResultRow(row: Pick<Selectable<OperationsTable>, (typeof RESULT_COLUM
  * upsert that touches a row twice), sorted by key so that concurrent batches lock rows in the
  * same order and cannot deadlock.
  */
-function toOperationRows(records: OperationRecord[]): OperationsTable[] {
+function toOperationRows(records: OperationRecord[], paramNamesOf: Map<string, string[]>): OperationsTable[] {
   const byKey = new Map<string, OperationRecord>();
   for (const record of records) {
     const key = `${record.sweep_id}\u0000${record.hash}`;
@@ -448,7 +481,20 @@ function toOperationRows(records: OperationRecord[]): OperationsTable[] {
       created_at: now,
       blocks: r.blocks === null ? null : Buffer.from(r.blocks.buffer, r.blocks.byteOffset, r.blocks.byteLength),
       ...(Object.fromEntries(METRIC_NAMES.map((m) => [m, r.metrics?.[m] ?? null])) as MetricColumns),
+      ...axisValues(r.params, paramNamesOf.get(r.sweep_id) ?? []),
     }));
+}
+
+/** The typed axis columns of a row (migration 6); a sweep not yet created leaves them NULL. */
+function axisValues(params: OperationRecord['params'], names: string[]): AxisColumns {
+  const values: Record<string, number | string | null> = {};
+  for (let axis = 0; axis < PARAM_AXES; axis++) {
+    const { num, text } = paramKeys(axis < names.length ? params[names[axis]!] : undefined);
+    const columns = axisColumns(axis);
+    values[columns.num] = num;
+    values[columns.text] = text;
+  }
+  return values as AxisColumns;
 }
 
 /** Numbers in numeric order before strings and booleans in text order (as results are sorted). */

@@ -26,7 +26,10 @@ export interface SweepsTable {
 /** One nullable float column per metric, named as the metric. */
 export type MetricColumns = { [K in MetricName]: number | null };
 
-export interface OperationsTable extends MetricColumns {
+/** Migration 6: a sweep's first parameters as sort keys (src/store/migrations.ts, addAxisColumns). */
+export type AxisColumns = { [K in `p${number}_num`]: number | null } & { [K in `p${number}_text`]: string | null };
+
+export interface OperationsTable extends MetricColumns, AxisColumns {
   sweep_id: string;
   idx: number;
   hash: string;

@@ -72,6 +72,14 @@ test('a store written by the migration 1 schema upgrades with every metric and f
     assert.deepEqual(row.metrics, runs[i]!.result.metrics, `every metric of #${row.idx} reads back`);
   });
 
+  // Migration 6 fills the typed parameter columns of old rows: a parameter sort through them
+  // orders as the JSON did (numbers ascending, ties by idx).
+  const label = paramNames(spec)[1]!;
+  const byParam = [...runs].sort((a, b) => Number(a.params[label]) - Number(b.params[label]) || a.idx - b.idx).map((r) => r.idx);
+  assert.notDeepEqual(byParam, indices, 'the sort differs from idx order');
+  assert.deepEqual((await store.queryResults(sweepId, { sort: label })).rows.map((r) => r.idx), byParam);
+  assert.deepEqual((await store.queryResults(sweepId, { sort: label, offset: 3, limit: 2 })).rows.map((r) => r.idx), byParam.slice(3, 5));
+
   // Old results are served as stored: equal, bit for bit, to what the engine gives today.
   const served = await new FullResults(store, repoRoot).of(sweepId, runs.map((r) => r.hash));
   assert.equal(served.length, runs.length);

@@ -78,7 +78,7 @@ function storeSuite(databases: TestDatabases): void {
     const store = await freshStore(t);
     await store.migrate();
     const applied = await (store as SqlStore).db.selectFrom('store_migrations').select('version').execute();
-    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3]);
+    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3, 6]);
     await store.createSweep(sweep('m'));
     assert.equal((await store.getSweep('m'))?.id, 'm');
   });
@@ -293,6 +293,29 @@ function storeSuite(databases: TestDatabases): void {
     assert.deepEqual(indices(await store.queryResults('s', { sort: 'variant', order: 'desc' })), [1, 4, 0, 2, 5, 3]);
   });
 
+  test('a parameter sorts alike from its typed column and from the JSON: numbers, then text and booleans, missing last, ties by idx', async (t) => {
+    const store = await freshStore(t);
+    // "mixed" is axis 0 (typed columns) and axis 8 (past PARAM_AXES: read from the JSON).
+    const names = ['mixed', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'late'];
+    await store.createSweep(sweep('x', { param_names: names }));
+    const values: Array<number | string | boolean | undefined> = [10, 'b', true, -2.5, undefined, 'a', 10, false, 1e9, 'b', undefined, 0];
+    await store.recordOperations(
+      values.map((value, idx) => done('x', idx, value === undefined ? {} : { mixed: value, late: value }, { sharpe_ratio: idx })),
+    );
+    const expected = { asc: [3, 11, 0, 6, 8, 5, 1, 9, 7, 2, 4, 10], desc: [8, 0, 6, 11, 3, 2, 7, 1, 9, 5, 4, 10] };
+    for (const order of ['asc', 'desc'] as const) {
+      assert.deepEqual(indices(await store.queryResults('x', { sort: 'mixed', order })), expected[order], order);
+      assert.deepEqual(indices(await store.queryResults('x', { sort: 'late', order })), expected[order], order);
+      for (const [offset, limit] of [[0, 3], [2, 5], [5, 4], [9, 10], [11, 1]]) {
+        const page = await store.queryResults('x', { sort: 'mixed', order, offset, limit });
+        assert.deepEqual(indices(page), expected[order].slice(offset, offset + limit), `${order} ${offset}+${limit}`);
+        assert.equal(page.total, 12);
+      }
+    }
+    const filtered = await store.queryResults('x', { sort: 'mixed', filter: [{ field: 'sharpe_ratio', op: '>=', value: 6 }] });
+    assert.deepEqual([indices(filtered), filtered.total], [[11, 6, 8, 9, 7, 10], 6]);
+  });
+
   test('sorting by status and by idx descending', async (t) => {
     const store = await sixStore(t);
     assert.deepEqual(indices(await store.queryResults('s', { sort: 'status', order: 'desc' })), [1, 0, 2, 3, 4, 5]);
@@ -463,6 +486,32 @@ describe('store on sqlite', () => {
       assert.doesNotMatch(details, /USE TEMP B-TREE FOR ORDER BY/, details);
     }
   });
+});
+
+test('sorting 100,000 operations by a parameter with a limit walks its column index', async (t) => {
+  const databases = sqliteDatabases();
+  t.after(() => databases.cleanup());
+  const target = parseStoreUrl(await databases.fresh(), 'test');
+  const queries: CompiledQuery[] = [];
+  const store = new SqlStore(connect(target, { log: (event) => void queries.push(event.query) }), target);
+  t.after(() => store.close());
+  await store.migrate();
+  await store.createSweep(sweep('big'));
+  await store.recordOperations(Array.from({ length: 100_000 }, (_, idx) => done('big', idx, { fast: idx % 50, 'sma_cross.slow': idx, variant: 'v' })));
+  for (const order of ['asc', 'desc'] as const) {
+    queries.length = 0;
+    const page = await store.queryResults('big', { sort: 'fast', order, limit: 50, offset: 100 });
+    assert.deepEqual(
+      page.rows.map((r) => r.idx),
+      Array.from({ length: 50 }, (_, i) => (order === 'asc' ? 0 : 49) + 50 * (100 + i)),
+    );
+    const ranked = queries.find((q) => /order by "p0_num"/i.test(q.sql));
+    assert.ok(ranked, `no p0_num query among ${queries.map((q) => q.sql).join('\n')}`);
+    const plan = await store.db.executeQuery<{ detail: string }>({ ...ranked, sql: `EXPLAIN QUERY PLAN ${ranked.sql}` });
+    const details = plan.rows.map((r) => r.detail).join('\n');
+    assert.match(details, /USING (COVERING )?INDEX operations_by_p0_num/, details);
+    assert.doesNotMatch(details, /USE TEMP B-TREE FOR ORDER BY/, details);
+  }
 });
 
 const postgresUrl = process.env.SWEEPLAB_TEST_DATABASE_URL;
