@@ -151,9 +151,11 @@ export async function ensureIndex(db: Kysely<any>, dialect: Dialect, name: strin
 }
 
 /**
- * Adds a float column and an index (sweep_id, metric, idx) for every metric the table lacks. The
- * index lets "sort by metric, then idx, LIMIT n OFFSET m" walk the index instead of sorting the
- * sweep (src/store/results-query.ts).
+ * Adds a float column for every metric the table lacks. Its index (sweep_id, metric, idx), which
+ * lets "sort by metric, then idx, LIMIT n OFFSET m" walk the index instead of sorting the sweep, is
+ * made when a sweep with that primary metric is created or a sort first needs it (ensureIndex):
+ * every index costs each row ~45 bytes and a write, and most metrics are never sorted by
+ * (docs/store.md). Stores made before this keep the indexes they have.
  */
 async function ensureMetricColumns(db: Kysely<any>, dialect: Dialect): Promise<void> {
   const existing =
@@ -165,7 +167,6 @@ async function ensureMetricColumns(db: Kysely<any>, dialect: Dialect): Promise<v
   for (const metric of METRIC_NAMES) {
     if (columns.has(metric)) continue;
     await db.schema.alterTable('operations').addColumn(metric, 'double precision').execute();
-    await db.schema.createIndex(metricIndexName(metric)).ifNotExists().on('operations').columns(['sweep_id', metric, 'idx']).execute();
   }
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Expression, type Kysely, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { ConfigError } from '../config/errors.js';
 import { METRIC_NAMES, type BacktestResult, type Metrics } from '../engine/result.js';
 import type { StoreTarget } from './connect.js';
@@ -43,13 +43,6 @@ const UPSERT_FROM_EXCLUDED = Object.fromEntries(
   ['idx', 'params', 'status', 'error', 'duration_ms', 'blocks', ...METRIC_NAMES, ...AXIS_COLUMNS].map((column) => [column, sql.ref<never>(`excluded.${column}`)]),
 ) as Partial<Record<keyof OperationsTable, RawBuilder<never>>>;
 
-/** A run of rows of one sort that a query walks in one index's order (see queryResults). */
-interface Segment {
-  rows: number;
-  where: Expression<SqlBool>;
-  /** The sort column; null: by idx alone. */
-  column: string | null;
-}
 
 let memoryDatabases = 0;
 
@@ -132,6 +125,8 @@ export class SqlStore implements Store {
         .onConflict((oc) => oc.column('id').doNothing())
         .execute(),
     );
+    // The results page sorts by the primary metric first; its index grows with the sweep rather than being built at the first look.
+    if ((METRIC_NAMES as readonly string[]).includes(sweep.primary_metric)) await this.#ensureSortIndex(sweep.primary_metric);
   }
 
   async getSweep(id: string): Promise<SweepRow | null> {
@@ -300,8 +295,8 @@ export class SqlStore implements Store {
   }
 
   /*
-   * Sorting by a metric or parameter runs as one query per run of rows that an index walks in order
-   * and stops after the page, instead of one ORDER BY … NULLS LAST that would sort the whole sweep
+   * Sorting by a metric or parameter runs as one query per segment of rows that an index walks in
+   * order and stops after the page, instead of one ORDER BY … NULLS LAST that would sort the whole sweep
    * (SQLite indexes NULLs first, PostgreSQL last). A metric: the rows that have it by value then idx
    * (index (sweep_id, metric, idx)), then the rest by idx. A parameter among the first PARAM_AXES:
    * the rows where it is a number, by number (index (sweep_id, p<K>_num, idx)), then those where it
@@ -320,33 +315,32 @@ export class SqlStore implements Store {
     };
     const axis = sort.kind === 'param' ? paramNames.indexOf(sort.label) : -1;
     const sortColumns = sort.kind === 'metric' ? [sort.metric] : axis >= 0 && axis < PARAM_AXES ? [axisColumns(axis).num, axisColumns(axis).text] : [];
-    const counts = await matching()
-      .select([sql<string | number>`count(*)`.as('total'), ...sortColumns.map((column, i) => sql<string | number>`count(${sql.ref(column)})`.as(`n${i}`))])
-      .executeTakeFirstOrThrow();
-    const total = Number(counts.total);
+    const { total: counted } = await matching().select(sql<string | number>`count(*)`.as('total')).executeTakeFirstOrThrow();
+    const total = Number(counted);
     const end = page.limit === null ? total : Math.min(total, page.offset + page.limit);
     if (end <= page.offset) return { rows: [], total };
 
     const selected = () => matching().select(RESULT_COLUMNS);
     if (sortColumns.length > 0) {
-      const counted = sortColumns.map((column, i) => ({ column, rows: Number((counts as Record<string, string | number>)[`n${i}`]) }));
-      const segments: Segment[] = counted.map(({ column, rows }) => ({ rows, column, where: sql<SqlBool>`${sql.ref(column)} IS NOT NULL` }));
-      segments.push({
-        rows: total - counted.reduce((sum, c) => sum + c.rows, 0),
-        column: null,
-        where: sql<SqlBool>`${sql.join(sortColumns.map((column) => sql`${sql.ref(column)} IS NULL`), sql` AND `)}`,
-      });
       for (const column of sortColumns) await this.#ensureSortIndex(column);
       const rows: Array<Pick<Selectable<OperationsTable>, (typeof RESULT_COLUMNS)[number]>> = [];
+      // Rows before this segment; each segment's count stops at the page's end, so a first page walks ~limit index entries.
       let first = 0;
-      for (const segment of segments) {
-        const [from, to] = [Math.max(page.offset, first), Math.min(end, first + segment.rows)];
+      for (const column of sortColumns) {
+        if (first >= end) break;
+        const present = sql<SqlBool>`${sql.ref(column)} IS NOT NULL`;
+        const capped = matching().where(present).select(sql`1`.as('one')).limit(end - first).as('capped');
+        const { n } = await this.db.selectFrom(capped).select(sql<string | number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+        const [from, to] = [Math.max(page.offset, first), Math.min(end, first + Number(n))];
         if (from < to) {
-          let q = selected().where(segment.where);
-          if (segment.column !== null) q = q.orderBy(sql.ref(segment.column), sort.order);
-          rows.push(...(await q.orderBy('idx', 'asc').limit(to - from).offset(from - first).execute()));
+          rows.push(...(await selected().where(present).orderBy(sql.ref(column), sort.order).orderBy('idx', 'asc').limit(to - from).offset(from - first).execute()));
         }
-        first += segment.rows;
+        first += Number(n);
+      }
+      if (first < end) {
+        const from = Math.max(page.offset, first);
+        const absent = sql<SqlBool>`${sql.join(sortColumns.map((column) => sql`${sql.ref(column)} IS NULL`), sql` AND `)}`;
+        rows.push(...(await selected().where(absent).orderBy('idx', 'asc').limit(end - from).offset(from - first).execute()));
       }
       return { rows: rows.map(toResultRow), total };
     }

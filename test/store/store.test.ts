@@ -316,6 +316,24 @@ function storeSuite(databases: TestDatabases): void {
     assert.deepEqual([indices(filtered), filtered.total], [[11, 6, 8, 9, 7, 10], 6]);
   });
 
+  test('an index is made only for what a query needs: the primary metric, then each metric or parameter sorted by', async (t) => {
+    const store = (await freshStore(t)) as SqlStore;
+    const indexes = async () => {
+      const { rows } =
+        store.dialect === 'postgres'
+          ? await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'operations'`.execute(store.db)
+          : await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'operations' AND sql IS NOT NULL`.execute(store.db);
+      return rows.map((r) => r.name).filter((name) => name !== 'operations_by_idx' && name !== 'operations_by_hash' && name !== 'operations_pk').sort();
+    };
+    assert.deepEqual(await indexes(), []);
+    await store.createSweep(sweep('s'));
+    assert.deepEqual(await indexes(), ['operations_by_sharpe_ratio']);
+    await store.recordOperations(sixOperations('s'));
+    await store.queryResults('s', { sort: 'total_trades' });
+    await store.queryResults('s', { sort: 'sma_cross.slow' });
+    assert.deepEqual(await indexes(), ['operations_by_p1_num', 'operations_by_p1_text', 'operations_by_sharpe_ratio', 'operations_by_total_trades']);
+  });
+
   test('sorting by status and by idx descending', async (t) => {
     const store = await sixStore(t);
     assert.deepEqual(indices(await store.queryResults('s', { sort: 'status', order: 'desc' })), [1, 0, 2, 3, 4, 5]);
