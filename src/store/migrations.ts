@@ -142,12 +142,16 @@ export function axisColumns(axis: number): { num: `p${number}_num`; text: `p${nu
 }
 
 /**
- * Creates an index the first time a query needs it. Every process may try at once: SQLite's
+ * Creates an index the first time a query needs it; `onlyWhereSet` makes it partial, over the rows
+ * where that column is not NULL (an axis's number column is NULL wherever its text one is set, and
+ * the other way round, so each indexes only its own rows). Every process may try at once: SQLite's
  * write lock (the caller's BEGIN IMMEDIATE) and PostgreSQL's migration advisory lock admit one.
  */
-export async function ensureIndex(db: Kysely<any>, dialect: Dialect, name: string, columns: string[]): Promise<void> {
+export async function ensureIndex(db: Kysely<any>, dialect: Dialect, name: string, columns: string[], onlyWhereSet?: string): Promise<void> {
   if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(db);
-  await db.schema.createIndex(name).ifNotExists().on('operations').columns(columns).execute();
+  let index = db.schema.createIndex(name).ifNotExists().on('operations').columns(columns);
+  if (onlyWhereSet !== undefined) index = index.where(sql.ref(onlyWhereSet), 'is not', null);
+  await index.execute();
 }
 
 /**

@@ -364,9 +364,10 @@ export class SqlStore implements Store {
 
   /** The index (sweep_id, column, idx) a sort by `column` walks, made the first time a sort needs it. */
   async #ensureSortIndex(column: string): Promise<void> {
-    const name = (METRIC_NAMES as readonly string[]).includes(column) ? metricIndexName(column) : `operations_by_${column}`;
+    const metric = (METRIC_NAMES as readonly string[]).includes(column);
+    const name = metric ? metricIndexName(column) : `operations_by_${column}`;
     if (this.#indexes.has(name)) return;
-    await this.#write((db) => ensureIndex(db, this.dialect, name, ['sweep_id', column, 'idx']));
+    await this.#write((db) => ensureIndex(db, this.dialect, name, ['sweep_id', column, 'idx'], metric ? undefined : column));
     this.#indexes.add(name);
   }
 
