@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { mulberry32, normalSource } from '../../src/data/random.js';
 import { blockReturns } from '../../src/engine/block-returns.js';
-import { BlockMatrix, binomial, combinationMasks, cscv } from '../../src/stats/index.js';
+import { BlockMatrix, Cscv, binomial, combinationMasks, cscv } from '../../src/stats/index.js';
 
 /** An equity curve whose bar returns are exactly `returns` (starting at 100). */
 const equityOf = (returns: number[]): number[] => returns.reduce((e, r) => (e.push(e[e.length - 1]! * (1 + r)), e), [100]);
@@ -115,6 +115,15 @@ describe('PBO by CSCV', () => {
     assert.equal(a.evaluated, 500);
     assert.equal(a.seed, 3);
     assert.ok(Math.abs(a.pbo - full.pbo) < 0.08, `sampled ${a.pbo} vs full ${full.pbo}`);
+  });
+
+  test('evaluating in slices gives the same result as in one go', () => {
+    const m = matrixOf(Array.from({ length: 12 }, (_, i) => noise(3_000 + i, 400, 0, 0.01)), 8);
+    const run = new Cscv(m);
+    let slices = 0;
+    while (!run.step(7)) slices++;
+    assert.equal(slices, Math.ceil(70 / 7) - 1, 'C(8, 4) = 70 combinations, 7 at a time');
+    assert.deepEqual(run.result(), cscv(m));
   });
 
   test('one operation or an odd block count is a reason', () => {
