@@ -8,6 +8,7 @@ import type { Metrics } from '../engine/result.js';
 import type { EncodedResult, OperationRecord, Store, SweepStatus } from '../store/types.js';
 import type { OperationSummary, RunOperationsInput, RunOperationsOutput } from '../workflows/types.js';
 import type { BacktestPool } from './pool.js';
+import { computeSweepStatistics } from './statistics.js';
 
 /*
  * Activities act: they own the store, the data and the CPU. One `runOperations` call runs a pack of
@@ -48,6 +49,21 @@ export function createActivities(deps: ActivityDeps) {
     async recordSweepEnd(input: { sweep_id: string; status: SweepStatus }): Promise<void> {
       await store.refreshSweepCounts(input.sweep_id);
       await store.setSweepStatus(input.sweep_id, input.status);
+    },
+
+    /**
+     * The robustness statistics of an optimization (src/activities/statistics.ts), stored with the
+     * sweep; returns the two headline figures (null when not computable) for the workflow's history.
+     */
+    async computeStatistics(input: { sweep_id: string }): Promise<{ pbo: number | null; dsr: number | null }> {
+      try {
+        const statistics = await computeSweepStatistics({ store, dataRoot, progress: (stage) => heartbeat({ stage }) }, input.sweep_id);
+        await store.saveStatistics(statistics);
+        return { pbo: 'reason' in statistics.pbo ? null : statistics.pbo.pbo, dsr: 'reason' in statistics.dsr ? null : statistics.dsr.probability };
+      } catch (err) {
+        if (isConfigError(err)) throw ApplicationFailure.create({ type: 'ConfigError', message: err.message, nonRetryable: true });
+        throw err;
+      }
     },
 
     async runOperations(input: RunOperationsInput): Promise<RunOperationsOutput> {

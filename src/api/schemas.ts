@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { SweepView } from '../client/sweeps.js';
+import { SweepStatisticsSchema } from '../stats/schemas.js';
 import { SweepKindSchema, SweepStatusSchema, type ResultRow } from '../store/types.js';
 
 /*
@@ -147,6 +148,9 @@ export const ErrorSchema = z
   .openapi('Error');
 
 /** Error responses, for the OpenAPI document. */
+/** The robustness statistics as stored (src/stats/schemas.ts is the one schema; this names it in the document). */
+export const StatisticsSchema = SweepStatisticsSchema.openapi('SweepStatistics');
+
 export function errors(...statuses: Array<400 | 401 | 404 | 409 | 413 | 415 | 422 | 503>) {
   const text: Record<number, string> = {
     400: 'The request could not be read (malformed body, bad query parameter).',

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isConfigError } from '../config/errors.js';
 import { runOperationCommand } from './run-operation.js';
+import { statisticsCommand } from './statistics.js';
 import { controlCommand, exportCommand, resultsCommand, statusCommand, submitCommand } from './sweep-commands.js';
 import { apiCommand, upCommand } from './up.js';
 
@@ -74,6 +75,14 @@ for (const action of ['pause', 'resume', 'cancel'] as const) {
     .argument('<id>')
     .action(run((id: string) => controlCommand(action, id)));
 }
+
+program
+  .command('statistics')
+  .description('how far to trust the best row of an optimization: DSR, PBO, neighbourhood stability, Monte Carlo of trades')
+  .argument('<id>')
+  .option('--compute', 'compute them now (also for a running optimization) and store them')
+  .option('--json', 'print them as JSON')
+  .action(run(statisticsCommand));
 
 program
   .command('export')

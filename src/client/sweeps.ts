@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { ConfigError } from '../config/errors.js';
+import { rankedFilter } from '../config/results-query.js';
 import type { SweepSpec } from '../config/sweep.js';
 import type { MetricName } from '../engine/result.js';
-import type { ResultFilter, Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
+import type { Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
 import { optimizationWorkflow } from '../workflows/optimization.js';
 import { pauseSignal, progressQuery, resumeSignal, type SweepOptions, type SweepProgress } from '../workflows/types.js';
@@ -190,13 +191,6 @@ export class SweepNotFound extends ConfigError {
   constructor(id: string) {
     super('sweep', id, 'no such sweep (not in Temporal, not in the results store)');
   }
-}
-
-/** Operations that count in a ranking: done, with at least the sweep's min_trades closed trades. */
-export function rankedFilter(spec: SweepSpec): ResultFilter[] {
-  const filter: ResultFilter[] = [{ field: 'status', op: '=', value: 'done' }];
-  if (spec.min_trades > 0) filter.push({ field: 'total_trades', op: '>=', value: spec.min_trades });
-  return filter;
 }
 
 export function viewFromProgress(p: SweepProgress, workflowStatus: string): SweepView {

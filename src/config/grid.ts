@@ -100,6 +100,16 @@ export function gridIndex(grid: Grid, picks: number[]): number {
   return grid.axes.reduce((index, axis, a) => index * axis.values.length + picks[a]!, 0);
 }
 
+/** The combinations one value up and one down each axis from `index` (those inside the grid), axis by axis. */
+export function gridNeighbours(grid: Grid, index: number): Array<{ idx: number; axis: string; step: -1 | 1 }> {
+  const picks = gridPicks(grid, index);
+  return grid.axes.flatMap((axis, a) =>
+    ([-1, 1] as const)
+      .filter((step) => picks[a]! + step >= 0 && picks[a]! + step < axis.values.length)
+      .map((step) => ({ idx: gridIndex(grid, picks.map((p, j) => (j === a ? p + step : p))), axis: axis.label, step })),
+  );
+}
+
 /** Decimal places of a number as written, e.g. 0.25 → 2, 1e-7 → 7, 5 → 0. */
 function decimals(x: number): number {
   const [mantissa, exponent] = String(x).split('e');

@@ -1,4 +1,4 @@
-import { comboAt, gridIndex, gridPicks, type Grid } from '../config/grid.js';
+import { comboAt, gridNeighbours, type Grid } from '../config/grid.js';
 import type { NeighbourhoodRow } from './schemas.js';
 
 /*
@@ -14,17 +14,11 @@ import type { NeighbourhoodRow } from './schemas.js';
  */
 export function neighbourhood(grid: Grid, rows: Array<{ idx: number; value: number }>, valueAt: (idx: number) => number | null | undefined): NeighbourhoodRow[] {
   return rows.map((row) => {
-    const picks = gridPicks(grid, row.idx);
     const neighbours: NeighbourhoodRow['neighbours'] = [];
-    grid.axes.forEach((axis, a) => {
-      for (const step of [-1, 1]) {
-        const at = picks[a]! + step;
-        if (at < 0 || at >= axis.values.length) continue;
-        const idx = gridIndex(grid, picks.map((p, j) => (j === a ? at : p)));
-        const value = valueAt(idx);
-        if (value !== undefined) neighbours.push({ idx, axis: axis.label, step, value });
-      }
-    });
+    for (const n of gridNeighbours(grid, row.idx)) {
+      const value = valueAt(n.idx);
+      if (value !== undefined) neighbours.push({ ...n, value });
+    }
     const values = neighbours.map((n) => n.value).filter((v): v is number => v !== null);
     const mean = values.length ? values.reduce((s, v) => s + v, 0) / values.length : null;
     return {

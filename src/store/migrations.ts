@@ -11,6 +11,7 @@ type Dialect = Store['dialect'];
  */
 const MIGRATIONS: Array<{ version: number; name: string; up: (db: Kysely<any>, dialect: Dialect) => Promise<void> }> = [
   { version: 1, name: 'sweeps, operations, results', up: createTables },
+  { version: 2, name: 'sweep_statistics', up: createStatisticsTable },
 ];
 
 /**
@@ -81,6 +82,16 @@ async function createTables(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('operation_yaml', 'text', (c) => c.notNull())
     .addColumn('result', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+}
+
+/** The robustness statistics of a sweep (src/stats), one JSON document per sweep, replaced on each computation. */
+async function createStatisticsTable(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('sweep_statistics')
+    .addColumn('sweep_id', 'text', (c) => c.primaryKey())
+    .addColumn('statistics', 'text', (c) => c.notNull())
+    .addColumn('computed_at', 'text', (c) => c.notNull())
     .execute();
 }
 

@@ -46,6 +46,13 @@ export interface ResultsTable {
   created_at: string;
 }
 
+export interface SweepStatisticsTable {
+  sweep_id: string;
+  /** JSON text of the SweepStatistics (src/stats/schemas.ts). */
+  statistics: string;
+  computed_at: string;
+}
+
 export interface StoreMigrationsTable {
   version: number;
   name: string;
@@ -56,5 +63,6 @@ export interface Database {
   sweeps: SweepsTable;
   operations: OperationsTable;
   results: ResultsTable;
+  sweep_statistics: SweepStatisticsTable;
   store_migrations: StoreMigrationsTable;
 }

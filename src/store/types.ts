@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Combo } from '../config/grid.js';
 import type { BacktestResult, Metrics } from '../engine/result.js';
+import type { SweepStatistics } from '../stats/schemas.js';
 
 /*
  * The results store's contract. One implementation (src/store/store.ts) speaks SQLite (default,
@@ -11,6 +12,7 @@ import type { BacktestResult, Metrics } from '../engine/result.js';
  *   operations  one row per (sweep, operation hash): grid index, params, status, error, metrics.
  *   results     one row per operation hash, shared by every sweep that ran it: the materialized
  *               operation (YAML) and the full BacktestResult's curves and trades.
+ *   sweep_statistics  one row per optimization: its robustness statistics (src/stats), as JSON.
  * Every write is idempotent, so a retried activity or a resumed sweep never stores a row twice.
  */
 
@@ -127,4 +129,9 @@ export interface Store {
   /** Equity and drawdown curves of these operations of the sweep. */
   getCurves(sweepId: string, hashes: string[]): Promise<Array<{ hash: string; idx: number; params: ResultRow['params']; result: BacktestResult }>>;
   heatmap(sweepId: string, x: string, y: string, metric: string, agg: 'max' | 'mean'): Promise<HeatmapCell[]>;
+
+  /** Stores a sweep's robustness statistics, replacing earlier ones. */
+  saveStatistics(statistics: SweepStatistics): Promise<void>;
+  /** The latest robustness statistics of a sweep; null when none were computed. */
+  getStatistics(sweepId: string): Promise<SweepStatistics | null>;
 }

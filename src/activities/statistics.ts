@@ -1,0 +1,168 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ConfigError } from '../config/errors.js';
+import { operationAt } from '../config/operation-at.js';
+import { rankedFilter } from '../config/results-query.js';
+import { gridNeighbours } from '../config/grid.js';
+import type { OptimizationSpec, SweepSpec } from '../config/sweep.js';
+import { blockReturns, type BlockReturns } from '../engine/block-returns.js';
+import type { MetricName, Metrics } from '../engine/result.js';
+import {
+  barReturns,
+  BlockMatrix,
+  Cscv,
+  deflatedSharpe,
+  dsrReading,
+  monteCarloReading,
+  neighbourhood,
+  neighbourhoodReading,
+  pboReading,
+  sharpeFromSums,
+  tradeMonteCarlo,
+  type SweepStatistics,
+} from '../stats/index.js';
+import type { ResultRow, Store } from '../store/types.js';
+import { runMaterializedOperation } from './run-operation.js';
+
+/*
+ * The robustness statistics of an optimization (docs/metrics.md, "Robustness statistics"), gathered
+ * from the store in one pass over its operations: the trial count and Sharpe ratios for the DSR, the
+ * block returns for PBO, the neighbours' metric of the top rows; then the best row is recomputed
+ * (deterministic, from spec + index) for its per-bar returns and its trades. Runs in the statistics
+ * activity when a sweep completes, and on demand (API, CLI) for a running one.
+ */
+
+export interface StatisticsDeps {
+  store: Store;
+  dataRoot: string;
+  /** Called between slices of work (the activity heartbeats here). */
+  progress?: (stage: string) => void;
+}
+
+/** Rows read from the store per page, and combinations evaluated between two progress calls. */
+const PAGE = 1_000;
+const SLICE_OPERATIONS = 2_000_000;
+const TOP_ROWS = 5;
+/** Specs stored before `robustness.blocks` existed used the default. */
+const DEFAULT_BLOCKS = 16;
+
+export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: string): Promise<SweepStatistics> {
+  const started = performance.now();
+  const { store } = deps;
+  const row = await store.getSweep(sweepId);
+  if (!row) throw new ConfigError('sweep', sweepId, 'no such sweep in the results store (it has not started, or it ran elsewhere)');
+  const spec = row.spec as SweepSpec;
+  if (spec.kind !== 'optimization') throw new ConfigError('sweep', sweepId, `robustness statistics are for optimizations; this is a ${spec.kind.replace('_', ' ')}`);
+  const metric = spec.primary_metric;
+  const blocks = spec.blocks ?? DEFAULT_BLOCKS;
+
+  const top = (await store.queryResults(sweepId, { sort: metric, order: 'desc', limit: TOP_ROWS, filter: rankedFilter(spec) })).rows.filter(
+    (r): r is ResultRow & { metrics: Metrics } => r.metrics?.[metric] != null,
+  );
+  const wantedNeighbours = new Set(top.flatMap((r) => gridNeighbours(spec.grid, r.idx).map((n) => n.idx)));
+  const neighbourValues = new Map<number, number | null>();
+
+  // One pass over every operation that ran: trials (failed ones count), Sharpe ratios, block returns.
+  const matrix = new BlockMatrix(blocks);
+  const sharpes: number[] = [];
+  let trials = 0;
+  let source: SweepStatistics['block_source'] = 'recomputed';
+  for await (const op of operationBlocks(deps, sweepId, spec, blocks)) {
+    trials++;
+    source = op.source;
+    if (wantedNeighbours.has(op.idx)) neighbourValues.set(op.idx, rankedValue(spec, op.metrics));
+    if (!op.blocks) continue;
+    const sharpe = sharpeOfBlocks(op.blocks);
+    if (sharpe !== null) sharpes.push(sharpe);
+    // PBO compares the operations the sweep could have picked: those with enough trades to be ranked.
+    if ((op.metrics?.total_trades ?? 0) >= spec.min_trades) matrix.add(op.blocks);
+  }
+
+  const run = new Cscv(matrix);
+  while (!run.step(Math.max(1, Math.floor(SLICE_OPERATIONS / Math.max(1, matrix.operations))))) {
+    deps.progress?.(`pbo ${run.evaluated}/${run.count}`);
+    await nextTurn();
+  }
+  const pbo = run.result();
+
+  const bestRow = top[0];
+  let dsr: SweepStatistics['dsr'] = { reason: 'no ranked operation yet' };
+  let monteCarlo: SweepStatistics['monte_carlo'] = { reason: 'no ranked operation yet' };
+  if (bestRow) {
+    deps.progress?.('best');
+    const { op } = operationAt(spec, bestRow.idx);
+    const result = runMaterializedOperation(op, { dataRoot: deps.dataRoot, file: spec.file });
+    const returns = barReturns(result.equity.v);
+    dsr = returns ? deflatedSharpe({ trials, trialSharpes: sharpes, returns }) : { reason: 'the best blew its account, so its returns are undefined' };
+    const environment = op.environments[op.strategy_links[0]!.execution_environment]!;
+    monteCarlo = tradeMonteCarlo({ returns: result.trades.map((t) => t.return_pct), initialCapital: environment.initial_capital });
+  }
+  const rows = neighbourhood(
+    spec.grid,
+    top.map((r) => ({ idx: r.idx, value: r.metrics[metric]! })),
+    (idx) => neighbourValues.get(idx),
+  );
+
+  return {
+    sweep_id: sweepId,
+    computed_at: new Date().toISOString(),
+    partial: row.status === 'running' || row.status === 'paused',
+    primary_metric: metric,
+    best: bestRow ? { idx: bestRow.idx, hash: bestRow.hash, params: bestRow.params, value: bestRow.metrics[metric]! } : null,
+    dsr,
+    pbo,
+    neighbourhood: rows,
+    monte_carlo: monteCarlo,
+    readings: [pboReading(pbo), dsrReading(dsr), neighbourhoodReading(rows[0], metric), monteCarloReading(monteCarlo)],
+    elapsed_ms: Math.round(performance.now() - started),
+    block_source: source,
+  };
+}
+
+interface OperationBlocks {
+  idx: number;
+  metrics: Metrics | null;
+  /** null for a failed operation. */
+  blocks: BlockReturns | null;
+  source: SweepStatistics['block_source'];
+}
+
+/**
+ * Every operation of the sweep that ran, in index order, with its block returns. Until the store
+ * keeps them per operation, they are recomputed here from spec + index (deterministic, but one
+ * backtest per operation); this function is the one place that changes when the store has them.
+ */
+async function* operationBlocks(deps: StatisticsDeps, sweepId: string, spec: OptimizationSpec, blocks: number): AsyncGenerator<OperationBlocks> {
+  for (let offset = 0; ; offset += PAGE) {
+    const { rows } = await deps.store.queryResults(sweepId, { sort: 'idx', order: 'asc', limit: PAGE, offset });
+    for (const r of rows) {
+      if (r.status !== 'done') {
+        yield { idx: r.idx, metrics: null, blocks: null, source: 'recomputed' };
+        continue;
+      }
+      const result = runMaterializedOperation(operationAt(spec, r.idx).op, { dataRoot: deps.dataRoot, file: spec.file });
+      yield { idx: r.idx, metrics: r.metrics, blocks: blockReturns(result.equity.v, blocks), source: 'recomputed' };
+    }
+    deps.progress?.(`operations ${offset + rows.length}`);
+    if (rows.length < PAGE) return;
+    await nextTurn();
+  }
+}
+
+/** The per-bar Sharpe ratio of an operation's whole curve, from its blocks. */
+function sharpeOfBlocks(b: BlockReturns): number | null {
+  let n = 0;
+  let s = 0;
+  let q = 0;
+  for (let k = 0; k < b.n.length; k++) {
+    n += b.n[k]!;
+    s += b.sum[k]!;
+    q += b.sum_sq[k]!;
+  }
+  return sharpeFromSums(n, s, q);
+}
+
+/** The primary metric as the sweep ranks it: null when undefined or below min_trades (docs/metrics.md). */
+function rankedValue(spec: OptimizationSpec, metrics: Metrics | null): number | null {
+  if (!metrics || (metrics.total_trades ?? 0) < spec.min_trades) return null;
+  return metrics[spec.primary_metric as MetricName] ?? null;
+}
