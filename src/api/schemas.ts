@@ -148,8 +148,12 @@ export const ErrorSchema = z
   .openapi('Error');
 
 /** Error responses, for the OpenAPI document. */
-/** The robustness statistics as stored (src/stats/schemas.ts is the one schema; this names it in the document). */
-export const StatisticsSchema = SweepStatisticsSchema.openapi('SweepStatistics');
+/**
+ * The robustness statistics as stored (src/stats/schemas.ts is the one schema; this names it in the
+ * document). Rebuilt from its shape with this module's `z`, because a schema made before
+ * @hono/zod-openapi was loaded (the CLI loads src/stats first) has no `.openapi()`.
+ */
+export const StatisticsSchema = z.object(SweepStatisticsSchema.shape).openapi('SweepStatistics', { description: SweepStatisticsSchema.description });
 
 export function errors(...statuses: Array<400 | 401 | 404 | 409 | 413 | 415 | 422 | 503>) {
   const text: Record<number, string> = {

@@ -102,6 +102,13 @@ describe('optimization sweep', () => {
     const direct = runMaterializedOperation(operationAt(spec, best.idx).op, { dataRoot, file: 'direct' });
     assert.deepEqual(best.metrics, direct.metrics, 'the stored best equals a direct engine run of its combination');
     assert.equal((await t.client.workflow.getHandle(id).result()).best?.idx, best.idx, 'the workflow top-K agrees with the store ranking');
+
+    const statistics = await store.getStatistics(id);
+    assert.ok(statistics, 'the workflow stored the robustness statistics before it completed');
+    assert.equal(statistics.best?.idx, best.idx);
+    assert.ok(!('reason' in statistics.dsr) && !('reason' in statistics.pbo), JSON.stringify(statistics.readings));
+    assert.equal(statistics.dsr.trials, admissible, 'every operation that ran is a trial');
+    assert.equal(statistics.pbo.operations, rows.filter((r) => r.status === 'done' && (r.metrics?.total_trades ?? 0) >= 5).length);
   });
 
   test('is listed by its search attributes once it completes', async () => {
