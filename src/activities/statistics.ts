@@ -5,7 +5,7 @@ import { rankedFilter } from '../config/results-query.js';
 import { gridNeighbours } from '../config/grid.js';
 import type { OptimizationSpec, SweepSpec } from '../config/sweep.js';
 import { blockReturns, type BlockReturns } from '../engine/block-returns.js';
-import type { MetricName, Metrics } from '../engine/result.js';
+import type { BacktestResult, MetricName, Metrics } from '../engine/result.js';
 import {
   barReturns,
   BlockMatrix,
@@ -94,7 +94,7 @@ export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: stri
     const returns = barReturns(result.equity.v);
     dsr = returns ? deflatedSharpe({ trials, trialSharpes: sharpes, returns }) : { reason: 'the best blew its account, so its returns are undefined' };
     const environment = op.environments[op.strategy_links[0]!.execution_environment]!;
-    monteCarlo = tradeMonteCarlo({ returns: result.trades.map((t) => t.return_pct), initialCapital: environment.initial_capital });
+    monteCarlo = tradeMonteCarlo({ returns: accountReturns(result, environment.initial_capital), initialCapital: environment.initial_capital });
   }
   const rows = neighbourhood(
     spec.grid,
@@ -146,6 +146,16 @@ async function* operationBlocks(deps: StatisticsDeps, sweepId: string, spec: Opt
     if (rows.length < PAGE) return;
     await nextTurn();
   }
+}
+
+/**
+ * What each closed trade did to the account: pnl / equity at the close before its entry bar (the
+ * equity its size was planned from). A trade's return_pct is per unit of notional, which a sizer
+ * risking 1 % turns into a far smaller move of the account; compounding these instead gives paths
+ * on the scale of the strategy's own equity curve (docs/metrics.md, "Monte Carlo of trades").
+ */
+function accountReturns(result: BacktestResult, initialCapital: number): number[] {
+  return result.trades.map((t) => t.pnl / (t.entry_bar > 0 ? result.equity.v[t.entry_bar - 1]! : initialCapital));
 }
 
 /** The per-bar Sharpe ratio of an operation's whole curve, from its blocks. */

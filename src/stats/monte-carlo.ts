@@ -4,8 +4,8 @@ import type { MonteCarlo, Percentiles } from './schemas.js';
 
 /*
  * Monte Carlo of a strategy's trades: how much of its drawdown (and result) was the luck of the
- * order and mix of its trades. Each path compounds trade returns (return_pct) on the initial capital,
- * e_k = e_{k−1}·(1 + r_k), the equity of a strategy that reinvests everything in each trade.
+ * order and mix of its trades. Each path compounds per-trade account returns on the initial capital,
+ * e_k = e_{k−1}·(1 + r_k) (the caller passes each trade's return on the account it was sized from).
  * docs/metrics.md, "Monte Carlo of trades".
  */
 

@@ -100,7 +100,7 @@ export const MonteCarloSchema = z
     /** Trades drawn with replacement: other trade mixes, so final equity varies too. */
     bootstrap: z.object({ max_drawdown: PercentilesSchema, final_equity: PercentilesSchema, probability_of_loss: z.number() }),
   })
-  .describe("Monte Carlo of the best combination's trades (return_pct compounded on the initial capital).");
+  .describe("Monte Carlo of the best combination's trades (each trade's return on the account, pnl / equity before entry, compounded on the initial capital).");
 export type MonteCarlo = z.infer<typeof MonteCarloSchema>;
 
 /** A statistic or the reason it is missing. */

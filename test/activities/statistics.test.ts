@@ -100,8 +100,10 @@ describe('robustness statistics of a stored optimization', () => {
 
       assert.ok(!('reason' in s.monte_carlo), JSON.stringify(s.monte_carlo));
       assert.equal(s.monte_carlo.trades, result.trades.length);
-      const compounded = result.trades.reduce((e, tr) => e * (1 + tr.return_pct), 10_000);
-      assert.ok(Math.abs(s.monte_carlo.actual.final_equity - compounded) < 1e-6);
+      // One position at a time and flat between trades: compounding pnl / equity-before-entry
+      // telescopes to the initial capital plus every trade's pnl.
+      const closed = 10_000 + result.trades.reduce((sum, tr) => sum + tr.pnl, 0);
+      assert.ok(Math.abs(s.monte_carlo.actual.final_equity - closed) < 1e-6, `${s.monte_carlo.actual.final_equity} vs ${closed}`);
       assert.equal(s.readings.length, 4);
       assert.match(s.readings[0]!, /^PBO \d\.\d\d: /);
 
