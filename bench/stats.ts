@@ -44,7 +44,7 @@ async function exampleStatistics(): Promise<Record<string, number | string>> {
     return {
       example_operations: s.dsr.trials,
       example_statistics_ms: s.elapsed_ms,
-      example_block_source: s.block_source,
+      example_blocks_recomputed: s.blocks_recomputed,
       example_pbo: r3(s.pbo.pbo),
       example_dsr: r3(s.dsr.probability),
       example_sharpe_per_bar: r3(s.dsr.sharpe),

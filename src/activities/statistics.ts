@@ -20,6 +20,7 @@ import {
   tradeMonteCarlo,
   type SweepStatistics,
 } from '../stats/index.js';
+import { specBlocks } from '../store/blocks-codec.js';
 import type { ResultRow, Store } from '../store/types.js';
 import { runMaterializedOperation } from './run-operation.js';
 
@@ -42,8 +43,6 @@ export interface StatisticsDeps {
 const PAGE = 1_000;
 const SLICE_OPERATIONS = 2_000_000;
 const TOP_ROWS = 5;
-/** Specs stored before `robustness.blocks` existed used the default. */
-const DEFAULT_BLOCKS = 16;
 
 export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: string): Promise<SweepStatistics> {
   const started = performance.now();
@@ -53,28 +52,34 @@ export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: stri
   const spec = row.spec as SweepSpec;
   if (spec.kind !== 'optimization') throw new ConfigError('sweep', sweepId, `robustness statistics are for optimizations; this is a ${spec.kind.replace('_', ' ')}`);
   const metric = spec.primary_metric;
-  const blocks = spec.blocks ?? DEFAULT_BLOCKS;
+  // Specs stored before `robustness.blocks` existed used the default.
+  const blocks = specBlocks(spec);
 
   const top = (await store.queryResults(sweepId, { sort: metric, order: 'desc', limit: TOP_ROWS, filter: rankedFilter(spec) })).rows.filter(
     (r): r is ResultRow & { metrics: Metrics } => r.metrics?.[metric] != null,
   );
   const wantedNeighbours = new Set(top.flatMap((r) => gridNeighbours(spec.grid, r.idx).map((n) => n.idx)));
+  // A neighbour's value: undefined when it was not run (outside `where`, or not yet), null when it ran without a rankable one.
   const neighbourValues = new Map<number, number | null>();
+  for (const idx of wantedNeighbours) {
+    const [r] = (await store.queryResults(sweepId, { filter: [{ field: 'idx', op: '=', value: idx }], limit: 1 })).rows;
+    if (r) neighbourValues.set(idx, r.status === 'done' ? rankedValue(spec, r.metrics) : null);
+  }
 
-  // One pass over every operation that ran: trials (failed ones count), Sharpe ratios, block returns.
+  // One pass over the done operations: Sharpe ratios and block returns. The
+  // failed ones are trials too (each was a combination the researcher could have picked).
+  const failed = (await store.queryResults(sweepId, { filter: [{ field: 'status', op: '=', value: 'failed' }], limit: 1 })).total;
   const matrix = new BlockMatrix(blocks);
   const sharpes: number[] = [];
-  let trials = 0;
-  let source: SweepStatistics['block_source'] = 'recomputed';
+  let trials = failed;
+  let recomputed = 0;
   for await (const op of operationBlocks(deps, sweepId, spec, blocks)) {
     trials++;
-    source = op.source;
-    if (wantedNeighbours.has(op.idx)) neighbourValues.set(op.idx, rankedValue(spec, op.metrics));
-    if (!op.blocks) continue;
+    if (op.recomputed) recomputed++;
     const sharpe = sharpeOfBlocks(op.blocks);
     if (sharpe !== null) sharpes.push(sharpe);
     // PBO compares the operations the sweep could have picked: those with enough trades to be ranked.
-    if ((op.metrics?.total_trades ?? 0) >= spec.min_trades) matrix.add(op.blocks);
+    if ((op.metrics.total_trades ?? 0) >= spec.min_trades) matrix.add(op.blocks);
   }
 
   const run = new Cscv(matrix);
@@ -114,33 +119,34 @@ export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: stri
     monte_carlo: monteCarlo,
     readings: [pboReading(pbo), dsrReading(dsr), neighbourhoodReading(rows[0], metric), monteCarloReading(monteCarlo)],
     elapsed_ms: Math.round(performance.now() - started),
-    block_source: source,
+    blocks_recomputed: recomputed,
   };
 }
 
 interface OperationBlocks {
   idx: number;
-  metrics: Metrics | null;
-  /** null for a failed operation. */
-  blocks: BlockReturns | null;
-  source: SweepStatistics['block_source'];
+  metrics: Metrics;
+  blocks: BlockReturns;
+  /** True when the store had no usable block returns and they were recomputed here. */
+  recomputed: boolean;
 }
 
 /**
- * Every operation of the sweep that ran, in index order, with its block returns. Until the store
- * keeps them per operation, they are recomputed here from spec + index (deterministic, but one
- * backtest per operation); this function is the one place that changes when the store has them.
+ * Every done operation of the sweep, in index order, with its block returns as the store keeps them.
+ * A row without usable ones (stored before the store kept them and without a full result, or reused
+ * from a sweep that cut its curves into another number of blocks) is recomputed from spec + index,
+ * which is deterministic, just slower.
  */
 async function* operationBlocks(deps: StatisticsDeps, sweepId: string, spec: OptimizationSpec, blocks: number): AsyncGenerator<OperationBlocks> {
   for (let offset = 0; ; offset += PAGE) {
-    const { rows } = await deps.store.queryResults(sweepId, { sort: 'idx', order: 'asc', limit: PAGE, offset });
+    const rows = await deps.store.blockReturns(sweepId, { limit: PAGE, offset });
     for (const r of rows) {
-      if (r.status !== 'done') {
-        yield { idx: r.idx, metrics: null, blocks: null, source: 'recomputed' };
+      if (r.blocks && r.blocks.n.length === blocks) {
+        yield { idx: r.idx, metrics: r.metrics, blocks: r.blocks, recomputed: false };
         continue;
       }
       const result = runMaterializedOperation(operationAt(spec, r.idx).op, { dataRoot: deps.dataRoot, file: spec.file });
-      yield { idx: r.idx, metrics: r.metrics, blocks: blockReturns(result.equity.v, blocks), source: 'recomputed' };
+      yield { idx: r.idx, metrics: r.metrics, blocks: blockReturns(result.equity.v, blocks), recomputed: true };
     }
     deps.progress?.(`operations ${offset + rows.length}`);
     if (rows.length < PAGE) return;

@@ -120,9 +120,9 @@ export const SweepStatisticsSchema = z
     monte_carlo: orReason(MonteCarloSchema),
     /** One line per statistic saying what it means for the best row. */
     readings: z.array(z.string()),
-    /** How long the computation took (ms) and where the block returns came from. */
+    /** How long the computation took (ms), and how many operations' block returns were recomputed because the store had none usable. */
     elapsed_ms: z.number(),
-    block_source: z.enum(['store', 'recomputed']),
+    blocks_recomputed: z.number().int(),
   })
   .describe('How far to trust the best row of an optimization: DSR, PBO, neighbourhood stability, Monte Carlo of trades.');
 export type SweepStatistics = z.infer<typeof SweepStatisticsSchema>;

@@ -11,7 +11,8 @@ type Dialect = Store['dialect'];
  */
 const MIGRATIONS: Array<{ version: number; name: string; up: (db: Kysely<any>, dialect: Dialect) => Promise<void> }> = [
   { version: 1, name: 'sweeps, operations, results', up: createTables },
-  { version: 2, name: 'sweep_statistics', up: createStatisticsTable },
+  { version: 2, name: 'block returns per operation; operations found by hash', up: keepBlocksNotResults },
+  { version: 3, name: 'sweep_statistics', up: createStatisticsTable },
 ];
 
 /**
@@ -93,6 +94,19 @@ async function createStatisticsTable(db: Kysely<any>): Promise<void> {
     .addColumn('statistics', 'text', (c) => c.notNull())
     .addColumn('computed_at', 'text', (c) => c.notNull())
     .execute();
+}
+
+/**
+ * From here on an operation's row holds everything the store keeps of it (docs/store.md): its block
+ * returns join the metrics, and reuse across sweeps looks rows up by hash. New operations write
+ * nothing to `results`; the rows already there stay readable, so old sweeps keep their curves.
+ */
+async function keepBlocksNotResults(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  await db.schema
+    .alterTable('operations')
+    .addColumn('blocks', dialect === 'postgres' ? 'bytea' : 'blob')
+    .execute();
+  await db.schema.createIndex('operations_by_hash').on('operations').column('hash').execute();
 }
 
 /**

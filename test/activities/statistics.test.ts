@@ -9,6 +9,8 @@ import { comboAt } from '../../src/config/grid.js';
 import { operationHash } from '../../src/config/hash.js';
 import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
+import { blockReturns } from '../../src/engine/block-returns.js';
+import { encodeBlocks } from '../../src/store/blocks-codec.js';
 import { optimizationSpec, variantTestSpec, type OptimizationSpec, type SweepSpec } from '../../src/config/sweep.js';
 import { openStore, type OperationRecord, type Store } from '../../src/store/index.js';
 import { sqliteDatabases } from '../store/fixtures.js';
@@ -37,7 +39,11 @@ function smallSpec(): OptimizationSpec {
   return { ...loaded, grid, admissible, min_trades: 1 };
 }
 
-async function storedSweep(id: string, spec: SweepSpec, failIdx: number | null): Promise<{ store: Store; records: OperationRecord[] }> {
+/**
+ * Stores the sweep's operations as runOperations would: `failIdx` recorded as failed, `bareIdx` done
+ * but without block returns (as a row from before the store kept them).
+ */
+async function storedSweep(id: string, spec: SweepSpec, failIdx: number | null, bareIdx: number | null = null): Promise<{ store: Store; records: OperationRecord[] }> {
   const store = await openStore({ url: await databases.fresh() });
   await store.migrate();
   await store.createSweep({ id, kind: spec.kind, name: spec.name, total: 0, primary_metric: spec.primary_metric, spec, param_names: [] });
@@ -49,11 +55,12 @@ async function storedSweep(id: string, spec: SweepSpec, failIdx: number | null):
     if (where && spec.kind === 'optimization' && !where(comboAt(spec.grid, idx))) continue;
     const hash = operationHash(op);
     if (idx === failIdx) {
-      records.push({ sweep_id: id, idx, hash, params, status: 'failed', error: 'injected failure', metrics: null, duration_ms: 0 });
+      records.push({ sweep_id: id, idx, hash, params, status: 'failed', error: 'injected failure', metrics: null, duration_ms: 0, blocks: null });
       continue;
     }
     const result = runMaterializedOperation(op, { dataRoot, file: spec.file });
-    records.push({ sweep_id: id, idx, hash, params, status: 'done', error: null, metrics: result.metrics, duration_ms: 1 });
+    const blocks = idx === bareIdx ? null : encodeBlocks(blockReturns(result.equity.v, 16));
+    records.push({ sweep_id: id, idx, hash, params, status: 'done', error: null, metrics: result.metrics, duration_ms: 1, blocks });
   }
   await store.recordOperations(records);
   await store.setSweepStatus(id, 'completed');
@@ -63,11 +70,11 @@ async function storedSweep(id: string, spec: SweepSpec, failIdx: number | null):
 describe('robustness statistics of a stored optimization', () => {
   test('count every run operation as a trial, pick the ranked best, and agree with its own recomputation', async () => {
     const spec = smallSpec();
-    const { store, records } = await storedSweep('opt-stats', spec, 1);
+    const { store, records } = await storedSweep('opt-stats', spec, 1, 2);
     try {
       const s = await computeSweepStatistics({ store, dataRoot }, 'opt-stats');
       assert.equal(s.partial, false);
-      assert.equal(s.block_source, 'recomputed');
+      assert.equal(s.blocks_recomputed, 1, 'the row stored without block returns was recomputed, the rest read');
       const ranked = records.filter((r) => r.status === 'done' && (r.metrics!.total_trades ?? 0) >= 1 && r.metrics!.sharpe_ratio !== null);
       const best = ranked.reduce((a, b) => (b.metrics!.sharpe_ratio! > a.metrics!.sharpe_ratio! ? b : a));
       assert.equal(s.best?.idx, best.idx);
