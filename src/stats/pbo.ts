@@ -100,6 +100,7 @@ export class Cscv {
   readonly #isBlocks: Int32Array;
   readonly #totals: { n: Float64Array; sum: Float64Array; sumSq: Float64Array };
   readonly #oos: Float64Array;
+  readonly #sameCounts: boolean;
   readonly #logits: Float64Array;
   readonly #winnerIs: Float64Array;
   readonly #winnerOos: Float64Array;
@@ -132,6 +133,8 @@ export class Cscv {
         this.#totals.sumSq[i]! += matrix.sumSq[i * S + b]!;
       }
     }
+    this.#sameCounts = true;
+    for (let i = 1; i < N && this.#sameCounts; i++) for (let b = 0; b < S; b++) if (matrix.n[i * S + b] !== matrix.n[b]) this.#sameCounts = false;
     this.#oos = new Float64Array(N);
     this.#logits = new Float64Array(this.count);
     this.#winnerIs = new Float64Array(this.count);
@@ -161,8 +164,16 @@ export class Cscv {
     const half = this.#half;
     const blocks = this.#isBlocks;
     const at0 = c * half;
-    const tot = this.#totals;
+    // The arrays in locals: V8 does not hoist loads of mutable fields out of the loop.
+    const [bn, bs, bq] = [m.n, m.sum, m.sumSq];
+    const [tn, ts, tq] = [this.#totals.n, this.#totals.sum, this.#totals.sumSq];
     const oos = this.#oos;
+    // Operations of one sweep share their bars, so usually every one has the same n per block.
+    let commonN = -1;
+    if (this.#sameCounts) {
+      commonN = 0;
+      for (let k = 0; k < half; k++) commonN += bn[blocks[at0 + k]!]!;
+    }
     let best = -1;
     let bestIs = -Infinity;
     for (let i = 0; i < N; i++) {
@@ -172,17 +183,18 @@ export class Cscv {
       let q = 0;
       for (let k = 0; k < half; k++) {
         const at = base + blocks[at0 + k]!;
-        n += m.n[at]!;
-        s += m.sum[at]!;
-        q += m.sumSq[at]!;
+        s += bs[at]!;
+        q += bq[at]!;
       }
+      if (commonN >= 0) n = commonN;
+      else for (let k = 0; k < half; k++) n += bn[base + blocks[at0 + k]!]!;
       const is = sharpeKey(n, s, q);
       // Strictly greater: ties go to the lower operation (stable, like the sweep's own ranking).
       if (is > bestIs) {
         bestIs = is;
         best = i;
       }
-      oos[i] = sharpeKey(tot.n[i]! - n, tot.sum[i]! - s, tot.sumSq[i]! - q);
+      oos[i] = sharpeKey(tn[i]! - n, ts[i]! - s, tq[i]! - q);
     }
     const w = oos[best]!;
     let below = 0;
