@@ -1,6 +1,6 @@
 import { mulberry32, normalSource } from '../src/data/random.js';
 import { loadBenchGrid, startBenchStack } from './stack.js';
-import { BlockMatrix, cscv, DEFAULT_BUDGET, deflatedSharpe, sharpeFromSums, tradeMonteCarlo } from '../src/stats/index.js';
+import { BlockMatrix, blocksSharpe, cscv, DEFAULT_BUDGET, deflatedSharpe, tradeMonteCarlo } from '../src/stats/index.js';
 
 /*
  * The robustness statistics at scale (docs/metrics.md, "How it scales"): 100,000 operations of
@@ -40,6 +40,7 @@ async function exampleStatistics(): Promise<Record<string, number | string>> {
     await stack.sweeps.result(id);
     const s = await stack.store.getStatistics(id);
     if (!s || 'reason' in s.dsr || 'reason' in s.pbo || 'reason' in s.monte_carlo) throw new Error(`example statistics incomplete: ${JSON.stringify(s?.readings)}`);
+    process.stderr.write(`example optimization:\n${s.readings.map((r) => `  ${r}`).join('\n')}\n`);
     const r3 = (x: number | null) => (x === null ? '—' : Math.round(x * 1000) / 1000);
     return {
       example_operations: s.dsr.trials,
@@ -77,17 +78,16 @@ export async function benchStats(): Promise<Record<string, number | string>> {
   const perSecond = (2_000 * full.evaluated) / (fullMs / 1000);
 
   start = performance.now();
-  const sharpes = new Float64Array(OPERATIONS);
+  const sharpes: number[] = [];
+  const row = { n: new Array<number>(BLOCKS), sum: new Array<number>(BLOCKS), sum_sq: new Array<number>(BLOCKS) };
   for (let i = 0; i < OPERATIONS; i++) {
-    let n = 0;
-    let s = 0;
-    let q = 0;
     for (let b = 0; b < BLOCKS; b++) {
-      n += matrix.n[i * BLOCKS + b]!;
-      s += matrix.sum[i * BLOCKS + b]!;
-      q += matrix.sumSq[i * BLOCKS + b]!;
+      row.n[b] = matrix.n[i * BLOCKS + b]!;
+      row.sum[b] = matrix.sum[i * BLOCKS + b]!;
+      row.sum_sq[b] = matrix.sumSq[i * BLOCKS + b]!;
     }
-    sharpes[i] = sharpeFromSums(n, s, q) ?? 0;
+    const sharpe = blocksSharpe(row);
+    if (sharpe !== null) sharpes.push(sharpe);
   }
   const z = normalSource(mulberry32(5));
   const returns = Array.from({ length: BLOCKS * PER_BLOCK }, () => 0.01 * z());

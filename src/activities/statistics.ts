@@ -9,6 +9,7 @@ import type { BacktestResult, MetricName, Metrics } from '../engine/result.js';
 import {
   barReturns,
   BlockMatrix,
+  blocksSharpe,
   Cscv,
   deflatedSharpe,
   dsrReading,
@@ -16,7 +17,6 @@ import {
   neighbourhood,
   neighbourhoodReading,
   pboReading,
-  sharpeFromSums,
   tradeMonteCarlo,
   type SweepStatistics,
 } from '../stats/index.js';
@@ -76,7 +76,7 @@ export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: stri
   for await (const op of operationBlocks(deps, sweepId, spec, blocks)) {
     trials++;
     if (op.recomputed) recomputed++;
-    const sharpe = sharpeOfBlocks(op.blocks);
+    const sharpe = blocksSharpe(op.blocks);
     if (sharpe !== null) sharpes.push(sharpe);
     // PBO compares the operations the sweep could have picked: those with enough trades to be ranked.
     if ((op.metrics.total_trades ?? 0) >= spec.min_trades) matrix.add(op.blocks);
@@ -162,19 +162,6 @@ async function* operationBlocks(deps: StatisticsDeps, sweepId: string, spec: Opt
  */
 function accountReturns(result: BacktestResult, initialCapital: number): number[] {
   return result.trades.map((t) => t.pnl / (t.entry_bar > 0 ? result.equity.v[t.entry_bar - 1]! : initialCapital));
-}
-
-/** The per-bar Sharpe ratio of an operation's whole curve, from its blocks. */
-function sharpeOfBlocks(b: BlockReturns): number | null {
-  let n = 0;
-  let s = 0;
-  let q = 0;
-  for (let k = 0; k < b.n.length; k++) {
-    n += b.n[k]!;
-    s += b.sum[k]!;
-    q += b.sum_sq[k]!;
-  }
-  return sharpeFromSums(n, s, q);
 }
 
 /** The primary metric as the sweep ranks it: null when undefined or below min_trades (docs/metrics.md). */

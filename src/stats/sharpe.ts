@@ -1,3 +1,5 @@
+import type { BlockReturns } from '../engine/block-returns.js';
+
 /*
  * The per-bar Sharpe ratio from a return series' sufficient statistics (count, Σr, Σr²): mean over
  * standard deviation with divisor n − 1 and a risk-free rate of 0, the same convention as the
@@ -24,4 +26,17 @@ export function barReturns(equity: ArrayLike<number>): number[] | null {
     out[t - 1] = equity[t]! / prev - 1;
   }
   return out;
+}
+
+/** The per-bar Sharpe ratio of a whole curve from its block returns (src/engine/block-returns.ts). */
+export function blocksSharpe(b: BlockReturns): number | null {
+  let n = 0;
+  let s = 0;
+  let q = 0;
+  for (let k = 0; k < b.n.length; k++) {
+    n += b.n[k]!;
+    s += b.sum[k]!;
+    q += b.sum_sq[k]!;
+  }
+  return sharpeFromSums(n, s, q);
 }
