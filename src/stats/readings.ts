@@ -7,6 +7,7 @@ import type { Dsr, MonteCarlo, NeighbourhoodRow, Pbo } from './schemas.js';
  */
 
 const pct = (x: number) => `${Math.round(x * 100)} %`;
+const pct1 = (x: number) => `${(x * 100).toFixed(1)} %`;
 const f2 = (x: number) => x.toFixed(2);
 
 export function pboReading(pbo: Pbo | { reason: string }): string {
@@ -43,7 +44,7 @@ export function neighbourhoodReading(row: NeighbourhoodRow | undefined, metric: 
 export function monteCarloReading(mc: MonteCarlo | { reason: string }): string {
   if ('reason' in mc) return `Monte Carlo not computed: ${mc.reason}`;
   return (
-    `Monte Carlo (${mc.paths} paths): max drawdown ${pct(mc.actual.max_drawdown)} as traded, ${pct(mc.shuffled.max_drawdown.p5)} in the worst 5 % of trade orders; ` +
+    `Monte Carlo (${mc.paths} paths): max drawdown ${pct1(mc.actual.max_drawdown)} as traded, ${pct1(mc.shuffled.max_drawdown.p5)} in the worst 5 % of trade orders; ` +
     `resampled trades lose money in ${pct(mc.bootstrap.probability_of_loss)} of paths`
   );
 }
