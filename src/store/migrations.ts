@@ -16,12 +16,13 @@ const MIGRATIONS: Array<{ version: number; name: string; up: (db: Kysely<any>, d
 ];
 
 /**
- * Brings the schema up to date. Runs inside the caller's write transaction, which makes it safe
+ * Brings the schema up to date (or up to migration `through`, which tests use to build a store as an
+ * older version left it). Runs inside the caller's write transaction, which makes it safe
  * when several processes start at once: SQLite's BEGIN IMMEDIATE admits one writer; PostgreSQL
  * takes a transaction-scoped advisory lock first, because concurrent CREATE TABLE IF NOT EXISTS can
  * still collide there.
  */
-export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
+export async function migrate(db: Kysely<any>, dialect: Dialect, through = Infinity): Promise<void> {
   if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(db);
   await db.schema
     .createTable('store_migrations')
@@ -32,7 +33,7 @@ export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> 
     .execute();
   const applied = new Set((await db.selectFrom('store_migrations').select('version').execute()).map((r) => Number(r.version)));
   for (const migration of MIGRATIONS) {
-    if (applied.has(migration.version)) continue;
+    if (applied.has(migration.version) || migration.version > through) continue;
     await migration.up(db, dialect);
     await db
       .insertInto('store_migrations')
