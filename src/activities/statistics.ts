@@ -39,8 +39,9 @@ export interface StatisticsDeps {
   progress?: (stage: string) => void;
 }
 
-/** Rows read from the store per page, and combinations evaluated between two progress calls. */
+/** Rows read from the store per page. */
 const PAGE = 1_000;
+/** Operation × combination evaluations of CSCV between two progress calls (about 0.1 s). */
 const SLICE_OPERATIONS = 2_000_000;
 const TOP_ROWS = 5;
 
@@ -66,8 +67,8 @@ export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: stri
     if (r) neighbourValues.set(idx, r.status === 'done' ? rankedValue(spec, r.metrics) : null);
   }
 
-  // One pass over the done operations: Sharpe ratios and block returns. The
-  // failed ones are trials too (each was a combination the researcher could have picked).
+  // One pass over the done operations: Sharpe ratios and block returns. The failed ones are trials
+  // too (each was a combination the researcher could have picked).
   const failed = (await store.queryResults(sweepId, { filter: [{ field: 'status', op: '=', value: 'failed' }], limit: 1 })).total;
   const matrix = new BlockMatrix(blocks);
   const sharpes: number[] = [];
