@@ -81,6 +81,10 @@ describe('the results page', { skip }, () => {
     await page.waitForSelector('[data-testid=logit-histogram] .hist-bar');
     await page.waitForSelector('[data-testid=monte-carlo] tbody tr');
     await shot('optimization');
+    // "Recompute now" posts, and the card is drawn again from the answer with the same figures.
+    await page.getByTestId('btn-statistics').click();
+    await page.waitForSelector('[data-testid=btn-statistics]:text("Recompute now"):not([disabled])');
+    assert.equal(await page.getByTestId('reading-pbo').textContent(), reading);
 
     // The table opens sorted by the primary metric, best first; a click turns it ascending, another back.
     const header = page.getByTestId('th-sharpe_ratio');

@@ -278,7 +278,10 @@ async function loadStatistics(box, state, compute = false) {
   );
   const head = h('div', { class: 'row spread' }, h('h2', {}, 'How far to trust the best row'), button);
   if (!statistics) {
-    box.replaceChildren(head, h('p', { class: 'muted', testid: 'robustness-pending' }, 'DSR, PBO, neighbourhood stability and a Monte Carlo of the best’s trades are computed when the optimization completes.'));
+    const text = running(state.view)
+      ? 'DSR, PBO, neighbourhood stability and a Monte Carlo of the best’s trades are computed when the optimization completes; “Compute now” gives them for the rows so far.'
+      : 'No statistics are stored for this sweep (it ended before they were computed, or computing them failed): “Compute now” computes them.';
+    box.replaceChildren(head, h('p', { class: 'muted', testid: 'robustness-pending' }, text));
     return;
   }
   const when = `${statistics.partial ? 'computed while running (figures will change), ' : ''}${statistics.computed_at.replace('T', ' ').replace(/\..*$/, '')} UTC · ${statistics.elapsed_ms} ms`;
