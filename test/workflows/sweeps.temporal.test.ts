@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
+import { computeSweepStatistics } from '../../src/activities/statistics.js';
 import { FullResults } from '../../src/activities/full-results.js';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
@@ -173,6 +174,11 @@ describe('control', () => {
     assert.equal(paused.status, 'paused');
     await sleep(1_500);
     assert.equal((await sweeps.view(id)).done, paused.done, 'nothing ran while paused');
+    // On demand while it does not run: statistics of the rows so far, marked partial.
+    const partial = await computeSweepStatistics({ store, dataRoot }, id);
+    assert.equal(partial.partial, true);
+    assert.ok(!('reason' in partial.dsr), JSON.stringify(partial.readings));
+    assert.equal(partial.dsr.trials, (await storedRows(id)).length, 'the trials are the operations stored so far');
     await sweeps.resume(id);
     const view = await sweeps.result(id);
     assert.equal(view.status, 'completed');
