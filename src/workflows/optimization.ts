@@ -4,6 +4,7 @@ import { runSweep } from './fan-out.js';
 import type { SweepInput, SweepOutcome } from './types.js';
 
 const { computeStatistics } = proxyActivities<ReturnType<typeof createActivities>>({
+  summary: 'robustness statistics of the best row: DSR, PBO, neighbourhood, Monte Carlo',
   // One pass over the stored operations plus a bounded CSCV (docs/metrics.md, "How it scales").
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
