@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../src/activities/index.js';
 import { createBacktestPool, defaultSlots } from '../src/activities/pool.js';
@@ -68,7 +69,7 @@ async function timedSweep(stack: BenchStack, admissible: number, run: () => Prom
 }
 
 /** The grid as a user submits it from a shell: files of their own (fees nudged so nothing is reused), a fresh CLI process. */
-function cliSubmitSeconds(stack: BenchStack, grid: string, nudge: number): { seconds: number; admissible: number } {
+async function cliSubmitSeconds(stack: BenchStack, grid: string, nudge: number): Promise<{ seconds: number; admissible: number }> {
   const dir = fs.mkdtempSync(path.join(repoRoot, 'bench/grids/.cli-'));
   try {
     const gridText = fs.readFileSync(path.join(repoRoot, grid), 'utf8');
@@ -79,13 +80,13 @@ function cliSubmitSeconds(stack: BenchStack, grid: string, nudge: number): { sec
     fs.writeFileSync(path.join(dir, 'operation.yaml'), rebased);
     fs.writeFileSync(path.join(dir, 'optimization.yaml'), gridText.replace(/base_operation: \S+/, 'base_operation: operation.yaml'));
     const started = performance.now();
-    const run = spawnSync(process.execPath, [path.join(repoRoot, 'bin/sweeplab.mjs'), 'optimize', path.join(dir, 'optimization.yaml'), '--wait', '--json'], {
+    // Asynchronously: the worker that runs the sweep lives in this process's event loop.
+    const run = await promisify(execFile)(process.execPath, [path.join(repoRoot, 'bin/sweeplab.mjs'), 'optimize', path.join(dir, 'optimization.yaml'), '--wait', '--json'], {
       cwd: repoRoot,
       env: { ...process.env, TEMPORAL_ADDRESS: stack.server.address, SWEEPLAB_TASK_QUEUE: stack.taskQueue, DATABASE_URL: stack.databaseUrl, SWEEPLAB_DATA_ROOT: repoRoot },
       encoding: 'utf8',
     });
     const seconds = (performance.now() - started) / 1000;
-    if (run.status !== 0) throw new Error(`sweeplab optimize exited ${run.status}: ${run.stderr}`);
     const outcome = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { status: string; completed: number; failed: number };
     return { seconds, admissible: outcome.completed + outcome.failed };
   } finally {
@@ -141,8 +142,11 @@ export async function benchSweep(): Promise<Record<string, number | string>> {
   const stack = await startBenchStack({ concurrency: slots });
   try {
     const daily = await gridFigures(stack, DAILY, slots, 1e-6);
-    const cli = cliSubmitSeconds(stack, DAILY, 2e-6);
+    process.stderr.write(`bench: sweep daily ${JSON.stringify(daily)}\n`);
+    const cli = await cliSubmitSeconds(stack, DAILY, 2e-6);
+    process.stderr.write(`bench: sweep daily CLI ${JSON.stringify(cli)}\n`);
     const hourly = await gridFigures(stack, HOURLY, slots, 1e-6);
+    process.stderr.write(`bench: sweep hourly ${JSON.stringify(hourly)}\n`);
     const equity = await equityOverlayMs(stack, String(hourly.sweep_id), 20);
     const prefixed = (prefix: string, figures: Record<string, number | string>) =>
       Object.fromEntries(Object.entries(figures).filter(([k]) => k !== 'sweep_id' && k !== 'slots').map(([k, v]) => [`${prefix}_${k}`, v]));

@@ -5,6 +5,8 @@ import type { SweepSpec } from '../config/sweep.js';
 import { dumpYaml } from '../config/yaml.js';
 import type { BacktestResult } from '../engine/result.js';
 import type { Store } from '../store/types.js';
+import type { PluginSet } from '../engine/plugins/registry.js';
+import { sweepCodeFromStore } from './plugin-code.js';
 import { runMaterializedOperation } from './run-operation.js';
 
 /*
@@ -12,7 +14,7 @@ import { runMaterializedOperation } from './run-operation.js';
  * not its curves, trades or YAML. Those are a pure function of the sweep's spec and the operation's
  * index (operationAt → runMaterializedOperation, a deterministic engine on content-addressed data),
  * so they are recomputed when the API, the page or the CLI asks, and kept in a bounded cache by
- * operation hash. Operations stored before migration 2 still have their full result in the store,
+ * operation hash. Operations stored before migration 3 still have their full result in the store,
  * which is served as it is.
  */
 
@@ -52,14 +54,8 @@ export class FullResults {
     const rows = await this.store.operationsOf(sweepId, hashes);
     const missing = rows.filter((row) => !this.#cache.has(row.hash)).map((row) => row.hash);
     const legacy = missing.length ? await this.store.legacyResults(missing) : new Map<string, BacktestResult>();
-    const spec = rows.some((row) => !this.#cache.has(row.hash) && !legacy.has(row.hash)) ? await this.#spec(sweepId) : null;
-    return rows.map((row) => ({ ...row, result: this.#remember(row.hash, () => legacy.get(row.hash) ?? recompute(spec!, sweepId, row.idx, this.dataRoot)) }));
-  }
-
-  async #spec(sweepId: string): Promise<SweepSpec> {
-    const sweep = await this.store.getSweep(sweepId);
-    if (!sweep) throw new ConfigError('sweep', sweepId, 'is not in the results store');
-    return sweep.spec as SweepSpec;
+    const sweep = rows.some((row) => !this.#cache.has(row.hash) && !legacy.has(row.hash)) ? await sweepWithCode(this.store, sweepId) : null;
+    return rows.map((row) => ({ ...row, result: this.#remember(row.hash, () => legacy.get(row.hash) ?? recompute(sweep!, sweepId, row.idx, this.dataRoot)) }));
   }
 
   /** The cached result (now the most recently used), or `compute`'s, kept within the bounds. */
@@ -83,11 +79,20 @@ export class FullResults {
   }
 }
 
-function recompute(spec: SweepSpec, sweepId: string, idx: number, dataRoot: string): BacktestResult {
+/** A sweep's spec and the plugins its operations may name (its user code, fetched from the store). */
+async function sweepWithCode(store: Store, sweepId: string): Promise<{ spec: SweepSpec; plugins: PluginSet }> {
+  const sweep = await store.getSweep(sweepId);
+  if (!sweep) throw new ConfigError('sweep', sweepId, 'is not in the results store');
+  const spec = sweep.spec as SweepSpec;
+  return { spec, plugins: (await sweepCodeFromStore(store, spec.plugin_bundle)).set };
+}
+
+function recompute({ spec, plugins }: { spec: SweepSpec; plugins: PluginSet }, sweepId: string, idx: number, dataRoot: string): BacktestResult {
   try {
-    return runMaterializedOperation(operationAt(spec, idx).op, { dataRoot, file: spec.file });
+    return runMaterializedOperation(operationAt(spec, idx, plugins).op, { dataRoot, file: spec.file, plugins });
   } catch (err) {
-    if (!isConfigError(err)) throw err;
+    // Only the data can have changed since the sweep; any other user error is the operation's own.
+    if (!isConfigError(err) || !err.field.startsWith('data_sources')) throw err;
     const reason = err.reason.replace(/; materialize the operation again$/, '');
     throw new ConfigError(
       err.file,
@@ -108,6 +113,7 @@ function approximateBytes(result: BacktestResult): number {
  */
 export async function operationYaml(store: Store, hash: string): Promise<string | null> {
   const found = await store.locateOperation(hash);
-  const sweep = found && (await store.getSweep(found.sweep_id));
-  return sweep ? dumpYaml(operationAt(sweep.spec as SweepSpec, found.idx).op) : null;
+  if (!found) return null;
+  const { spec, plugins } = await sweepWithCode(store, found.sweep_id);
+  return dumpYaml(operationAt(spec, found.idx, plugins).op);
 }

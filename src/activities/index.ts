@@ -2,11 +2,13 @@ import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { isConfigError } from '../config/errors.js';
 import { canonicalJson } from '../config/hash.js';
+import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
 import { indexSpaceSize, paramNames, type SweepSpec } from '../config/sweep.js';
 import type { Store, SweepStatus } from '../store/types.js';
 import type { RunOperationsInput, RunOperationsOutput, ScanStoredInput, ScanStoredOutput } from '../workflows/types.js';
 import { BatchFold } from './batch-fold.js';
 import { PendingWrites } from './pending-writes.js';
+import { createSweepCodeSource } from './plugin-code.js';
 import type { BacktestPool } from './pool.js';
 import { computeSweepStatistics } from './statistics.js';
 import { storedRanges } from './stored-ranges.js';
@@ -35,6 +37,7 @@ const MAX_BATCH = 128;
 
 export function createActivities(deps: ActivityDeps) {
   const { store, pool, dataRoot } = deps;
+  const sweepCode = createSweepCodeSource(store);
 
   return {
     /** Records the sweep; `stored` counts operations it already has done (a restarted sweep), so the workflow knows to scan. */
@@ -114,7 +117,11 @@ export function createActivities(deps: ActivityDeps) {
       // Every pool task of this activity listens to the one cancellation signal.
       setMaxListeners(0, signal);
       const fold = new BatchFold(spec, input.top_k ?? 20);
-      const { hashes, params } = await pool.hashOperations({ spec, indices }, signal);
+      const code = await sweepCode(spec.plugin_bundle);
+      // The time limit guards against user code that never returns (docs/plugins.md), so such sweeps
+      // run batches of one; built-in operations always finish, and a long one must not be cut off.
+      const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
+      const { hashes, params } = await pool.hashOperations({ spec, indices, plugins: code.bundle }, signal);
       const known = await store.findDone(hashes);
 
       const pending = new PendingWrites(store, fold, spec.primary_metric, deps.onExecuted);
@@ -125,12 +132,15 @@ export function createActivities(deps: ActivityDeps) {
         pending.add({ sweep_id, idx, hash: hashes[i]!, params: params[i]!, status: 'done', error: null, metrics: stored.metrics, duration_ms: 0, blocks: stored.blocks }, { reused: true });
       });
 
-      const size = Math.max(1, Math.min(MAX_BATCH, Math.ceil(toRun.length / pool.threads)));
+      const size = timeoutMs === undefined ? Math.max(1, Math.min(MAX_BATCH, Math.ceil(toRun.length / pool.threads))) : 1;
       const batches: number[][] = [];
       for (let i = 0; i < toRun.length; i += size) batches.push(toRun.slice(i, i + size));
+      // Heartbeats also go out while no batch finishes: one operation may run up to
+      // max_operation_seconds, longer than the heartbeat timeout (the SDK throttles what it sends).
+      const beat = setInterval(() => heartbeat({ stored: pending.stored }), FLUSH_EVERY_MS);
       await Promise.all(
         batches.map(async (batch) => {
-          const outcome = await pool.runOperations({ spec, indices: batch.map((i) => indices[i]!), dataRoot }, signal);
+          const outcome = await pool.runOperations({ spec, indices: batch.map((i) => indices[i]!), dataRoot, plugins: code.bundle }, { signal, timeoutMs });
           // The data is missing or changed on this worker: every operation would fail the same way.
           if (!outcome.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });
           outcome.operations.forEach((op, k) => {
@@ -141,7 +151,7 @@ export function createActivities(deps: ActivityDeps) {
           });
           if (pending.size >= FLUSH_EVERY_OPS || pending.age >= FLUSH_EVERY_MS) await pending.flush();
         }),
-      );
+      ).finally(() => clearInterval(beat));
       await pending.flush();
       if (activityInfo().attempt > 1) log.info('retried activity finished', { sweep_id, indices: indices.length, executed: pending.executed });
       return { ...fold.outcome(), elapsed_ms: performance.now() - started, executed: pending.executed };

@@ -12,7 +12,8 @@ export class PendingWrites {
   #records: OperationRecord[] = [];
   #executedUnreported = 0;
   #lastFlush = performance.now();
-  #stored = 0;
+  /** Rows written so far (what heartbeats report). */
+  stored = 0;
   executed = 0;
 
   constructor(
@@ -55,8 +56,8 @@ export class PendingWrites {
     this.#executedUnreported = 0;
     this.#lastFlush = performance.now();
     if (records.length) await this.store.recordOperations(records);
-    this.#stored += records.length;
+    this.stored += records.length;
     if (executed) this.onExecuted?.(executed);
-    heartbeat({ stored: this.#stored });
+    heartbeat({ stored: this.stored });
   }
 }

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { HashOutcome, HashTask, RunOutcome, RunTask } from './backtest-thread.js';
 
@@ -10,9 +11,19 @@ import type { HashOutcome, HashTask, RunOutcome, RunTask } from './backtest-thre
 export interface BacktestPool {
   readonly threads: number;
   hashOperations(task: HashTask, signal?: AbortSignal): Promise<HashOutcome>;
-  runOperations(task: RunTask, signal?: AbortSignal): Promise<RunOutcome>;
+  /**
+   * Runs a batch. With `timeoutMs`, a batch still running that long after its thread started it is
+   * stopped: piscina terminates the thread (and starts a fresh one), and the outcome is a failure
+   * naming parallel_config.max_operation_seconds.
+   */
+  runOperations(task: PoolTask, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<RunOutcome>;
   destroy(): Promise<void>;
 }
+
+/** What a caller hands the pool; the pool adds the bookkeeping the thread reports back with. */
+export type PoolTask = Omit<RunTask, 'started'>;
+
+let pools = 0;
 
 export function defaultSlots(): number {
   return Math.max(1, os.availableParallelism());
@@ -36,10 +47,57 @@ export function createBacktestPool(threads = defaultSlots()): BacktestPool {
     concurrentTasksPerWorker: 2,
     idleTimeout: 60_000,
   });
+  // A task's clock starts when a thread takes it up, not when it is queued: threads post the
+  // task's number on this channel as they start it.
+  const channel = `sweeplab-pool-${process.pid}-${++pools}`;
+  const starts = new BroadcastChannel(channel);
+  const onStart = new Map<number, () => void>();
+  starts.onmessage = (event) => onStart.get((event as { data: number }).data)?.();
+  starts.unref();
+  let tasks = 0;
+
   return {
     threads,
     hashOperations: (task, signal) => pool.run(task, { name: 'hashOperations', signal }),
-    runOperations: (task, signal) => pool.run(task, { name: 'runOperations', signal }),
-    destroy: () => pool.destroy(),
+    async runOperations(task, opts = {}) {
+      const { signal, timeoutMs } = opts;
+      if (timeoutMs === undefined) return pool.run(task, { name: 'runOperations', signal });
+      const number = ++tasks;
+      const controller = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      let timedOut = false;
+      onStart.set(number, () => {
+        timer = setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, timeoutMs);
+      });
+      const cancel = () => controller.abort(signal?.reason);
+      if (signal?.aborted) cancel();
+      signal?.addEventListener('abort', cancel, { once: true });
+      try {
+        return await pool.run({ ...task, started: { channel, number } }, { name: 'runOperations', signal: controller.signal });
+      } catch (error) {
+        if (timedOut) return timedOutOutcome(task, timeoutMs);
+        throw error;
+      } finally {
+        onStart.delete(number);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', cancel);
+      }
+    },
+    destroy: async () => {
+      starts.close();
+      await pool.destroy();
+    },
   };
+}
+
+/** A batch stopped by its time limit: each of its operations fails with this (sweeps with user code run batches of one). */
+function timedOutOutcome(task: PoolTask, timeoutMs: number): RunOutcome {
+  const { file } = task.spec;
+  const field = 'parallel_config.max_operation_seconds';
+  const reason = `stopped after ${timeoutMs / 1000} s without finishing (a plugin that never returns?); its backtest slot was restarted`;
+  const error = { file, field, reason, message: `${file}: ${field}: ${reason}` };
+  return { ok: true, operations: task.indices.map((idx) => ({ idx, ok: false as const, error })) };
 }

@@ -8,6 +8,7 @@ import { ConfigError } from '../config/errors.js';
 import { loadOptimizationFile, loadVariantFile } from '../config/load.js';
 import { parseResultFilter } from '../config/results-query.js';
 import type { MaterializedOperation } from '../config/materialize.js';
+import { sweepCodeFromStore } from '../activities/plugin-code.js';
 import { operationAt } from '../config/operation-at.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
 import { dumpYaml } from '../config/yaml.js';
@@ -16,6 +17,7 @@ import { paramText } from '../engine/format.js';
 import { METRIC_NAMES } from '../engine/result.js';
 import { openStore } from '../store/index.js';
 import type { ResultRow, ResultsQuery, Store } from '../store/types.js';
+import type { PluginBundle } from '../user-plugins/bundle.js';
 import { connectClient, taskQueue } from '../temporal/connection.js';
 import { formatDuration, formatMetric, table } from './format.js';
 import { readingLines } from './statistics.js';
@@ -38,13 +40,19 @@ export async function withSweeps<T>(fn: (sweeps: Sweeps, store: Store) => Promis
 }
 
 /**
- * Loading names the file as given on the command line; the spec (a workflow input the Temporal UI
- * shows) names it relative to the workspace, as the API does, so no server path travels with it.
+ * The sweep a file describes, and the workspace's plugin bundle to store with it. Loading names the
+ * file as given on the command line; the spec (a workflow input the Temporal UI shows) names it
+ * relative to the workspace, as the API does, so no server path travels with it.
  */
-export function loadSweepFile(kind: 'optimization' | 'variant_test', file: string): SweepSpec {
+export function loadSweepFile(kind: 'optimization' | 'variant_test', file: string): { spec: SweepSpec; bundle: PluginBundle | null } {
   const dataRoot = dataRootFromEnv();
-  const spec = kind === 'optimization' ? optimizationSpec(loadOptimizationFile(file, { dataRoot })) : variantTestSpec(loadVariantFile(file, { dataRoot }));
-  return { ...spec, file: rootRelative(dataRoot, fs.realpathSync(file)) };
+  const relative = rootRelative(dataRoot, fs.realpathSync(file));
+  if (kind === 'optimization') {
+    const loaded = loadOptimizationFile(file, { dataRoot });
+    return { spec: { ...optimizationSpec(loaded), file: relative }, bundle: loaded.plugins.bundle };
+  }
+  const loaded = loadVariantFile(file, { dataRoot });
+  return { spec: { ...variantTestSpec(loaded), file: relative }, bundle: loaded.plugins.bundle };
 }
 
 export interface SubmitOptions {
@@ -56,9 +64,9 @@ export interface SubmitOptions {
 
 export async function submitCommand(kind: 'optimization' | 'variant_test', file: string, opts: SubmitOptions): Promise<number> {
   if (opts.id !== undefined) checkSweepId(opts.id, '--id');
-  const spec = loadSweepFile(kind, file);
+  const { spec, bundle } = loadSweepFile(kind, file);
   return withSweeps(async (sweeps, store) => {
-    const { id } = await sweeps.submit(spec, { id: opts.id });
+    const { id } = await sweeps.submit(spec, { id: opts.id, bundle });
     if (!opts.wait) {
       process.stdout.write(opts.json ? `${JSON.stringify({ id })}\n` : `${id}\n`);
       return 0;
@@ -113,8 +121,13 @@ function tokens(view: SweepView) {
     failed: view.failed,
     rate: view.rate === null ? '—' : view.rate.toFixed(1),
     eta_h: formatDuration(view.eta_s),
-    best: view.best ? `${formatMetric(view.primary_metric, view.best.value)} (${paramText(view.best.params)})` : '—',
+    best: bestText(view),
   };
+}
+
+/** The best operation so far as `value (param=value …)`, or "—". */
+export function bestText(view: SweepView): string {
+  return view.best ? `${formatMetric(view.primary_metric, view.best.value)} (${paramText(view.best.params)})` : '—';
 }
 
 export function progressLine(view: SweepView): string {
@@ -199,7 +212,7 @@ export function resultsCsv(rows: ResultRow[], paramNames: string[]): string {
   );
 }
 
-function positiveInt(text: string, flag: string): number {
+export function positiveInt(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(flag, flag.replace(/^--/, ''), `"${text}" is not a whole number ≥ 0`);
   return n;
@@ -221,13 +234,14 @@ export async function exportCommand(id: string, opts: { ops: string }): Promise<
   return withSweeps(async (_sweeps, store) => {
     const sweep = await store.getSweep(id);
     if (!sweep) throw new ConfigError('sweep', id, 'has no stored results');
+    const code = await sweepCodeFromStore(store, (sweep.spec as SweepSpec).plugin_bundle);
     fs.mkdirSync(dir, { recursive: true });
     let written = 0;
     for (let offset = 0; ; offset += 500) {
       const { rows } = await store.queryResults(id, { sort: 'idx', order: 'asc', limit: 500, offset });
       for (const row of rows) {
         // Derived from the sweep's spec and the index, as the worker ran it (docs/store.md).
-        const { op } = operationAt(sweep.spec as SweepSpec, row.idx);
+        const { op } = operationAt(sweep.spec as SweepSpec, row.idx, code.set);
         fs.writeFileSync(path.join(dir, `${String(row.idx).padStart(6, '0')}-${row.hash.slice(0, 12)}.yaml`), dumpYaml(relocate(op, dataRoot, dir)));
         written++;
       }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { BUILTIN_PLUGINS, pluginCodeOf, type PluginSet } from '../engine/plugins/registry.js';
 import { validateWorkforce } from './blueprint.js';
-import { parseWith } from './errors.js';
+import { ConfigError, parseWith } from './errors.js';
 import { isPlainObject } from './json.js';
 import { comboAt } from './grid.js';
 import { MaterializedOperationSchema, resolvedFromMaterialized, type MaterializedOperation } from './materialize.js';
@@ -33,23 +34,31 @@ export function canonicalJson(value: unknown): string {
 /**
  * The identity of an operation's result: sha256 (hex) over what determines it — the workforce with
  * params normalized by the plugin schemas (so an omitted default and the default written out are
- * the same), the environment with defaults applied, and the data. Left out as labels: display_name,
+ * the same), the environment with defaults applied, the data, and the code of the user plugins it
+ * uses (plugin_code: file → bundled code hash; absent for built-ins only, so those operations hash
+ * as they always did). Left out as labels: display_name,
  * the blueprint's name and description, the environment and data source ids, and a csv file's path
  * (its sha256 stands for its content, so the same bars under another name are the same operation).
  */
-export function operationHash(op: MaterializedOperation): string {
-  return sha256Hex(canonicalJson(hashInput(op)));
+export function operationHash(op: MaterializedOperation, plugins: PluginSet = BUILTIN_PLUGINS): string {
+  return sha256Hex(canonicalJson(hashInput(op, plugins)));
 }
 
 /** The document an operation's hash is taken over (validated and normalized on the way). */
-function hashInput(op: MaterializedOperation): { workforce: Workforce; environment: unknown; data: unknown } {
+function hashInput(op: MaterializedOperation, plugins: PluginSet): { workforce: Workforce; environment: unknown; data: unknown; code: unknown } {
   const file = `operation "${op.display_name}"`;
-  const resolved = resolvedFromMaterialized(parseWith(MaterializedOperationSchema, op, file));
-  const workforce = validateWorkforce(resolved.blueprint.workforce, file, 'strategy_links[0].strategy_blueprint.workforce');
+  const parsed = parseWith(MaterializedOperationSchema, op, file);
+  const resolved = resolvedFromMaterialized(parsed);
+  const workforce = validateWorkforce(resolved.blueprint.workforce, file, 'strategy_links[0].strategy_blueprint.workforce', plugins);
   const { data_source: _dataSourceId, ...environment } = resolved.environment;
   const source = resolved.data_source;
   const data = source.type === 'csv_archive' ? { ...source, path: undefined } : source;
-  return { workforce, environment, data };
+  // The code is the set's, so an operation cannot claim code it would not run with.
+  const code = pluginCodeOf(workforce, plugins);
+  if (canonicalJson(code ?? null) !== canonicalJson(parsed.plugin_code ?? null)) {
+    throw new ConfigError(file, 'plugin_code', `names plugin code ${canonicalJson(parsed.plugin_code ?? null)}, but the plugins it runs with are ${canonicalJson(code ?? null)}`);
+  }
+  return { workforce, environment, data, code };
 }
 
 function sha256Hex(text: string): string {
@@ -63,7 +72,7 @@ export interface SweepHasher {
 }
 
 /**
- * The hash of every operation of a sweep by index, equal to `operationHash(operationAt(spec, idx).op)`
+ * The hash of every operation of a sweep by index, equal to `operationHash(operationAt(spec, idx, plugins).op, plugins)`
  * but without materializing and validating each combination (docs/store.md, "Hashing"): a grid
  * combination differs from its base only in the swept params, and a valid param value is its own
  * normalized form, so the base's normalized document is written once as canonical JSON with a hole
@@ -71,11 +80,11 @@ export interface SweepHasher {
  * against the full path; a schema that rewrites a swept value (there is none today) would fail that
  * check, and the sweep then hashes every operation the full way rather than wrongly.
  */
-export function sweepHasher(spec: SweepSpec): SweepHasher {
-  const full = { hash: (idx: number) => operationHash(operationAt(spec, idx).op), derived: false };
+export function sweepHasher(spec: SweepSpec, plugins: PluginSet = BUILTIN_PLUGINS): SweepHasher {
+  const full = { hash: (idx: number) => operationHash(operationAt(spec, idx, plugins).op, plugins), derived: false };
   if (spec.kind !== 'optimization' || spec.grid.size === 0) return full;
   const { grid } = spec;
-  const document = hashInput(operationAt(spec, 0).op);
+  const document = hashInput(operationAt(spec, 0, plugins).op, plugins);
   const holes = grid.axes.map((_, a) => `\u0000axis${a}\u0000`);
   grid.axes.forEach((axis, a) => {
     const entry = (document.workforce[axis.category] as Record<string, PluginEntry[]>)[axis.phase]!.find((e) => e.plugin === axis.plugin)!;

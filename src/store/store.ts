@@ -255,7 +255,7 @@ export class SqlStore implements Store {
     else if (this.dialect === 'sqlite') query = query.limit(-1); // SQLite takes no OFFSET without a LIMIT.
     const rows = await query.execute();
     const missing = rows.filter((r) => r.blocks === null).map((r) => r.hash);
-    // Rows from before migration 2 carry no block returns; their stored result still has the curve.
+    // Rows from before migration 3 carry no block returns; their stored result still has the curve.
     const legacy = missing.length ? await this.legacyResults(missing) : new Map<string, BacktestResult>();
     const blocks = legacy.size ? specBlocks((await this.getSweep(sweepId))?.spec) : DEFAULT_BLOCKS;
     return rows.map((row) => {
@@ -268,6 +268,21 @@ export class SqlStore implements Store {
         blocks: row.blocks !== null ? decodeBlocks(row.blocks) : old ? blockReturns(old.equity.v, blocks) : null,
       };
     });
+  }
+
+  async savePluginBundle(bundle: { hash: string; text: string }): Promise<void> {
+    await this.#write((db) =>
+      db
+        .insertInto('plugin_bundles')
+        .values({ hash: bundle.hash, bundle: bundle.text, created_at: new Date().toISOString() })
+        .onConflict((oc) => oc.column('hash').doNothing())
+        .execute(),
+    );
+  }
+
+  async getPluginBundle(hash: string): Promise<string | null> {
+    const row = await this.db.selectFrom('plugin_bundles').select('bundle').where('hash', '=', hash).executeTakeFirst();
+    return row?.bundle ?? null;
   }
 
   /*

@@ -36,11 +36,11 @@ export interface OperationsTable extends MetricColumns {
   error: string | null;
   duration_ms: number;
   created_at: string;
-  /** Block returns (src/store/blocks-codec.ts); NULL for failed operations and rows from before migration 2. */
+  /** Block returns (src/store/blocks-codec.ts); NULL for failed operations and rows from before migration 3. */
   blocks: Uint8Array | null;
 }
 
-/** Written before migration 2 only: one full result per hash, still read for old sweeps (docs/store.md). */
+/** Written before migration 3 only: one full result per hash, still read for old sweeps (docs/store.md). */
 export interface ResultsTable {
   hash: string;
   operation_yaml: string;
@@ -56,6 +56,14 @@ export interface SweepStatisticsTable {
   computed_at: string;
 }
 
+export interface PluginBundlesTable {
+  /** sha256 of `bundle`. */
+  hash: string;
+  /** The JSON text of a workspace's bundled plugin files (src/user-plugins/bundle.ts). */
+  bundle: string;
+  created_at: string;
+}
+
 export interface StoreMigrationsTable {
   version: number;
   name: string;
@@ -67,5 +75,6 @@ export interface Database {
   operations: OperationsTable;
   results: ResultsTable;
   sweep_statistics: SweepStatisticsTable;
+  plugin_bundles: PluginBundlesTable;
   store_migrations: StoreMigrationsTable;
 }

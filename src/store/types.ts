@@ -13,7 +13,8 @@ import type { SweepStatistics } from '../stats/schemas.js';
  *   operations  one row per (sweep, operation hash): grid index, params, status, error, metrics and
  *               block returns. Everything else of an operation (its YAML, curves, trades) is a pure
  *               function of the sweep's spec and the index, recomputed when asked for.
- *   results     full results of operations stored before migration 2, read for old sweeps only.
+ *   results     full results of operations stored before migration 3, read for old sweeps only.
+ *   plugin_bundles  one row per user plugin bundle (its sha256 and text), fetched by workers.
  *   sweep_statistics  one row per optimization: its robustness statistics (src/stats), as JSON.
  * Every write is idempotent, so a retried activity or a resumed sweep never stores a row twice.
  */
@@ -122,13 +123,18 @@ export interface Store {
   locateOperation(hash: string): Promise<{ sweep_id: string; idx: number } | null>;
   /** Index and params of these operations of the sweep, by idx; hashes not in the sweep are left out. */
   operationsOf(sweepId: string, hashes: string[]): Promise<Array<{ hash: string; idx: number; params: ResultRow['params'] }>>;
-  /** Full results stored before migration 2, by hash (absent for anything run since). */
+  /** Full results stored before migration 3, by hash (absent for anything run since). */
   legacyResults(hashes: string[]): Promise<Map<string, BacktestResult>>;
   /**
    * Done operations of a sweep by idx with their block returns, `blocks` spec blocks each (rows from
-   * before migration 2 have them computed from their stored result, or null without one).
+   * before migration 3 have them computed from their stored result, or null without one).
    */
   blockReturns(sweepId: string, page?: { limit?: number; offset?: number }): Promise<BlockReturnsRow[]>;
+
+  /** Stores a plugin bundle's text under its hash; saving the same hash again is a no-op. */
+  savePluginBundle(bundle: { hash: string; text: string }): Promise<void>;
+  /** The text stored under `hash`, or null. The caller checks that it hashes to `hash`. */
+  getPluginBundle(hash: string): Promise<string | null>;
 
   queryResults(sweepId: string, query: ResultsQuery): Promise<{ rows: ResultRow[]; total: number }>;
   heatmap(sweepId: string, x: string, y: string, metric: string, agg: 'max' | 'mean'): Promise<HeatmapCell[]>;

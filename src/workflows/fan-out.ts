@@ -172,10 +172,14 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     const window = spec.parallel.max_in_flight;
 
     while (state.next < space && !failure) {
-      await condition(() => (!state.paused && inFlight.size < window) || failure !== null);
+      await condition(() => (!state.paused && inFlight.size < windowNow(spec, state, window)) || failure !== null);
       if (failure || shouldContinueAsNew()) break;
       if (scanDue(state)) {
-        fold(await scanAhead(state, space, (from, to) => scanStored({ sweep_id: sweepId, spec, from, to, top_k: options.top_k })));
+        fold(
+          await scanAhead(state, space, (from, to) =>
+            scanStored.executeWithOptions({ summary: `results store: which of indices ${from}–${to - 1} are stored` }, [{ sweep_id: sweepId, spec, from, to, top_k: options.top_k }]),
+          ),
+        );
         continue;
       }
       const indices = takeBatch(state, space, admissible, nextPack(spec, state));
@@ -316,6 +320,17 @@ async function scanAhead(state: SweepCursor, space: number, scan: (from: number,
   if (out.to >= space) delete state.scanned_to;
   else state.scanned_to = out.to;
   return out;
+}
+
+/** Activities in flight before anything is measured: a few first packs, so the rest are sized by measure. */
+const FIRST_WINDOW = 8;
+
+/**
+ * The window: with automatic packing, only FIRST_WINDOW activities until the first pack reports its
+ * cost, so a cheap sweep does not send half its operations out in tiny first packs before it knows.
+ */
+function windowNow(spec: SweepSpec, state: SweepCursor, window: number): number {
+  return spec.parallel.operations_per_activity === 'auto' && state.op_ms === null ? Math.min(window, FIRST_WINDOW) : window;
 }
 
 /** The measured cost of one operation of a pack, reused ones included, for automatic packing. */

@@ -48,7 +48,7 @@ describe('full results on demand', () => {
     for (const s of served) {
       const direct = runMaterializedOperation(operationAt(spec, s.idx).op, { dataRoot: root, file: 'direct' });
       assert.deepStrictEqual(s.result, direct);
-      // What a worker stored before migration 2 (compressed, drawdown rebuilt on read) is the same.
+      // What a worker stored before migration 3 (compressed, drawdown rebuilt on read) is the same.
       assert.deepStrictEqual(s.result, decodeResult(encodeResult(direct)));
       assert.deepEqual(s.params, operationAt(spec, s.idx).params);
     }

@@ -98,7 +98,7 @@ export function sampleResult(seed: number): BacktestResult {
   };
 }
 
-/** A full result as the store kept it before migration 2 (one compressed blob per hash), for reading it back. */
+/** A full result as the store kept it before migration 3 (one compressed blob per hash), for reading it back. */
 export async function saveLegacyResult(store: Store, hash: string, result: BacktestResult, operationYaml = `hash: ${hash}\n`): Promise<void> {
   await (store as SqlStore).db
     .insertInto('results')
