@@ -1,6 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ConfigError } from '../config/errors.js';
-import { operationAt } from '../config/operation-at.js';
 import { rankedFilter } from '../config/results-query.js';
 import { gridNeighbours } from '../config/grid.js';
 import type { OptimizationSpec, SweepSpec } from '../config/sweep.js';
@@ -22,7 +21,7 @@ import {
 } from '../stats/index.js';
 import { specBlocks } from '../store/blocks-codec.js';
 import type { ResultRow, Store } from '../store/types.js';
-import { runMaterializedOperation } from './run-operation.js';
+import { FullResults } from './full-results.js';
 
 /*
  * The robustness statistics of an optimization (docs/metrics.md, "Robustness statistics"), gathered
@@ -74,7 +73,7 @@ export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: stri
   const sharpes: number[] = [];
   let trials = failed;
   let recomputed = 0;
-  for await (const op of operationBlocks(deps, sweepId, spec, blocks)) {
+  for await (const op of operationBlocks(deps, sweepId, blocks)) {
     trials++;
     if (op.recomputed) recomputed++;
     const sharpe = blocksSharpe(op.blocks);
@@ -95,12 +94,14 @@ export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: stri
   let monteCarlo: SweepStatistics['monte_carlo'] = { reason: 'no ranked operation yet' };
   if (bestRow) {
     deps.progress?.('best');
-    const { op } = operationAt(spec, bestRow.idx);
-    const result = runMaterializedOperation(op, { dataRoot: deps.dataRoot, file: spec.file });
-    const returns = barReturns(result.equity.v);
+    // Recomputed like any curve the page shows (with the sweep's own plugin code, src/activities/full-results.ts).
+    const [best] = await new FullResults(store, deps.dataRoot, { entries: 1 }).of(sweepId, [bestRow.hash]);
+    if (!best) throw new Error(`the best operation ${bestRow.hash} of sweep ${sweepId} is not among its operations`);
+    const returns = barReturns(best.result.equity.v);
     dsr = returns ? deflatedSharpe({ trials, trialSharpes: sharpes, returns }) : { reason: 'the best blew its account, so its returns are undefined' };
-    const environment = op.environments[op.strategy_links[0]!.execution_environment]!;
-    monteCarlo = tradeMonteCarlo({ returns: accountReturns(result, environment.initial_capital), initialCapital: environment.initial_capital });
+    // The grid varies the workforce only, so every operation has the base's environment.
+    const capital = spec.base.environment.initial_capital;
+    monteCarlo = tradeMonteCarlo({ returns: accountReturns(best.result, capital), initialCapital: capital });
   }
   const rows = neighbourhood(
     spec.grid,
@@ -138,7 +139,8 @@ interface OperationBlocks {
  * from a sweep that cut its curves into another number of blocks) is recomputed from spec + index,
  * which is deterministic, just slower.
  */
-async function* operationBlocks(deps: StatisticsDeps, sweepId: string, spec: OptimizationSpec, blocks: number): AsyncGenerator<OperationBlocks> {
+async function* operationBlocks(deps: StatisticsDeps, sweepId: string, blocks: number): AsyncGenerator<OperationBlocks> {
+  const recompute = new FullResults(deps.store, deps.dataRoot, { entries: 1 });
   for (let offset = 0; ; offset += PAGE) {
     const rows = await deps.store.blockReturns(sweepId, { limit: PAGE, offset });
     for (const r of rows) {
@@ -146,8 +148,8 @@ async function* operationBlocks(deps: StatisticsDeps, sweepId: string, spec: Opt
         yield { idx: r.idx, metrics: r.metrics, blocks: r.blocks, recomputed: false };
         continue;
       }
-      const result = runMaterializedOperation(operationAt(spec, r.idx).op, { dataRoot: deps.dataRoot, file: spec.file });
-      yield { idx: r.idx, metrics: r.metrics, blocks: blockReturns(result.equity.v, blocks), recomputed: true };
+      const [full] = await recompute.of(sweepId, [r.hash]);
+      yield { idx: r.idx, metrics: r.metrics, blocks: blockReturns(full!.result.equity.v, blocks), recomputed: true };
     }
     deps.progress?.(`operations ${offset + rows.length}`);
     if (rows.length < PAGE) return;
