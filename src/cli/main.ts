@@ -6,8 +6,8 @@ import { exitWhenOutputCloses, flushOutput } from './output.js';
 /*
  * `sweeplab`: exit 0 when all went well, 1 when a sweep failed or was cancelled (or on an internal
  * error), 2 for bad input — a message naming file, field and reason, never a stack trace.
- * Each command's module is imported when the command runs, so `--help` starts in a tenth of a second
- * instead of loading Temporal, the store and the API first (bench/cli.ts measures it).
+ * Each command's module is imported when the command runs, so `--help` and a mistyped flag load
+ * commander alone, not Temporal, the store and the API (bench/cli.ts measures the start).
  */
 
 const program = new Command('sweeplab')

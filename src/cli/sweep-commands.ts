@@ -46,13 +46,13 @@ export async function withSweeps<T>(fn: (sweeps: Sweeps, store: Store) => Promis
  */
 export function loadSweepFile(kind: 'optimization' | 'variant_test', file: string): { spec: SweepSpec; bundle: PluginBundle | null } {
   const dataRoot = dataRootFromEnv();
-  const relative = rootRelative(dataRoot, fs.realpathSync(file));
+  const shown = () => rootRelative(dataRoot, fs.realpathSync(file));
   if (kind === 'optimization') {
     const loaded = loadOptimizationFile(file, { dataRoot });
-    return { spec: { ...optimizationSpec(loaded), file: relative }, bundle: loaded.plugins.bundle };
+    return { spec: { ...optimizationSpec(loaded), file: shown() }, bundle: loaded.plugins.bundle };
   }
   const loaded = loadVariantFile(file, { dataRoot });
-  return { spec: { ...variantTestSpec(loaded), file: relative }, bundle: loaded.plugins.bundle };
+  return { spec: { ...variantTestSpec(loaded), file: shown() }, bundle: loaded.plugins.bundle };
 }
 
 export interface SubmitOptions {

@@ -5,6 +5,7 @@ import { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { serveApi } from '../api/server.js';
 import { Sweeps } from '../client/sweeps.js';
+import { ConfigError } from '../config/errors.js';
 import { packageRoot } from '../package.js';
 import { openStore } from '../store/index.js';
 import { findTemporalCli } from '../temporal/cli-path.js';
@@ -21,13 +22,16 @@ import { loadSweepFile, progressLine } from './sweep-commands.js';
  * is gone; exit 0. Sweeps survive in the database files and carry on at the next `up`.
  */
 export async function upCommand(opts: { example?: boolean; port: string; temporalPort: string; concurrency?: string }): Promise<number> {
+  // The UI port follows the frontend's as in `temporal server start-dev` (+1000).
+  const temporalPort = Number(opts.temporalPort);
+  if (!/^\d+$/.test(opts.temporalPort) || temporalPort < 1 || temporalPort > 64_535) {
+    throw new ConfigError('--temporal-port', 'port', `"${opts.temporalPort}" is not a port number from 1 to 64535 (the UI takes it + 1000)`);
+  }
   // The stop below is ours: the SDK's own signal handling would start draining the worker at the
   // same Ctrl-C, and then our shutdown() call fails with "Not running. Current state: DRAINING".
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   fs.mkdirSync('data', { recursive: true });
   let server: DevServer | null = null;
-  // The UI port follows the frontend's as in `temporal server start-dev` (+1000).
-  const temporalPort = Number(opts.temporalPort);
   let address = process.env.TEMPORAL_ADDRESS ? temporalAddress() : `127.0.0.1:${temporalPort}`;
   let uiUrl: string | null = process.env.TEMPORAL_UI_URL ?? null;
   if (!process.env.TEMPORAL_ADDRESS) {
@@ -69,8 +73,8 @@ export async function upCommand(opts: { example?: boolean; port: string; tempora
 
   if (opts.example) {
     for (const [kind, file] of [
-      ['optimization', 'examples/optimization.yaml'],
-      ['variant_test', 'examples/variant.yaml'],
+      ['optimization', exampleFile('optimization.yaml')],
+      ['variant_test', exampleFile('variant.yaml')],
     ] as const) {
       const { spec, bundle } = loadSweepFile(kind, file);
       const { id } = await sweeps.submit(spec, { bundle });
@@ -133,6 +137,12 @@ async function reachable(address: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** An example in the repository's examples/, or at the top of a workspace that `init` made. */
+function exampleFile(name: string): string {
+  const inRepository = path.join('examples', name);
+  return fs.existsSync(inRepository) ? inRepository : name;
 }
 
 /** Prints a line when an example sweep ends, so `npm start` shows the job finishing. */

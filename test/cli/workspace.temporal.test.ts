@@ -195,6 +195,12 @@ describe('output through a pipe arrives whole', () => {
   });
 });
 
+test('up refuses a Temporal port whose UI port (+1000) cannot exist, before starting anything', async () => {
+  const run = await sweeplab('up', '--temporal-port', '65000');
+  assert.equal(run.code, 2);
+  assert.equal(run.stderr, 'error: --temporal-port: port: "65000" is not a port number from 1 to 64535 (the UI takes it + 1000)\n');
+});
+
 test('Ctrl-C stops the worker quietly, exit 0', async () => {
   worker.child.kill('SIGINT');
   const run = await worker.result;

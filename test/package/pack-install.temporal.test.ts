@@ -89,6 +89,17 @@ describe('sweeplab up in the workspace', () => {
     id = summary.id;
   });
 
+  test('variants --wait and status --json run there too', async () => {
+    const run = await ws.sweeplab(['variants', 'variant.yaml', '--wait', '--json'], { env: up.env });
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout);
+    assert.equal(summary.status, 'completed');
+    assert.equal(summary.completed, 3);
+    const status = await ws.sweeplab(['status', summary.id, '--json'], { env: up.env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal(JSON.parse(status.stdout).kind, 'variant_test');
+  });
+
   test('results through a pipe: every row, ranked by the primary metric', async () => {
     const run = await ws.sh(`npx --no sweeplab results ${id} --format csv --limit 100000 | cat`, { env: up.env });
     assert.equal(run.code, 0, run.stderr);
