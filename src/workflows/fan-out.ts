@@ -61,6 +61,8 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   // Packing that measures reused packs too and holds back until the first pack is measured
   // (docs/store.md); running sweeps started before it keep the old rule (replay).
   const batched = patched('speed-batched-packing');
+  // Packs balanced over the whole sweep, not over what is left (see nextPack); replay keeps the old rule.
+  const byTotal = patched('speed-pack-by-total');
   const admissible = admissibility(spec);
   const space = indexSpaceSize(spec);
   const state: SweepCursor = input.cursor ?? {
@@ -188,7 +190,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
         );
         continue;
       }
-      const indices = takeBatch(state, space, admissible, nextPack(spec, state));
+      const indices = takeBatch(state, space, admissible, nextPack(spec, state, byTotal));
       // Nothing left before the scanned part ends: scan on (the loop ends when the space does).
       if (indices.length === 0) continue;
       const p: Promise<void> = dispatch(indices).finally(() => inFlight.delete(p));
@@ -359,14 +361,16 @@ function measure(state: SweepCursor, out: RunOperationsOutput, operations: numbe
 
 /**
  * Automatic packing: as many operations as fit in about one second of measured work, but never so
- * many that fewer than MIN_ACTIVITIES_LEFT activities remain to spread over the workers.
+ * many that the sweep has fewer than MIN_ACTIVITIES_LEFT activities to spread over the workers.
  */
-function nextPack(spec: SweepSpec, state: SweepCursor): number {
+function nextPack(spec: SweepSpec, state: SweepCursor, byTotal: boolean): number {
   if (spec.parallel.operations_per_activity !== 'auto') return spec.parallel.operations_per_activity;
   if (state.op_ms !== null) {
     const remaining = Math.max(1, state.total - state.done - state.failed);
     const byCost = Math.round(TARGET_ACTIVITY_MS / Math.max(state.op_ms, 0.01));
-    const byBalance = Math.ceil(remaining / MIN_ACTIVITIES_LEFT);
+    // Balancing over what remains (counting packs in flight as remaining) shrinks every pack after
+    // the one before: a tail of ever smaller activities, ~80 for 3,200 operations where 16 would do.
+    const byBalance = Math.ceil((byTotal ? state.total : remaining) / MIN_ACTIVITIES_LEFT);
     state.pack = Math.max(1, Math.min(MAX_PACK, byCost, byBalance));
   }
   return state.pack;
