@@ -505,34 +505,34 @@ describe('store on sqlite', () => {
   });
 
   test('sorting 100,000 operations by sharpe_ratio with a limit walks the metric index', async (t) => {
-    const databases = sqliteDatabases();
-    t.after(() => databases.cleanup());
-    const target = parseStoreUrl(await databases.fresh(), 'test');
-    const queries: CompiledQuery[] = [];
-    const store = new SqlStore(connect(target, { log: (event) => void queries.push(event.query) }), target);
-    t.after(() => store.close());
-    await store.migrate();
-    await store.createSweep(sweep('big'));
     const rows = Array.from({ length: 100_000 }, (_, idx) =>
       idx % 10 === 0 ? failed('big', idx, { fast: idx }) : done('big', idx, { fast: idx }, { sharpe_ratio: (idx % 997) / 100 }),
     );
-    await store.recordOperations(rows);
-    for (const order of ['asc', 'desc'] as const) {
-      queries.length = 0;
-      const page = await store.queryResults('big', { sort: 'sharpe_ratio', order, limit: 50, offset: 100 });
-      assert.equal(page.rows.length, 50);
-      const ranked = queries.find((q) => /order by "sharpe_ratio"/i.test(q.sql));
-      assert.ok(ranked, `no sharpe_ratio query among ${queries.map((q) => q.sql).join('\n')}`);
-      const plan = await store.db.executeQuery<{ detail: string }>({ ...ranked, sql: `EXPLAIN QUERY PLAN ${ranked.sql}` });
-      const details = plan.rows.map((r) => r.detail).join('\n');
-      assert.match(details, /USING (COVERING )?INDEX operations_by_sharpe_ratio/, details);
-      // A partial sort of equal sharpe values ("RIGHT PART OF ORDER BY") is fine; sorting all rows is not.
-      assert.doesNotMatch(details, /USE TEMP B-TREE FOR ORDER BY/, details);
-    }
+    await assertSortWalksIndex(t, rows, 'sharpe_ratio', 'sharpe_ratio', (page) => assert.equal(page.rows.length, 50));
+  });
+
+  test('sorting 100,000 operations by a parameter with a limit walks its column index', async (t) => {
+    const rows = Array.from({ length: 100_000 }, (_, idx) => done('big', idx, { fast: idx % 50, 'sma_cross.slow': idx, variant: 'v' }));
+    await assertSortWalksIndex(t, rows, 'fast', 'p0_num', (page, order) =>
+      assert.deepEqual(
+        page.rows.map((r) => r.idx),
+        Array.from({ length: 50 }, (_, i) => (order === 'asc' ? 0 : 49) + 50 * (100 + i)),
+      ),
+    );
   });
 });
 
-test('sorting 100,000 operations by a parameter with a limit walks its column index', async (t) => {
+/**
+ * Stores `rows` in sweep "big" of a fresh SQLite store, asks for the page at offset 100 sorted by
+ * `sort` both ways, and checks that the query ordering by `column` walks operations_by_<column>.
+ */
+async function assertSortWalksIndex(
+  t: TestContext,
+  rows: ReturnType<typeof done>[],
+  sort: string,
+  column: string,
+  check: (page: { rows: Array<{ idx: number }> }, order: 'asc' | 'desc') => void,
+): Promise<void> {
   const databases = sqliteDatabases();
   t.after(() => databases.cleanup());
   const target = parseStoreUrl(await databases.fresh(), 'test');
@@ -541,22 +541,19 @@ test('sorting 100,000 operations by a parameter with a limit walks its column in
   t.after(() => store.close());
   await store.migrate();
   await store.createSweep(sweep('big'));
-  await store.recordOperations(Array.from({ length: 100_000 }, (_, idx) => done('big', idx, { fast: idx % 50, 'sma_cross.slow': idx, variant: 'v' })));
+  await store.recordOperations(rows);
   for (const order of ['asc', 'desc'] as const) {
     queries.length = 0;
-    const page = await store.queryResults('big', { sort: 'fast', order, limit: 50, offset: 100 });
-    assert.deepEqual(
-      page.rows.map((r) => r.idx),
-      Array.from({ length: 50 }, (_, i) => (order === 'asc' ? 0 : 49) + 50 * (100 + i)),
-    );
-    const ranked = queries.find((q) => /order by "p0_num"/i.test(q.sql));
-    assert.ok(ranked, `no p0_num query among ${queries.map((q) => q.sql).join('\n')}`);
+    check(await store.queryResults('big', { sort, order, limit: 50, offset: 100 }), order);
+    const ranked = queries.find((q) => new RegExp(`order by "${column}"`, 'i').test(q.sql));
+    assert.ok(ranked, `no ${column} query among ${queries.map((q) => q.sql).join('\n')}`);
     const plan = await store.db.executeQuery<{ detail: string }>({ ...ranked, sql: `EXPLAIN QUERY PLAN ${ranked.sql}` });
     const details = plan.rows.map((r) => r.detail).join('\n');
-    assert.match(details, /USING (COVERING )?INDEX operations_by_p0_num/, details);
+    assert.match(details, new RegExp(`USING (COVERING )?INDEX operations_by_${column}\\b`), details);
+    // A partial sort of equal values ("RIGHT PART OF ORDER BY") is fine; sorting all rows is not.
     assert.doesNotMatch(details, /USE TEMP B-TREE FOR ORDER BY/, details);
   }
-});
+}
 
 const postgresUrl = process.env.SWEEPLAB_TEST_DATABASE_URL;
 describe('store on postgres', { skip: postgresUrl ? false : 'set SWEEPLAB_TEST_DATABASE_URL to run' }, () => {
