@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseTimestamp } from '../data/timestamp.js';
 import { MetricNameSchema } from '../engine/result.js';
 
 /*
@@ -18,15 +19,23 @@ export const WORKER_CATEGORIES = Object.keys(PHASES) as WorkerCategory[];
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'is longer than 200 characters');
 
-/** `2004-08-19` or a full ISO 8601 timestamp; read as UTC. */
+/**
+ * `2004-08-19` or a full ISO 8601 timestamp; read as UTC. Checked by the same strict parser as a
+ * CSV's times (src/data/timestamp.ts), so `2014-02-30` is refused here too instead of rolling
+ * into March the way Date.parse would.
+ */
 export const DateSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/, 'must be a date like "2004-08-19" or an ISO 8601 timestamp')
-  .refine((s) => Number.isFinite(parseUtc(s)), 'is not a valid calendar date');
+  .superRefine((s, ctx) => {
+    const parsed = parseTimestamp(s);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: `"${s}" ${parsed}` });
+  });
 
+/** Epoch ms of a date that DateSchema accepted. */
 export function parseUtc(date: string): number {
-  const iso = date.length === 10 ? `${date}T00:00:00Z` : /(Z|[+-]\d{2}:?\d{2})$/.test(date) ? date : `${date}Z`;
-  return Date.parse(iso.replace(' ', 'T'));
+  const parsed = parseTimestamp(date);
+  return typeof parsed === 'number' ? parsed : Number.NaN;
 }
 
 /** `1m`, `15m`, `1h`, `4h`, `1d`, `1w`: the bar length of a data source. */
