@@ -3,9 +3,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseWith } from '../config/errors.js';
 import { isPlainObject } from '../config/json.js';
-import { resolveOptimization, resolveVariantTest, type ResolveOptions } from '../config/load.js';
+import { readYamlFile, resolveOptimization, resolveVariantTest, type ResolveOptions } from '../config/load.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
-import { parseYaml } from '../config/yaml.js';
 import { resolveDataPath } from '../data/paths.js';
 import type { SweepKind } from '../store/types.js';
 import { BODY_FILE } from './body.js';
@@ -31,5 +30,5 @@ function locate(document: unknown, dataRoot: string): { doc: unknown; opts: Reso
   const { path: wanted } = parseWith(PathBodySchema, document, BODY_FILE);
   const abs = resolveDataPath({ dataRoot, baseDir: dataRoot, path: wanted, file: BODY_FILE, field: 'path' });
   const label = path.relative(fs.realpathSync(dataRoot), abs).split(path.sep).join('/');
-  return { doc: parseYaml(fs.readFileSync(abs), label), opts: { file: label, baseDir: path.dirname(abs), dataRoot } };
+  return { doc: readYamlFile(abs, label), opts: { file: label, baseDir: path.dirname(abs), dataRoot } };
 }

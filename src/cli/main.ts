@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { isConfigError } from '../config/errors.js';
+import { ConfigError, isConfigError } from '../config/errors.js';
 import { runOperationCommand } from './run-operation.js';
 import { controlCommand, exportCommand, resultsCommand, statusCommand, submitCommand } from './sweep-commands.js';
 import { apiCommand, upCommand } from './up.js';
@@ -96,8 +96,13 @@ program
 program
   .command('api')
   .description('serve the HTTP API and the page only (Temporal and workers run elsewhere)')
-  .option('--port <port>', 'port', process.env.SWEEPLAB_API_PORT ?? '8787')
-  .action(run(apiCommand));
+  .option('--port <port>', 'port (default: SWEEPLAB_API_PORT, else 8787)')
+  .action(
+    run((opts: { port?: string }) => {
+      const port = opts.port ?? process.env.SWEEPLAB_API_PORT ?? '8787';
+      return apiCommand({ port: String(portNumber(port, opts.port === undefined && process.env.SWEEPLAB_API_PORT ? 'SWEEPLAB_API_PORT' : '--port')) });
+    }),
+  );
 
 program
   .command('up')
@@ -105,11 +110,25 @@ program
   .option('--example', 'also submit the example optimization and variant test')
   .option('--port <port>', 'API and page port', '8787')
   .option('--concurrency <n>', 'backtest slots of the worker (default: cores)')
-  .action(run(upCommand));
+  .action(
+    // Flags are checked before anything starts: a dev server is not started only to fail afterwards.
+    run((opts: { example?: boolean; port: string; concurrency?: string }) => {
+      portNumber(opts.port, '--port');
+      if (opts.concurrency !== undefined) slots(opts.concurrency);
+      return upCommand(opts);
+    }),
+  );
 
 function slots(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new CommanderError(2, 'sweeplab.concurrency', `--concurrency: "${text}" is not a whole number from 1 to 1024`);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > 1024) throw new ConfigError('--concurrency', 'concurrency', `"${text}" is not a whole number from 1 to 1024`);
+  return n;
+}
+
+/** A TCP port to listen on; 0 asks the system for a free one. */
+function portNumber(text: string, setting: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n > 65_535) throw new ConfigError(setting, 'port', `"${text}" is not a port number from 0 to 65535`);
   return n;
 }
 
@@ -125,7 +144,6 @@ process.exit(exitCode);
 function reportError(err: unknown): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    if (err.code === 'sweeplab.concurrency') process.stderr.write(`error: ${err.message}\n`);
     return 2;
   }
   if (isConfigError(err)) {

@@ -8,6 +8,7 @@ import { loadOptimizationFile, loadVariantFile } from '../config/load.js';
 import { parseResultFilter } from '../config/results-query.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
 import { parseYaml, dumpYaml } from '../config/yaml.js';
+import { ensureDirectory, fsError } from '../data/files.js';
 import { dataRootFromEnv } from '../data/paths.js';
 import { METRIC_NAMES } from '../engine/result.js';
 import { openStore } from '../store/index.js';
@@ -45,6 +46,8 @@ export interface SubmitOptions {
 }
 
 export async function submitCommand(kind: 'optimization' | 'variant_test', file: string, opts: SubmitOptions): Promise<number> {
+  // Every flag is checked before the sweep is submitted: a bad one must not leave a sweep running.
+  const top = opts.top === undefined ? (kind === 'optimization' ? 20 : 1000) : positiveInt(opts.top, '--top');
   const spec = loadSweepFile(kind, file);
   return withSweeps(async (sweeps, store) => {
     const { id } = await sweeps.submit(spec, { id: opts.id });
@@ -58,8 +61,7 @@ export async function submitCommand(kind: 'optimization' | 'variant_test', file:
       process.stdout.write(`${JSON.stringify({ id, status: view.status, total: view.total, completed: view.done, failed: view.failed })}\n`);
     } else {
       process.stdout.write(`${summaryLine(view)}\n\n`);
-      const limit = Number(opts.top ?? (kind === 'optimization' ? 20 : 1000));
-      const { rows } = await store.queryResults(id, { sort: view.primary_metric, order: 'desc', limit });
+      const { rows } = await store.queryResults(id, { sort: view.primary_metric, order: 'desc', limit: top });
       process.stdout.write(`${resultsTable(rows, view.primary_metric)}\n`);
     }
     return view.status === 'completed' ? 0 : 1;
@@ -205,16 +207,21 @@ export async function controlCommand(action: 'pause' | 'resume' | 'cancel', id: 
 export async function exportCommand(id: string, opts: { ops: string }): Promise<number> {
   const dir = path.resolve(opts.ops);
   const dataRoot = dataRootFromEnv();
+  ensureDirectory(dir, opts.ops, '--ops', 'ops');
   return withSweeps(async (_sweeps, store) => {
     if (!(await store.getSweep(id))) throw new ConfigError('sweep', id, 'has no stored results');
-    fs.mkdirSync(dir, { recursive: true });
     let written = 0;
     for (let offset = 0; ; offset += 500) {
       const { rows } = await store.queryResults(id, { sort: 'idx', order: 'asc', limit: 500, offset });
       for (const row of rows) {
         const yaml = await store.getOperationYaml(row.hash);
         if (!yaml) continue;
-        fs.writeFileSync(path.join(dir, `${String(row.idx).padStart(6, '0')}-${row.hash.slice(0, 12)}.yaml`), relocate(yaml, dataRoot, dir));
+        const name = `${String(row.idx).padStart(6, '0')}-${row.hash.slice(0, 12)}.yaml`;
+        try {
+          fs.writeFileSync(path.join(dir, name), relocate(yaml, dataRoot, dir));
+        } catch (error) {
+          throw fsError(error, path.join(opts.ops, name), '--ops', 'ops');
+        }
         written++;
       }
       if (rows.length < 500) break;

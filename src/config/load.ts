@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { resolveDataPath } from '../data/paths.js';
+import { checkCsvSize } from '../data/csv.js';
+import { readFileLimited } from '../data/files.js';
 import { loadBars, sha256File } from '../data/load.js';
 import { runBacktest } from '../engine/index.js';
 import { validateWorkforce } from './blueprint.js';
@@ -23,7 +25,7 @@ import {
   type Workforce,
 } from './schemas.js';
 import { checkParameterSpace, countAdmissible } from './space.js';
-import { parseYaml } from './yaml.js';
+import { MAX_YAML_BYTES, parseYaml } from './yaml.js';
 
 /*
  * Loading the user's files: read, parse, resolve every reference (blueprint, base operation, data
@@ -203,6 +205,7 @@ function resolveDataSource(source: DataSource, opts: ResolveOptions, field: stri
       throw error;
     }
   }
+  checkCsvSize(fs.statSync(abs).size, rootRelative(opts.dataRoot, abs));
   const sha256 = sha256File(abs);
   if (source.sha256 && source.sha256 !== sha256) {
     throw new ConfigError(opts.file, joinPath(field, 'sha256'), `"${source.sha256}" does not match "${source.path}" (sha256 "${sha256}"): the file changed since this was written`);
@@ -218,14 +221,7 @@ function resolveDataSource(source: DataSource, opts: ResolveOptions, field: stri
  */
 function checkCsvBars(source: DataSource, environment: { start?: string; end?: string }, opts: ResolveOptions, field: string): void {
   if (source.type !== 'csv_archive') return;
-  try {
-    loadBars(source, { dataRoot: opts.dataRoot, file: opts.file, field, start: environment.start, end: environment.end });
-  } catch (error) {
-    // The parser names the csv by its real path; the user knows it by its path in the workspace.
-    const abs = path.join(fs.realpathSync(opts.dataRoot), source.path);
-    if (isConfigError(error) && error.file === abs) throw new ConfigError(source.path, error.field, error.reason);
-    throw error;
-  }
+  loadBars(source, { dataRoot: opts.dataRoot, file: opts.file, field, start: environment.start, end: environment.end });
 }
 
 /**
@@ -237,18 +233,8 @@ function readTopFile(file: string, opts: LoadOptions): { doc: unknown; options: 
   return { doc: readYamlFile(abs, file), options: { file, baseDir: path.dirname(abs), dataRoot: opts.dataRoot } };
 }
 
-function readYamlFile(abs: string, label: string): unknown {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(abs);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ConfigError(label, '', `file not found ("${abs}")`);
-    if (code === 'EISDIR') throw new ConfigError(label, '', 'is a directory, not a YAML file');
-    if (code === 'EACCES') throw new ConfigError(label, '', 'is not readable (permission denied)');
-    throw error;
-  }
-  return parseYaml(bytes, label);
+export function readYamlFile(abs: string, label: string): unknown {
+  return parseYaml(readFileLimited(abs, MAX_YAML_BYTES, label, label, ''), label);
 }
 
 /** `abs` (a real path inside the data root) relative to the real data root, with `/` separators. */

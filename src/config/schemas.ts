@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseTimestamp } from '../data/timestamp.js';
+import { MAX_BARS } from '../engine/bars.js';
 import { MetricNameSchema } from '../engine/result.js';
 
 /*
@@ -122,7 +123,7 @@ export const SyntheticDataSourceSchema = z
   .object({
     type: z.literal('synthetic'),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
-    bars: z.number().int().min(2).max(50_000_000),
+    bars: z.number().int().min(2).max(MAX_BARS, `is more than the ${MAX_BARS.toLocaleString('en-US')} bars one data source may have (each busy slot holds them in memory; docs/formats.md)`),
     start: DateSchema.default('2015-01-01'),
     asset_pair: z.string().min(1).default('SYNTH/USD'),
     timeframe: TimeframeSchema.default('1d'),

@@ -9,6 +9,9 @@ import { cloneJson, documentProblem, MAX_DOCUMENT_DEPTH } from './json.js';
  * "billion laughs" document is refused before anything walks it.
  */
 
+/** A YAML file larger than this is refused unread: ten times the API's body limit, far beyond any real file. */
+export const MAX_YAML_BYTES = 16 * 1024 * 1024;
+
 export const YAML_LIMITS = { aliases: 10_000, depth: MAX_DOCUMENT_DEPTH, expandedNodes: 1_000_000 } as const;
 
 export function parseYaml(text: string | Buffer, file: string): unknown {

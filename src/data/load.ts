@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { ConfigError, joinPath } from '../config/errors.js';
 import { parseUtc, type DataSource } from '../config/schemas.js';
 import { sliceBars, type BarSeries } from '../engine/bars.js';
-import { decodeUtf8, parseCsvBars } from './csv.js';
+import { checkCsvSize, decodeUtf8, parseCsvBars } from './csv.js';
 import { resolveDataPath } from './paths.js';
 import { generateBars } from './synthetic.js';
 
@@ -74,9 +74,10 @@ function csvEntry(
     const fd = fs.openSync(absPath, 'r');
     try {
       const opened = fs.fstatSync(fd);
+      checkCsvSize(opened.size, source.path);
       const bytes = fs.readFileSync(fd);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
-      entry = { version: `${opened.size}:${opened.mtimeMs}`, sha256, bars: parseCsvBars(decodeUtf8(bytes, absPath), absPath), slices: new Map() };
+      entry = { version: `${opened.size}:${opened.mtimeMs}`, sha256, bars: parseCsvBars(decodeUtf8(bytes, source.path), source.path), slices: new Map() };
     } finally {
       fs.closeSync(fd);
     }
