@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { isConfigError } from '../config/errors.js';
-import { operationHash } from '../config/hash.js';
+import { canonicalJson, operationHash } from '../config/hash.js';
 import { operationAt } from '../config/operation-at.js';
 import { paramNames, type SweepSpec } from '../config/sweep.js';
 import type { Metrics } from '../engine/result.js';
@@ -33,6 +33,16 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     async recordSweepStart(input: { sweep_id: string; spec: SweepSpec; total: number }): Promise<void> {
+      // The client refuses a taken id; this catches the sweep that slipped past it (a store that
+      // had the id while Temporal did not), so one sweep's rows never join another's.
+      const existing = await store.getSweep(input.sweep_id);
+      if (existing && canonicalJson(existing.spec) !== canonicalJson(input.spec)) {
+        throw ApplicationFailure.create({
+          type: 'ConfigError',
+          message: `sweep id "${input.sweep_id}" is already the id of another sweep in the results store (${existing.kind.replace('_', ' ')} "${existing.name}"); a new sweep needs an id of its own`,
+          nonRetryable: true,
+        });
+      }
       await store.createSweep({
         id: input.sweep_id,
         kind: input.spec.kind,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { stringify } from 'csv-stringify/sync';
+import { checkSweepId } from '../client/sweep-id.js';
 import { Sweeps, type SweepView } from '../client/sweeps.js';
 import { ConfigError } from '../config/errors.js';
 import { loadOptimizationFile, loadVariantFile } from '../config/load.js';
@@ -47,6 +48,7 @@ export interface SubmitOptions {
 
 export async function submitCommand(kind: 'optimization' | 'variant_test', file: string, opts: SubmitOptions): Promise<number> {
   // Every flag is checked before the sweep is submitted: a bad one must not leave a sweep running.
+  if (opts.id !== undefined) checkSweepId(opts.id, '--id');
   const top = opts.top === undefined ? (kind === 'optimization' ? 20 : 1000) : positiveInt(opts.top, '--top');
   const spec = loadSweepFile(kind, file);
   return withSweeps(async (sweeps, store) => {
