@@ -165,16 +165,14 @@ export async function resultsCommand(id: string, opts: ResultsOptions): Promise<
   const format = opts.format ?? 'table';
   if (!['table', 'csv', 'json'].includes(format)) throw new ConfigError('--format', 'format', `"${format}" is not one of "table", "csv", "json"`);
   if (opts.order && opts.order !== 'asc' && opts.order !== 'desc') throw new ConfigError('--order', 'order', `"${opts.order}" is not "asc" or "desc"`);
+  // Flags first: a mistake in one is told before any connection is tried.
+  const limit = positiveInt(opts.limit ?? '20', '--limit');
+  const offset = positiveInt(opts.offset ?? '0', '--offset');
+  const filter = opts.filter ? parseResultFilter(opts.filter, '--filter', 'filter') : undefined;
   return withSweeps(async (_sweeps, store) => {
     const sweep = await store.getSweep(id);
     if (!sweep) throw new ConfigError('sweep', id, 'has no stored results yet (unknown id, or its worker has not started it)');
-    const query: ResultsQuery = {
-      sort: opts.sort ?? sweep.primary_metric,
-      order: (opts.order as 'asc' | 'desc' | undefined) ?? 'desc',
-      limit: positiveInt(opts.limit ?? '20', '--limit'),
-      offset: positiveInt(opts.offset ?? '0', '--offset'),
-      filter: opts.filter ? parseResultFilter(opts.filter, '--filter', 'filter') : undefined,
-    };
+    const query: ResultsQuery = { sort: opts.sort ?? sweep.primary_metric, order: (opts.order as 'asc' | 'desc' | undefined) ?? 'desc', limit, offset, filter };
     const { rows, total } = await store.queryResults(id, query);
     if (format === 'json') process.stdout.write(`${JSON.stringify(rows)}\n`);
     else if (format === 'csv') process.stdout.write(resultsCsv(rows, sweep.param_names));

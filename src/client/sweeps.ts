@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowIdReusePolicy } from '@temporalio/client';
 import { ConfigError } from '../config/errors.js';
-import type { SweepSpec } from '../config/sweep.js';
+import { operationCount, paramNames, type SweepSpec } from '../config/sweep.js';
 import type { MetricName } from '../engine/result.js';
 import type { ResultFilter, Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
@@ -47,6 +47,8 @@ export function newSweepId(kind: SweepKind): string {
  * task on a worker); fifty browsers polling one sweep should cost one query per interval, not fifty.
  */
 const VIEW_TTL_MS = 250;
+/** How long a view waits for the workflow's progress query before answering from the store. */
+const PROGRESS_QUERY_MS = 500;
 
 export class Sweeps {
   readonly #views = new Map<string, { at: number; view: Promise<SweepView> }>();
@@ -66,7 +68,11 @@ export class Sweeps {
     const id = opts.id === undefined ? newSweepId(spec.kind) : checkSweepId(opts.id, 'id');
     const [row, description] = await Promise.all([this.store.getSweep(id), this.describe(id)]);
     if (row || description) throw new SweepIdTaken(id, row, description);
-    return this.#start(spec, id, opts.options, 'REJECT_DUPLICATE');
+    const started = await this.#start(spec, id, opts.options, 'REJECT_DUPLICATE');
+    // In the store at once, so lists show the sweep before a worker has picked it up; the
+    // workflow's own recordSweepStart finds this same spec and carries on.
+    await this.store.createSweep({ id, kind: spec.kind, name: spec.name, total: operationCount(spec), primary_metric: spec.primary_metric, spec, param_names: paramNames(spec) });
+    return started;
   }
 
   async #start(spec: SweepSpec, id: string, options: SweepOptions | undefined, reuse: WorkflowIdReusePolicy): Promise<{ id: string; runId: string }> {
@@ -110,12 +116,14 @@ export class Sweeps {
     const open = description?.status.name === 'RUNNING';
     if (open) {
       try {
-        const progress = await this.client.workflow.getHandle(id).query(progressQuery);
+        // A query is answered by a worker; with none polling (or the one that had the sweep just
+        // killed) Temporal holds it for up to its own timeout of ~30 s, so the wait is ours to bound.
+        const progress = await this.client.withDeadline(Date.now() + PROGRESS_QUERY_MS, () => this.client.workflow.getHandle(id).query(progressQuery));
         return viewFromProgress(progress, description!.status.name);
-      } catch (err) {
-        // A query needs a worker to answer it; with none polling, the store still knows what is done.
+      } catch {
+        // The store knows what is done, Temporal's description whether the sweep is paused.
         const view = await this.storedView(id, row && (await this.store.refreshSweepCounts(id), await this.store.getSweep(id)), description);
-        return { ...view, errors: [`no worker answered the progress query (${err instanceof Error ? err.message : String(err)}); is a worker running on task queue "${this.taskQueue}"?`] };
+        return { ...view, errors: [`no worker answered the progress query within ${PROGRESS_QUERY_MS / 1000} s, so the counts are the results store's; is a worker running on task queue "${this.taskQueue}"?`] };
       }
     }
     return this.storedView(id, row, description);
@@ -223,8 +231,9 @@ export function rankedFilter(spec: SweepSpec): ResultFilter[] {
 
 export function viewFromProgress(p: SweepProgress, workflowStatus: string): SweepView {
   const finished = p.done + p.failed;
-  const elapsed = (p.now - p.started_at) / 1000;
-  const rate = finished > 0 && elapsed > 0 ? finished / elapsed : null;
+  // Time spent paused is no time spent working; while paused there is no rate and no ETA at all.
+  const elapsed = (p.now - p.started_at - (p.paused_ms ?? 0)) / 1000;
+  const rate = p.phase !== 'paused' && finished > 0 && elapsed > 0 ? finished / elapsed : null;
   const left = p.total - finished;
   return {
     id: p.sweep_id,
@@ -256,7 +265,9 @@ const CLOSED_STATUS: Record<string, SweepStatus> = {
 
 function viewFromStore(id: string, row: SweepRow | null, description: WorkflowExecutionDescription | null): SweepView {
   const temporal = description?.status.name ?? null;
-  const status = (temporal && CLOSED_STATUS[temporal]) || row?.status || 'running';
+  // An open sweep's SweepStatus search attribute follows pause and resume without a worker.
+  const attribute = temporal === 'RUNNING' ? (description?.typedSearchAttributes.get(sweepStatusKey) as SweepStatus | undefined) : undefined;
+  const status = (temporal && CLOSED_STATUS[temporal]) || attribute || row?.status || 'running';
   const memo = (description?.memo ?? {}) as { kind?: SweepKind; name?: string };
   return {
     id,

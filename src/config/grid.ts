@@ -73,11 +73,46 @@ export function buildGrid(space: ParameterAxisGroup[]): Grid {
 
 /** The combination at `index` (0-based), keyed by axis label. */
 export function comboAt(grid: Grid, index: number): Combo {
+  const picks = picksAt(grid, index);
+  // Keys are set in axis order, so tables and materialized names list parameters as the file does.
+  const combo: Combo = {};
+  grid.axes.forEach((axis, a) => (combo[axis.label] = axis.values[picks[a]]));
+  return combo;
+}
+
+/**
+ * Combinations at increasing indices through one object updated digit by digit: a walk in index
+ * order then costs about one axis update per step instead of a division per axis and a new object
+ * (what lets a workflow test millions of combinations against `where` in short tasks). The object
+ * returned is the same at every call; copy it to keep it.
+ */
+export function comboWalker(grid: Grid): (index: number) => Combo {
+  let picks: number[] = [];
+  let combo: Combo = {};
+  let at = -2;
+  return (index) => {
+    if (index !== at + 1) {
+      picks = picksAt(grid, index);
+      combo = comboAt(grid, index);
+    } else {
+      // Add one in mixed radix, the last axis fastest.
+      for (let a = grid.axes.length - 1; a >= 0; a--) {
+        const axis = grid.axes[a];
+        picks[a] = picks[a] + 1 === axis.values.length ? 0 : picks[a] + 1;
+        combo[axis.label] = axis.values[picks[a]];
+        if (picks[a] !== 0) break;
+      }
+    }
+    at = index;
+    return combo;
+  };
+}
+
+/** The value index on each axis of the combination at `index`: its digits, the last axis fastest. */
+function picksAt(grid: Grid, index: number): number[] {
   if (!Number.isInteger(index) || index < 0 || index >= grid.size) {
     throw new RangeError(`combination index ${index} is outside [0, ${grid.size})`);
   }
-  // Digits are peeled off from the last axis (fastest); keys are then set in axis order, so tables
-  // and materialized names list parameters as the file does.
   const picks: number[] = new Array(grid.axes.length);
   let rest = index;
   for (let a = grid.axes.length - 1; a >= 0; a--) {
@@ -85,9 +120,7 @@ export function comboAt(grid: Grid, index: number): Combo {
     picks[a] = rest % length;
     rest = Math.floor(rest / length);
   }
-  const combo: Combo = {};
-  grid.axes.forEach((axis, a) => (combo[axis.label] = axis.values[picks[a]]));
-  return combo;
+  return picks;
 }
 
 /** Decimal places of a number as written, e.g. 0.25 → 2, 1e-7 → 7, 5 → 0. */

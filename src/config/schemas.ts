@@ -18,7 +18,16 @@ export type WorkerCategory = keyof typeof PHASES;
 export type Phase = (typeof PHASES)[WorkerCategory][number];
 export const WORKER_CATEGORIES = Object.keys(PHASES) as WorkerCategory[];
 
-const name = z.string().trim().min(1, 'must not be empty').max(200, 'is longer than 200 characters');
+/**
+ * A name a person reads in tables, terminals and the Temporal UI: one line of printable text, so a
+ * newline, NUL or escape sequence cannot garble a table or forge a line of output.
+ */
+const name = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'is longer than 200 characters')
+  .refine((s) => !/\p{Cc}/u.test(s), { message: 'must be one line of printable text (no newline, tab, NUL or other control character)' });
 
 /**
  * `2004-08-19` or a full ISO 8601 timestamp; read as UTC. Checked by the same strict parser as a

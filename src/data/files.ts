@@ -13,6 +13,11 @@ import { ConfigError } from '../config/errors.js';
 const MAX_PATH_BYTES = 4_096;
 const MAX_NAME_BYTES = 255;
 
+/** A path in quotes for a message, control characters (a NUL, a newline) escaped as \uXXXX. */
+export function quotePath(text: string): string {
+  return `"${text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+}
+
 /** Why `text` cannot be a path at all, or null. */
 export function pathTextProblem(text: string): string | null {
   if (text.includes('\0')) return 'contains a NUL byte, which no path may hold';
@@ -92,7 +97,7 @@ export function readFileLimited(abs: string, maxBytes: number, shown: string, fi
  */
 export function ensureDirectory(dir: string, shown: string, file: string, field: string): void {
   const problem = pathTextProblem(dir);
-  if (problem) throw new ConfigError(file, field, `"${shown}" ${problem}`);
+  if (problem) throw new ConfigError(file, field, `${quotePath(shown)} ${problem}`);
   const missing: string[] = [];
   let at = path.resolve(dir);
   for (;;) {

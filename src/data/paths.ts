@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config/errors.js';
-import { fsReason, pathTextProblem } from './files.js';
+import { fsReason, pathTextProblem, quotePath } from './files.js';
 
 /**
  * Resolves `path` (relative to baseDir, or absolute) and confines it to dataRoot, following
@@ -13,7 +13,7 @@ import { fsReason, pathTextProblem } from './files.js';
  */
 export function resolveDataPath(opts: { dataRoot: string; baseDir: string; path: string; file: string; field: string }): string {
   const { file, field } = opts;
-  const fail = (reason: string) => new ConfigError(file, field, `"${opts.path}" ${reason}`);
+  const fail = (reason: string) => new ConfigError(file, field, `${quotePath(opts.path)} ${reason}`);
   const problem = pathTextProblem(opts.path);
   if (problem) throw fail(problem);
   const root = realRoot(opts.dataRoot, file, field);

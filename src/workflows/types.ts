@@ -65,6 +65,9 @@ export interface SweepCursor {
   started_at: number;
   /** How many times this sweep has continued as new. */
   generation: number;
+  /** Workflow time spent paused before the current pause (ms), and when the current one began (epoch ms). */
+  paused_ms?: number;
+  paused_since?: number | null;
 }
 
 export interface SweepInput {
@@ -101,6 +104,10 @@ export interface SweepProgress {
   started_at: number;
   /** Workflow time when this progress was produced, epoch ms. */
   now: number;
+  /** Of the time since started_at, how long the sweep was paused before now (ms), so rates leave it out. */
+  paused_ms: number;
+  /** When the current pause began (workflow time, epoch ms); null while running. */
+  paused_since: number | null;
   generation: number;
   best: RankedOperation | null;
   top: RankedOperation[];

@@ -126,6 +126,9 @@ export function sweepRoutes(deps: ApiDeps) {
       if (!row) return c.json({ t: [], series: [] }, 200);
       const hashes = ids ? await chosenHashes(id, ids) : await defaultHashes(row);
       const curves = await store.getCurves(id, hashes);
+      // A hash this sweep never ran is as unknown as an index it does not have.
+      const missing = hashes.find((hash) => !curves.some((curve) => curve.hash === hash));
+      if (missing) throw httpError(404, new ConfigError('query', 'ids', `"${missing}" is not an index or operation hash of sweep "${id}"`));
       const order = new Map(hashes.map((h, i) => [h, i]));
       curves.sort((a, b) => order.get(a.hash)! - order.get(b.hash)!);
       const aligned = alignCurves(
