@@ -109,7 +109,8 @@ export function ensureDirectory(dir: string, shown: string, file: string, field:
     }
     if (stat) {
       if (!stat.isDirectory()) {
-        throw new ConfigError(file, field, `"${shown}" cannot be a directory: ${at === path.resolve(dir) ? 'it is a file' : 'a part of it is a file'}`);
+        // Only `dir` itself can be the file: below a file, stat fails with ENOTDIR first.
+        throw new ConfigError(file, field, `${quotePath(shown)} cannot be a directory: it is a file`);
       }
       break;
     }
