@@ -12,10 +12,10 @@ import { repoRoot } from '../cli/run-cli.js';
 
 const probe = path.join(repoRoot, 'src', 'workflows', `lint-probe-${process.pid}.ts`);
 
-function lint(source: string): { code: number | null; output: string } {
+function lint(source: string, flags: string[] = []): { code: number | null; output: string } {
   fs.writeFileSync(probe, source);
   try {
-    const run = spawnSync(path.join(repoRoot, 'node_modules', '.bin', 'oxlint'), ['-c', '.oxlintrc.json', path.relative(repoRoot, probe)], { cwd: repoRoot, encoding: 'utf8' });
+    const run = spawnSync(path.join(repoRoot, 'node_modules', '.bin', 'oxlint'), ['-c', '.oxlintrc.json', ...flags, path.relative(repoRoot, probe)], { cwd: repoRoot, encoding: 'utf8' });
     return { code: run.status, output: run.stdout + run.stderr };
   } finally {
     fs.rmSync(probe, { force: true });
@@ -50,4 +50,10 @@ test('workflow code may import the workflow SDK, pure modules, and anything as a
     ].join('\n'),
   );
   assert.equal(code, 0, output);
+});
+
+test('a floating promise in workflow code fails the type-aware lint', () => {
+  const { code, output } = lint("import { sleep } from '@temporalio/workflow';\nexport async function f(): Promise<void> {\n  sleep(1);\n}\n", ['--type-aware', '--deny-warnings']);
+  assert.notEqual(code, 0, output);
+  assert.match(output, /no-floating-promises/);
 });
