@@ -35,7 +35,11 @@ export interface NamedStoreTarget {
  * the working directory. `source` names where the URL came from, for the error message.
  */
 export function parseStoreUrl(url: string, source: string): StoreTarget {
-  if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: 'postgres', url };
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    // Checked here, once: pg would fail later with a bare "Invalid URL". Not quoted: it may hold a password.
+    if (!URL.canParse(url)) throw new ConfigError(source, '', 'is not a valid postgres:// URL (postgres://user:password@host:5432/database)');
+    return { dialect: 'postgres', url };
+  }
   if (url === ':memory:' || url === 'sqlite::memory:') return { dialect: 'sqlite', path: ':memory:' };
   const file = /^(sqlite|file):(.*)$/i.exec(url);
   if (!file) {
