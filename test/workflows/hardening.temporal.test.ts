@@ -67,7 +67,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 }
 
 describe('status with no worker running', () => {
-  test('a new sweep is listed at once and its status answers from the store and Temporal', async () => {
+  test('a new sweep is listed at once and its status answers from the store and Temporal', async (ctx) => {
     const sweeps = new Sweeps(t.client, store, uniqueId('nobody-polls'));
     const spec = variantSpec();
     const { id } = await sweeps.submit(spec);
@@ -83,6 +83,7 @@ describe('status with no worker running', () => {
 
     const status = await timed(async () => app.request(`/api/sweeps/${id}`));
     assert.ok(status.ms < ANSWER_MS, `status answered after ${Math.round(status.ms)} ms`);
+    ctx.diagnostic(`list answered in ${Math.round(list.ms)} ms, status in ${Math.round(status.ms)} ms, with no worker`);
     const view = (await status.value.json()) as { status: string; total: number; done: number; rate: number | null; errors: string[] };
     assert.equal(view.status, 'running');
     assert.equal(view.total, 3);
