@@ -99,8 +99,10 @@ program
   .option('--port <port>', 'port (default: SWEEPLAB_API_PORT, else 8787)')
   .action(
     run((opts: { port?: string }) => {
+      const fromEnv = opts.port === undefined && process.env.SWEEPLAB_API_PORT !== undefined;
       const port = opts.port ?? process.env.SWEEPLAB_API_PORT ?? '8787';
-      return apiCommand({ port: String(portNumber(port, opts.port === undefined && process.env.SWEEPLAB_API_PORT ? 'SWEEPLAB_API_PORT' : '--port')) });
+      portNumber(port, fromEnv ? 'SWEEPLAB_API_PORT' : '--port');
+      return apiCommand({ port });
     }),
   );
 
