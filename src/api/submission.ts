@@ -1,11 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseWith } from '../config/errors.js';
 import { isPlainObject } from '../config/json.js';
 import { readYamlFile, resolveOptimization, resolveVariantTest, type ResolveOptions } from '../config/load.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
-import { resolveDataPath } from '../data/paths.js';
+import { resolveDataPath, rootRelative } from '../data/paths.js';
 import type { SweepKind } from '../store/types.js';
 import { BODY_FILE } from './body.js';
 
@@ -29,6 +28,6 @@ function locate(document: unknown, dataRoot: string): { doc: unknown; opts: Reso
   if (!(isPlainObject(document) && 'path' in document)) return { doc: document, opts: { file: BODY_FILE, baseDir: dataRoot, dataRoot } };
   const { path: wanted } = parseWith(PathBodySchema, document, BODY_FILE);
   const abs = resolveDataPath({ dataRoot, baseDir: dataRoot, path: wanted, file: BODY_FILE, field: 'path' });
-  const label = path.relative(fs.realpathSync(dataRoot), abs).split(path.sep).join('/');
+  const label = rootRelative(dataRoot, abs);
   return { doc: readYamlFile(abs, label), opts: { file: label, baseDir: path.dirname(abs), dataRoot } };
 }

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolveDataPath } from '../data/paths.js';
 import { checkCsvSize } from '../data/csv.js';
 import { readFileLimited } from '../data/files.js';
+import { resolveDataPath, rootRelative } from '../data/paths.js';
 import { loadBars, sha256File } from '../data/load.js';
 import { runBacktest } from '../engine/index.js';
 import { validateWorkforce } from './blueprint.js';
@@ -235,9 +235,4 @@ function readTopFile(file: string, opts: LoadOptions): { doc: unknown; options: 
 
 export function readYamlFile(abs: string, label: string): unknown {
   return parseYaml(readFileLimited(abs, MAX_YAML_BYTES, label, label, ''), label);
-}
-
-/** `abs` (a real path inside the data root) relative to the real data root, with `/` separators. */
-function rootRelative(dataRoot: string, abs: string): string {
-  return path.relative(fs.realpathSync(dataRoot), abs).split(path.sep).join('/');
 }

@@ -29,7 +29,7 @@ export function resolveDataPath(opts: { dataRoot: string; baseDir: string; path:
     if (!isInside(root, wanted) && !isInside(path.resolve(opts.dataRoot), wanted)) throw outside();
     const reason = fsReason(error);
     if (reason === null) throw error;
-    const relative = rootRelative(root, wanted) ?? rootRelative(path.resolve(opts.dataRoot), wanted);
+    const relative = insideRelative(root, wanted) ?? insideRelative(path.resolve(opts.dataRoot), wanted);
     throw fail(relative !== null && relative !== opts.path ? `${reason} (looked for "${relative}" in the data root)` : reason);
   }
   if (!isInside(root, real)) throw outside();
@@ -38,8 +38,16 @@ export function resolveDataPath(opts: { dataRoot: string; baseDir: string; path:
 }
 
 /** `target` relative to `root` with `/` separators, or null when it is not inside. */
-function rootRelative(root: string, target: string): string | null {
+function insideRelative(root: string, target: string): string | null {
   return isInside(root, target) ? path.relative(root, target).split(path.sep).join('/') : null;
+}
+
+/**
+ * `abs` (a real path inside the data root) relative to the real data root, with `/` separators: how
+ * files are named wherever the server's layout must not show (messages, workflow inputs, the UI).
+ */
+export function rootRelative(dataRoot: string, abs: string): string {
+  return path.relative(fs.realpathSync(dataRoot), abs).split(path.sep).join('/');
 }
 
 /** The data root: SWEEPLAB_DATA_ROOT, or the working directory, as a real path. */
