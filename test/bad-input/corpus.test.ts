@@ -397,12 +397,12 @@ const CASES: Case[] = [
   ),
 
   // Requests on a stored sweep (issue 9 item 9).
-  call('a results filter with "=="', (id) => ({ method: 'GET', url: `${SWEEP_RESULTS(id)}?filter=${encodeURIComponent('variant==Baseline')}` }), 400, {
+  call('a results query parameter filter with "=="', (id) => ({ method: 'GET', url: `${SWEEP_RESULTS(id)}?filter=${encodeURIComponent('variant==Baseline')}` }), 400, {
     file: 'query',
     field: 'filter',
     reason: /^"variant==Baseline": unknown operator "=="; use one of "=", "!="/,
   }),
-  call('a results filter with "=>"', (id) => ({ method: 'GET', url: `${SWEEP_RESULTS(id)}?filter=${encodeURIComponent('total_trades=>1')}` }), 400, {
+  call('a results query parameter filter with "=>"', (id) => ({ method: 'GET', url: `${SWEEP_RESULTS(id)}?filter=${encodeURIComponent('total_trades=>1')}` }), 400, {
     file: 'query',
     field: 'filter',
     reason: /^"total_trades=>1": unknown operator "=>"/,
