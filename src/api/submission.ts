@@ -6,6 +6,7 @@ import { readYamlFile, resolveOptimization, resolveVariantTest, type ResolveOpti
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
 import { resolveDataPath, rootRelative } from '../data/paths.js';
 import type { SweepKind } from '../store/types.js';
+import type { PluginBundle } from '../user-plugins/bundle.js';
 import { BODY_FILE } from './body.js';
 
 /*
@@ -19,9 +20,15 @@ export const PathBodySchema = z
   .object({ path: z.string().min(1).describe('A YAML file inside the workspace, e.g. "examples/optimization.yaml".') })
   .strict();
 
-export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): SweepSpec {
+/** The sweep a document describes, and the workspace's plugin bundle to store with it. */
+export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): { spec: SweepSpec; bundle: PluginBundle | null } {
   const { doc, opts } = locate(document, dataRoot);
-  return kind === 'optimization' ? optimizationSpec(resolveOptimization(doc, opts)) : variantTestSpec(resolveVariantTest(doc, opts));
+  if (kind === 'optimization') {
+    const loaded = resolveOptimization(doc, opts);
+    return { spec: optimizationSpec(loaded), bundle: loaded.plugins.bundle };
+  }
+  const loaded = resolveVariantTest(doc, opts);
+  return { spec: variantTestSpec(loaded), bundle: loaded.plugins.bundle };
 }
 
 function locate(document: unknown, dataRoot: string): { doc: unknown; opts: ResolveOptions } {

@@ -20,6 +20,11 @@ interface SweepSpecBase {
   /** Results with fewer closed trades are stored but not ranked. */
   min_trades: number;
   parallel: ParallelConfig;
+  /**
+   * sha256 of the workspace's plugin bundle when the sweep runs a user plugin, else null. The
+   * bundle is in the results store under this hash; workers run the sweep with that code only.
+   */
+  plugin_bundle: string | null;
 }
 
 export interface OptimizationSpec extends SweepSpecBase {
@@ -65,6 +70,7 @@ export function optimizationSpec(loaded: {
   base: ResolvedOperation;
   grid: Grid;
   admissible: number;
+  plugin_bundle: string | null;
 }): OptimizationSpec {
   const { config } = loaded;
   const values = loaded.grid.axes.reduce((n, axis) => n + axis.values.length, 0);
@@ -80,6 +86,7 @@ export function optimizationSpec(loaded: {
     primary_metric: config.optimization_targets.primary_metric,
     secondary_metrics: config.optimization_targets.secondary_metrics,
     parallel: config.parallel_config,
+    plugin_bundle: loaded.plugin_bundle,
   } satisfies OptimizationSpec, 'optimization_config.parameter_space', `${values.toLocaleString('en-US')} values on its axes`);
 }
 
@@ -88,6 +95,7 @@ export function variantTestSpec(loaded: {
   config: VariantConfig;
   base: ResolvedOperation;
   variants: Array<{ name: string; workforce: Workforce }>;
+  plugin_bundle: string | null;
 }): VariantTestSpec {
   const { config } = loaded;
   return checkSpecSize({
@@ -100,6 +108,7 @@ export function variantTestSpec(loaded: {
     primary_metric: config.optimization_targets.primary_metric,
     secondary_metrics: config.optimization_targets.secondary_metrics,
     parallel: config.parallel_config,
+    plugin_bundle: loaded.plugin_bundle,
   } satisfies VariantTestSpec, 'variant_config.variants', `${loaded.variants.length.toLocaleString('en-US')} variants`);
 }
 

@@ -2,13 +2,14 @@ import type { Environment, Workforce } from '../config/schemas.js';
 import { isoTime, timeList } from './bar-times.js';
 import type { BarSeries } from './bars.js';
 import { computeMetrics, drawdownCurve } from './metrics.js';
+import { BUILTIN_PLUGINS, type PluginSet } from './plugins/registry.js';
 import { parsePlugins, resolveWorkforce } from './plugins/resolve.js';
 import type { BacktestResult } from './result.js';
 import { simulate } from './simulate.js';
 
 export type { BarSeries } from './bars.js';
 export { allocateBars, sliceBars } from './bars.js';
-export { findPlugin, PLUGIN_REGISTRY, workforceProblems, type PluginDefinition } from './plugins/registry.js';
+export { BUILTIN_PLUGINS, findPlugin, workforceProblems, type PluginDefinition, type PluginSet } from './plugins/registry.js';
 export { parsePlugins, type ParsedPlugin } from './plugins/resolve.js';
 export * from './result.js';
 
@@ -18,11 +19,16 @@ export type BacktestSettings = Pick<Environment, 'initial_capital' | 'fees_pct' 
  * One backtest: bars and a validated workforce in, a BacktestResult out. Pure and deterministic:
  * no I/O, no clock, no randomness; the same input gives the same JSON. Params are parsed with each
  * plugin's schema here too (defaults applied), so a caller that skipped validation still gets a
- * ConfigError("blueprint", field, reason), never a wrong run.
+ * ConfigError("blueprint", field, reason), never a wrong run. An error thrown by a user plugin's
+ * code comes out as a ConfigError naming the plugin's file and line (PluginSet.faultOf).
  */
-export function runBacktest(bars: BarSeries, workforce: Workforce, settings: BacktestSettings): BacktestResult {
-  const workers = resolveWorkforce(bars, parsePlugins(workforce));
-  const run = simulate(bars, workers, settings);
+export function runBacktest(bars: BarSeries, workforce: Workforce, settings: BacktestSettings, plugins: PluginSet = BUILTIN_PLUGINS): BacktestResult {
+  let run: ReturnType<typeof simulate>;
+  try {
+    run = simulate(bars, resolveWorkforce(bars, parsePlugins(workforce, plugins)), settings);
+  } catch (error) {
+    throw plugins.faultOf?.(error) ?? error;
+  }
   const time = timeList(bars);
   return {
     metrics: computeMetrics({

@@ -11,6 +11,7 @@ type Dialect = Store['dialect'];
  */
 const MIGRATIONS: Array<{ version: number; name: string; up: (db: Kysely<any>, dialect: Dialect) => Promise<void> }> = [
   { version: 1, name: 'sweeps, operations, results', up: createTables },
+  { version: 2, name: 'plugin_bundles', up: createPluginBundles },
 ];
 
 /**
@@ -80,6 +81,16 @@ async function createTables(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('hash', 'text', (c) => c.primaryKey())
     .addColumn('operation_yaml', 'text', (c) => c.notNull())
     .addColumn('result', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+}
+
+/** User plugin code by content hash, stored once by the submitter and fetched by workers (docs/plugins.md). */
+async function createPluginBundles(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('plugin_bundles')
+    .addColumn('hash', 'text', (c) => c.primaryKey())
+    .addColumn('bundle', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
 }

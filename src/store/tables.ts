@@ -46,6 +46,14 @@ export interface ResultsTable {
   created_at: string;
 }
 
+export interface PluginBundlesTable {
+  /** sha256 of `bundle`. */
+  hash: string;
+  /** The JSON text of a workspace's bundled plugin files (src/user-plugins/bundle.ts). */
+  bundle: string;
+  created_at: string;
+}
+
 export interface StoreMigrationsTable {
   version: number;
   name: string;
@@ -56,5 +64,6 @@ export interface Database {
   sweeps: SweepsTable;
   operations: OperationsTable;
   results: ResultsTable;
+  plugin_bundles: PluginBundlesTable;
   store_migrations: StoreMigrationsTable;
 }

@@ -11,6 +11,7 @@ import type { BacktestResult, Metrics } from '../engine/result.js';
  *   operations  one row per (sweep, operation hash): grid index, params, status, error, metrics.
  *   results     one row per operation hash, shared by every sweep that ran it: the materialized
  *               operation (YAML) and the full BacktestResult's curves and trades.
+ *   plugin_bundles  one row per user plugin bundle (its sha256 and text), fetched by workers.
  * Every write is idempotent, so a retried activity or a resumed sweep never stores a row twice.
  */
 
@@ -122,6 +123,11 @@ export interface Store {
   /** Grid indices of this sweep already stored as done, within [from, to). */
   doneIndices(sweepId: string, from: number, to: number): Promise<Set<number>>;
   getOperationYaml(hash: string): Promise<string | null>;
+
+  /** Stores a plugin bundle's text under its hash; saving the same hash again is a no-op. */
+  savePluginBundle(bundle: { hash: string; text: string }): Promise<void>;
+  /** The text stored under `hash`, or null. The caller checks that it hashes to `hash`. */
+  getPluginBundle(hash: string): Promise<string | null>;
 
   queryResults(sweepId: string, query: ResultsQuery): Promise<{ rows: ResultRow[]; total: number }>;
   /** Equity and drawdown curves of these operations of the sweep. */
