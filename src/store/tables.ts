@@ -49,6 +49,13 @@ export interface ResultsTable {
   created_at: string;
 }
 
+export interface SweepStatisticsTable {
+  sweep_id: string;
+  /** JSON text of the SweepStatistics (src/stats/schemas.ts). */
+  statistics: string;
+  computed_at: string;
+}
+
 export interface PluginBundlesTable {
   /** sha256 of `bundle`. */
   hash: string;
@@ -67,6 +74,7 @@ export interface Database {
   sweeps: SweepsTable;
   operations: OperationsTable;
   results: ResultsTable;
+  sweep_statistics: SweepStatisticsTable;
   plugin_bundles: PluginBundlesTable;
   store_migrations: StoreMigrationsTable;
 }

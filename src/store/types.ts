@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Combo } from '../config/grid.js';
 import type { BlockReturns } from '../engine/block-returns.js';
 import type { BacktestResult, Metrics } from '../engine/result.js';
+import type { SweepStatistics } from '../stats/schemas.js';
 
 /*
  * The results store's contract. One implementation (src/store/store.ts) speaks SQLite (default,
@@ -14,6 +15,7 @@ import type { BacktestResult, Metrics } from '../engine/result.js';
  *               function of the sweep's spec and the index, recomputed when asked for.
  *   results     full results of operations stored before migration 3, read for old sweeps only.
  *   plugin_bundles  one row per user plugin bundle (its sha256 and text), fetched by workers.
+ *   sweep_statistics  one row per optimization: its robustness statistics (src/stats), as JSON.
  * Every write is idempotent, so a retried activity or a resumed sweep never stores a row twice.
  */
 
@@ -136,4 +138,9 @@ export interface Store {
 
   queryResults(sweepId: string, query: ResultsQuery): Promise<{ rows: ResultRow[]; total: number }>;
   heatmap(sweepId: string, x: string, y: string, metric: string, agg: 'max' | 'mean'): Promise<HeatmapCell[]>;
+
+  /** Stores a sweep's robustness statistics, replacing earlier ones. */
+  saveStatistics(statistics: SweepStatistics): Promise<void>;
+  /** The latest robustness statistics of a sweep; null when none were computed. */
+  getStatistics(sweepId: string): Promise<SweepStatistics | null>;
 }
