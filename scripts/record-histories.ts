@@ -32,12 +32,14 @@ const out = path.join(root, 'test', 'fixtures', 'histories');
 const taskQueue = 'record-histories';
 
 function optimization(): SweepSpec {
-  const spec = optimizationSpec(loadOptimizationFile(path.join(root, 'test/fixtures/good/optimization.yaml'), { dataRoot: root }));
+  const spec = optimizationSpec(loadOptimizationFile('test/fixtures/good/optimization.yaml', { dataRoot: root }));
   // Small packs and window: many activities, so the 40-event threshold is crossed several times.
   return { ...spec, parallel: { ...spec.parallel, operations_per_activity: 3, max_in_flight: 2 } };
 }
 
 async function main(): Promise<void> {
+  // Files named relative to the checkout, so no path of this machine is written into the histories.
+  process.chdir(root);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-record-'));
   const server = await startDevServer({ headless: true, dbFile: path.join(dir, 'temporal.db'), dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } });
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
   try {
     const sweepsToRecord = {
       'optimization-pause-resume': await sweeps.submit(optimization(), { id: 'opt-recorded-pause' }),
-      'variant-pause-resume': await sweeps.submit(variantTestSpec(loadVariantFile(path.join(root, 'test/fixtures/good/variant.yaml'), { dataRoot: root })), { id: 'var-recorded-pause' }),
+      'variant-pause-resume': await sweeps.submit(variantTestSpec(loadVariantFile('test/fixtures/good/variant.yaml', { dataRoot: root })), { id: 'var-recorded-pause' }),
       'optimization-cancel-resume': await sweeps.submit(optimization(), { id: 'opt-recorded-cancel' }),
     };
     for (const { id } of Object.values(sweepsToRecord)) await client.workflow.getHandle(id).signal('pause');
