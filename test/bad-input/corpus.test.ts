@@ -44,11 +44,12 @@ const YAML_TYPE = 'application/yaml';
 /** The API's default body limit (src/api/body.ts DEFAULT_BODY_LIMIT): 1 MiB. */
 const BODY_LIMIT = 1024 * 1024;
 /**
- * "Returns at once", against the hangs this corpus has caught (30 s for a query nobody answers, a
- * /proc path spinning forever): a spawn itself costs 1 s on an idle machine (tsx compiles the CLI on
- * start) and up to 8 s on a 2-core machine running other suites.
+ * Against the hangs this corpus has caught (30 s for a query nobody answers, a /proc path spinning
+ * forever), a CLI run that has not returned by then is killed and fails on its exit code. A spawn
+ * costs about 1 s on an idle machine; the limit only has to tell "returns" from "hangs", and how fast
+ * it returns is the bench's business, not a test's.
  */
-const CLI_SECONDS = 15;
+const CLI_HANG_MS = 25_000;
 
 interface Expected {
   /** The file the message names (a path relative to the workspace, or "request body"). */
@@ -531,9 +532,9 @@ describe('through the CLI', { concurrency: 2 }, () => {
         cwd: root,
         // Temporal and the store are never reached for bad input; if they were, neither is there.
         env,
-        timeoutMs: 30_000,
+        timeoutMs: CLI_HANG_MS,
       });
-      assert.equal(run.code, 2, `exit code; stderr: ${run.stderr}`);
+      assert.equal(run.code, 2, `exit code (null: killed after ${CLI_HANG_MS} ms, a hang); stderr: ${run.stderr}`);
       assert.equal(run.stdout, '');
       assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace');
       const message = run.stderr.trimEnd();
@@ -541,7 +542,6 @@ describe('through the CLI', { concurrency: 2 }, () => {
       assert.ok(message.startsWith('error: '), message);
       assertMessage(message.slice('error: '.length), c);
       assertNoServerPath(message, root, [...c.cli!, ...Object.values(c.env?.(root) ?? {})]);
-      assert.ok(run.ms < CLI_SECONDS * 1000, `returned after ${Math.round(run.ms)} ms`);
     });
   }
 });
