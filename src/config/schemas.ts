@@ -88,11 +88,20 @@ export const EnvironmentSchema = z
     close_at_end: z.boolean().default(false),
     /** Annualisation factor; by default measured from the data's own bar spacing (docs/metrics.md). */
     periods_per_year: z.number().positive().max(1e7).optional(),
+    /**
+     * Trade and measure only from this time on: bars before it are warm-up (indicators see them,
+     * signals on them are not acted on), and equity, trades and metrics cover [trade_from, end].
+     * Walk-forward's out-of-sample runs set it (docs/formats.md, "walk_forward.yaml").
+     */
+    trade_from: DateSchema.optional(),
   })
   .strict()
   .superRefine((env, ctx) => {
     if (env.start && env.end && parseUtc(env.start) > parseUtc(env.end)) {
       ctx.addIssue({ code: 'custom', path: ['start'], message: `"${env.start}" is after end "${env.end}"` });
+    }
+    if (env.trade_from && env.start && parseUtc(env.trade_from) < parseUtc(env.start)) {
+      ctx.addIssue({ code: 'custom', path: ['trade_from'], message: `"${env.trade_from}" is before start "${env.start}"` });
     }
   });
 export type Environment = z.infer<typeof EnvironmentSchema>;
