@@ -16,7 +16,7 @@ export type WorkerCategory = keyof typeof PHASES;
 export type Phase = (typeof PHASES)[WorkerCategory][number];
 export const WORKER_CATEGORIES = Object.keys(PHASES) as WorkerCategory[];
 
-const name = z.string().trim().min(1, 'must not be empty').max(200, 'is longer than 200 characters');
+export const NameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'is longer than 200 characters');
 
 /** `2004-08-19` or a full ISO 8601 timestamp; read as UTC. */
 export const DateSchema = z
@@ -63,7 +63,7 @@ export type Workforce = z.infer<typeof WorkforceSchema>;
 
 export const BlueprintSchema = z
   .object({
-    name,
+    name: NameSchema,
     description: z.string().optional(),
     workforce: WorkforceSchema,
   })
@@ -144,7 +144,7 @@ export const StrategyLinkSchema = z
 
 export const OperationSchema = z
   .object({
-    display_name: name,
+    display_name: NameSchema,
     strategy_links: z.array(StrategyLinkSchema).min(1, 'needs at least one strategy link'),
     environments: z.record(z.string(), EnvironmentSchema),
     data_sources: z.record(z.string(), DataSourceSchema),
@@ -235,7 +235,7 @@ export const OptimizationTargetsSchema = z
 
 export const OptimizationConfigSchema = z
   .object({
-    name,
+    name: NameSchema,
     description: z.string().optional(),
     /** Path to operation.yaml, relative to this file (or the document itself, over the API). */
     base_operation: z.union([z.string().min(1), OperationSchema]),
@@ -258,7 +258,7 @@ export type OptimizationConfig = z.infer<typeof OptimizationConfigSchema>;
 
 export const VariantSchema = z
   .object({
-    name,
+    name: NameSchema,
     /** A partial blueprint workforce; see src/config/overrides.ts for the merge rules. */
     overrides: z.record(z.string(), z.unknown()).default({}),
   })
@@ -266,7 +266,7 @@ export const VariantSchema = z
 
 export const VariantConfigSchema = z
   .object({
-    name,
+    name: NameSchema,
     description: z.string().optional(),
     base_operation: z.union([z.string().min(1), OperationSchema]),
     variants: z
