@@ -8,6 +8,7 @@ import type { Metrics } from '../engine/result.js';
 import type { EncodedResult, OperationRecord, Store, SweepStatus } from '../store/types.js';
 import type { OperationSummary, RunOperationsInput, RunOperationsOutput } from '../workflows/types.js';
 import type { BacktestPool } from './pool.js';
+import { createWalkForwardActivities } from './walk-forward.js';
 
 /*
  * Activities act: they own the store, the data and the CPU. One `runOperations` call runs a pack of
@@ -32,6 +33,8 @@ export function createActivities(deps: ActivityDeps) {
   const { store, pool, dataRoot } = deps;
 
   return {
+    ...createWalkForwardActivities(deps),
+
     async recordSweepStart(input: { sweep_id: string; spec: SweepSpec; total: number }): Promise<void> {
       await store.createSweep({
         id: input.sweep_id,

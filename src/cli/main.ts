@@ -3,6 +3,7 @@ import { isConfigError } from '../config/errors.js';
 import { runOperationCommand } from './run-operation.js';
 import { controlCommand, exportCommand, resultsCommand, statusCommand, submitCommand } from './sweep-commands.js';
 import { apiCommand, upCommand } from './up.js';
+import { walkForwardCommand } from './walk-forward-commands.js';
 
 /*
  * `sweeplab`: exit 0 when all went well, 1 when a sweep failed or was cancelled (or on an internal
@@ -41,6 +42,15 @@ for (const [name, kind, what] of [
     .option('--top <n>', 'rows of the final ranking to print')
     .action(run((file: string, opts) => submitCommand(kind, file, opts)));
 }
+
+program
+  .command('walk-forward')
+  .description('submit a walk-forward optimization from walk_forward.yaml: optimize in sample, trade the winner out of sample, roll on')
+  .argument('<file.yaml>')
+  .option('--wait', 'follow it to the end with a progress bar (windows), then print the windows and the stitched result')
+  .option('--json', 'with --wait: end with one JSON line {id, status, windows, completed, stitched}; without: print {id, windows}')
+  .option('--id <id>', 'walk-forward id (default: generated)')
+  .action(run(walkForwardCommand));
 
 program
   .command('status')

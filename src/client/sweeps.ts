@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { ConfigError } from '../config/errors.js';
 import type { SweepSpec } from '../config/sweep.js';
+import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
 import type { MetricName } from '../engine/result.js';
 import type { ResultFilter, Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
 import { optimizationWorkflow } from '../workflows/optimization.js';
 import { pauseSignal, progressQuery, resumeSignal, type SweepOptions, type SweepProgress } from '../workflows/types.js';
 import { variantTestWorkflow } from '../workflows/variant-test.js';
+import { walkForwardWorkflow } from '../workflows/walk-forward.js';
 
 /*
  * What the CLI and the API do with sweeps, in one place: submit, look, pause, resume, cancel.
@@ -36,9 +38,16 @@ export interface SweepView {
   workflow_status: string | null;
 }
 
+const ID_PREFIX: Record<SweepKind, string> = { optimization: 'opt', variant_test: 'var', walk_forward: 'wf' };
+
+/** What a sweep id can be started from: a sweep's spec, or a walk-forward's (whose windows are sweeps). */
+export type SubmittableSpec = SweepSpec | WalkForwardSpec;
+
+const WORKFLOWS = { optimization: optimizationWorkflow, variant_test: variantTestWorkflow, walk_forward: walkForwardWorkflow } as const;
+
 export function newSweepId(kind: SweepKind): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return `${kind === 'optimization' ? 'opt' : 'var'}-${stamp}-${randomBytes(3).toString('hex')}`;
+  return `${ID_PREFIX[kind]}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
 /**
@@ -57,10 +66,10 @@ export class Sweeps {
   ) {}
 
   /** Starts the sweep's workflow; its id is the sweep id. */
-  async submit(spec: SweepSpec, opts: { id?: string; options?: SweepOptions } = {}): Promise<{ id: string; runId: string }> {
+  async submit(spec: SubmittableSpec, opts: { id?: string; options?: SweepOptions } = {}): Promise<{ id: string; runId: string }> {
     const id = opts.id ?? newSweepId(spec.kind);
     try {
-      const handle = await this.client.workflow.start(spec.kind === 'optimization' ? optimizationWorkflow : variantTestWorkflow, {
+      const handle = await this.client.workflow.start(WORKFLOWS[spec.kind] as (input: { spec: SubmittableSpec; options?: SweepOptions }) => Promise<unknown>, {
         workflowId: id,
         taskQueue: this.taskQueue,
         args: [{ spec, options: opts.options }],
@@ -101,7 +110,9 @@ export class Sweeps {
         return viewFromProgress(progress, description!.status.name);
       } catch (err) {
         // A query needs a worker to answer it; with none polling, the store still knows what is done.
-        const view = await this.storedView(id, row && (await this.store.refreshSweepCounts(id), await this.store.getSweep(id)), description);
+        // A walk-forward counts its windows as they are stored; a sweep's counts are recounted here.
+        const counted = row && row.kind !== 'walk_forward' ? (await this.store.refreshSweepCounts(id), await this.store.getSweep(id)) : row;
+        const view = await this.storedView(id, counted, description);
         return { ...view, errors: [`no worker answered the progress query (${err instanceof Error ? err.message : String(err)}); is a worker running on task queue "${this.taskQueue}"?`] };
       }
     }
@@ -114,7 +125,8 @@ export class Sweeps {
    */
   async storedView(id: string, row: SweepRow | null, description: WorkflowExecutionDescription | null = null): Promise<SweepView> {
     const view = viewFromStore(id, row, description);
-    if (!row) return view;
+    // A walk-forward has no ranking of its own: its figures are its windows' (src/client/walk-forwards.ts).
+    if (!row || row.kind === 'walk_forward') return view;
     const metric = row.primary_metric as MetricName;
     const [top] = (await this.store.queryResults(id, { sort: metric, order: 'desc', limit: 1, filter: rankedFilter(row.spec as SweepSpec) })).rows;
     const value = top?.metrics?.[metric];
@@ -152,7 +164,7 @@ export class Sweeps {
     if (row.status === 'completed' && description?.status.name === 'COMPLETED') {
       throw new ConfigError('sweep', id, 'is completed; there is nothing to resume');
     }
-    await this.submit(row.spec as SweepSpec, { id, options });
+    await this.submit(row.spec as SubmittableSpec, { id, options });
     this.#views.delete(id);
     return { ...(await this.view(id)), restarted: true };
   }

@@ -46,6 +46,20 @@ export interface ResultsTable {
   created_at: string;
 }
 
+export interface WalkForwardWindowsTable {
+  walk_forward_id: string;
+  k: number;
+  sweep_id: string;
+  /** JSON text of the chosen combination, or NULL. */
+  params: string | null;
+  is_hash: string | null;
+  oos_hash: string | null;
+  /** BacktestResults encoded like results.result (src/store/result-codec.ts). */
+  is_result: Uint8Array | null;
+  oos_result: Uint8Array;
+  created_at: string;
+}
+
 export interface StoreMigrationsTable {
   version: number;
   name: string;
@@ -57,4 +71,5 @@ export interface Database {
   operations: OperationsTable;
   results: ResultsTable;
   store_migrations: StoreMigrationsTable;
+  walk_forward_windows: WalkForwardWindowsTable;
 }

@@ -11,10 +11,12 @@ import type { BacktestResult, Metrics } from '../engine/result.js';
  *   operations  one row per (sweep, operation hash): grid index, params, status, error, metrics.
  *   results     one row per operation hash, shared by every sweep that ran it: the materialized
  *               operation (YAML) and the full BacktestResult's curves and trades.
+ *   walk_forward_windows  one row per (walk-forward, window): the combination chosen in sample and
+ *               its in-sample and out-of-sample runs (a walk-forward is a sweeps row of kind walk_forward).
  * Every write is idempotent, so a retried activity or a resumed sweep never stores a row twice.
  */
 
-export const SweepKindSchema = z.enum(['optimization', 'variant_test']);
+export const SweepKindSchema = z.enum(['optimization', 'variant_test', 'walk_forward']);
 export type SweepKind = z.infer<typeof SweepKindSchema>;
 
 export const SweepStatusSchema = z.enum(['running', 'paused', 'completed', 'failed', 'cancelled', 'terminated']);
@@ -95,6 +97,21 @@ export interface HeatmapCell {
   count: number;
 }
 
+/** A finished walk-forward window (src/workflows/walk-forward.ts). */
+export interface WalkForwardWindowRecord {
+  walk_forward_id: string;
+  /** 1-based window number. */
+  k: number;
+  /** The window's in-sample optimization, a sweep of its own. */
+  sweep_id: string;
+  /** The combination chosen in sample; null when none met min_trades (the window stays out of the market). */
+  params: Combo | null;
+  is_hash: string | null;
+  oos_hash: string | null;
+  in_sample: BacktestResult | null;
+  out_of_sample: BacktestResult;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Creates or upgrades the tables; safe to call from every process at start-up. */
@@ -127,4 +144,9 @@ export interface Store {
   /** Equity and drawdown curves of these operations of the sweep. */
   getCurves(sweepId: string, hashes: string[]): Promise<Array<{ hash: string; idx: number; params: ResultRow['params']; result: BacktestResult }>>;
   heatmap(sweepId: string, x: string, y: string, metric: string, agg: 'max' | 'mean'): Promise<HeatmapCell[]>;
+
+  /** Stores a finished window (a second save of the same window is a no-op) and counts it on the walk-forward's sweeps row. */
+  saveWalkForwardWindow(record: WalkForwardWindowRecord): Promise<void>;
+  /** The finished windows of a walk-forward, by window number. */
+  walkForwardWindows(walkForwardId: string): Promise<WalkForwardWindowRecord[]>;
 }

@@ -1,0 +1,88 @@
+import { ApplicationFailure, cancellationSignal } from '@temporalio/activity';
+import { loadBars } from '../data/load.js';
+import { operationHash } from '../config/hash.js';
+import type { MaterializedOperation } from '../config/materialize.js';
+import { inSampleOperation, outOfSampleOperation } from '../config/walk-forward-operations.js';
+import { windowSweepId, type WalkForwardSpec } from '../config/walk-forward-spec.js';
+import { paramNames } from '../config/sweep.js';
+import type { BacktestResult } from '../engine/result.js';
+import { idleRun } from '../engine/walk-forward.js';
+import { decodeResult } from '../store/result-codec.js';
+import type { SweepStatus, WalkForwardWindowRecord } from '../store/types.js';
+import type { RunWindowInput, WindowSummary } from '../workflows/walk-forward-types.js';
+import type { ActivityDeps } from './index.js';
+
+/*
+ * The walk-forward's activities: its sweeps row, and each window's two runs of the chosen
+ * combination (in sample, again, for its curve; out of sample). A window is stored whole or not at
+ * all, and a stored window is returned as it is, so a retry or a restarted walk-forward never runs
+ * it twice.
+ */
+
+export function createWalkForwardActivities(deps: ActivityDeps) {
+  const { store, pool, dataRoot } = deps;
+
+  /** One backtest in the thread pool; its result is also kept by hash, like every sweep's. */
+  const run = async (op: MaterializedOperation, file: string): Promise<{ hash: string; result: BacktestResult }> => {
+    const hash = operationHash(op);
+    const outcome = await pool.run({ op, file, dataRoot }, cancellationSignal());
+    if (!outcome.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });
+    await store.saveEncodedResults([{ hash, operation_yaml: outcome.operation_yaml, blob: outcome.blob }]);
+    return { hash, result: decodeResult(outcome.blob) };
+  };
+
+  return {
+    /** Creates (or finds) the walk-forward's sweeps row and returns the windows already stored. */
+    async recordWalkForwardStart(input: { walk_forward_id: string; spec: WalkForwardSpec }): Promise<WindowSummary[]> {
+      const { spec, walk_forward_id } = input;
+      await store.createSweep({
+        id: walk_forward_id,
+        kind: 'walk_forward',
+        name: spec.name,
+        total: spec.windows.length,
+        primary_metric: spec.optimization.primary_metric,
+        spec,
+        param_names: paramNames(spec.optimization),
+      });
+      await store.setSweepStatus(walk_forward_id, 'running');
+      return (await store.walkForwardWindows(walk_forward_id)).map((w) => windowSummary(w, spec));
+    },
+
+    async recordWalkForwardEnd(input: { walk_forward_id: string; status: SweepStatus }): Promise<void> {
+      await store.setSweepStatus(input.walk_forward_id, input.status);
+    },
+
+    async runWindowOutOfSample(input: RunWindowInput): Promise<WindowSummary> {
+      const { spec, k, best, walk_forward_id } = input;
+      const stored = (await store.walkForwardWindows(walk_forward_id)).find((w) => w.k === k);
+      if (stored) return windowSummary(stored, spec);
+      const window = spec.windows[k - 1]!;
+      const { base } = spec.optimization;
+      const ids = { walk_forward_id, k, sweep_id: windowSweepId(walk_forward_id, k) };
+      let record: WalkForwardWindowRecord;
+      if (best === null) {
+        // Nothing met min_trades in sample: the window stays out of the market.
+        const bars = loadBars(base.data_source, { dataRoot, file: spec.file, field: `data_sources.${base.data_source_id}`, start: window.oos_start, end: window.oos_end });
+        const idle = idleRun(bars.time, base.environment.initial_capital, base.environment.periods_per_year);
+        record = { ...ids, params: null, is_hash: null, oos_hash: null, in_sample: null, out_of_sample: idle };
+      } else {
+        const inSample = inSampleOperation(spec, k, best.idx);
+        const [is, oos] = await Promise.all([run(inSample.op, spec.file), run(outOfSampleOperation(spec, k, best.idx).op, spec.file)]);
+        record = { ...ids, params: inSample.params, is_hash: is.hash, oos_hash: oos.hash, in_sample: is.result, out_of_sample: oos.result };
+      }
+      await store.saveWalkForwardWindow(record);
+      return windowSummary(record, spec);
+    },
+  };
+}
+
+function windowSummary(w: WalkForwardWindowRecord, spec: WalkForwardSpec): WindowSummary {
+  const metric = spec.optimization.primary_metric;
+  return {
+    k: w.k,
+    params: w.params,
+    is_value: w.in_sample?.metrics[metric] ?? null,
+    oos_value: w.out_of_sample.metrics[metric],
+    oos_return: w.out_of_sample.metrics.total_return!,
+  };
+}

@@ -1,0 +1,188 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  isCancellation,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import { windowOptimization, windowSweepId } from '../config/walk-forward-spec.js';
+import type { SweepStatus } from '../store/types.js';
+import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
+import { optimizationWorkflow } from './optimization.js';
+import { pauseSignal, progressQuery, resumeSignal } from './types.js';
+import { windowsQuery, type WalkForwardInput, type WalkForwardOutcome, type WindowSummary } from './walk-forward-types.js';
+
+/*
+ * Walk-forward optimization (DESIGN §8): for each window, the in-sample optimization runs as a child
+ * optimization sweep (the same fan-out, results stored and reused by hash), then its best
+ * combination runs out of sample, warmed up on the bars before the piece. At most
+ * `max_windows_in_flight` windows run at once. A (re)started walk-forward asks the store which
+ * windows are finished and runs only the others; a window's child reuses every stored operation,
+ * so a crash anywhere redoes only what was not stored.
+ */
+
+type Activities = ReturnType<typeof createActivities>;
+
+export async function walkForwardWorkflow(input: WalkForwardInput): Promise<WalkForwardOutcome> {
+  const { spec } = input;
+  const info = workflowInfo();
+  const id = info.workflowId;
+  const { recordWalkForwardStart, recordWalkForwardEnd } = proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    retry: { maximumInterval: '10 seconds' },
+  });
+  const { runWindowOutOfSample } = proxyActivities<Activities>({
+    // Two backtests on one window's bars; the heartbeat-free timeout only bounds a stuck thread.
+    startToCloseTimeout: '1 hour',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+  });
+
+  const finished = new Map<number, WindowSummary>();
+  const running = new Set<number>();
+  const children = new Map<number, ChildWorkflowHandle<typeof optimizationWorkflow>>();
+  let reused = 0;
+  let paused = false;
+  let failure: unknown = null;
+  let phase: 'running' | 'paused' | 'draining' | 'finishing' = 'running';
+
+  setHandler(progressQuery, () => ({
+    sweep_id: id,
+    kind: 'walk_forward' as const,
+    name: spec.name,
+    phase,
+    primary_metric: spec.optimization.primary_metric,
+    space: spec.windows.length,
+    total: spec.windows.length,
+    done: finished.size,
+    failed: 0,
+    reused,
+    executed: finished.size - reused,
+    running: running.size,
+    pack: 1,
+    started_at: info.startTime.getTime(),
+    now: Date.now(),
+    generation: 0,
+    best: null,
+    top: [],
+    errors: failure ? [describe(failure)] : [],
+  }));
+  setHandler(windowsQuery, () => ({ done: [...finished.values()].sort((a, b) => a.k - b.k), running: [...running].sort((a, b) => a - b) }));
+
+  /** Pause and resume reach every window's optimization, so its fan-out stops or carries on too. */
+  const forward = async (signal: typeof pauseSignal | typeof resumeSignal): Promise<void> => {
+    await Promise.all(
+      [...children.entries()].map(([k, child]) =>
+        child.signal(signal).catch((err: unknown) => {
+          // A child that closed since it was listed has nothing left to pause.
+          log.info('signal to a closed window optimization', { k, err: describe(err) });
+        }),
+      ),
+    );
+  };
+  setHandler(pauseSignal, async () => {
+    paused = true;
+    if (phase === 'running') phase = 'paused';
+    setStatus('paused');
+    await forward(pauseSignal);
+  });
+  setHandler(resumeSignal, async () => {
+    paused = false;
+    if (phase === 'paused') phase = 'running';
+    setStatus('running');
+    await forward(resumeSignal);
+  });
+
+  const runWindow = async (k: number): Promise<void> => {
+    running.add(k);
+    try {
+      const child = await startChild(optimizationWorkflow, {
+        workflowId: windowSweepId(id, k),
+        args: [{ spec: windowOptimization(spec, k), options: input.options }],
+        // Closing the walk-forward closes its windows; a restart runs them again, reusing by hash.
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+        typedSearchAttributes: [
+          { key: sweepKindKey, value: 'optimization' },
+          { key: sweepNameKey, value: `${spec.name} w${k} in-sample` },
+          { key: sweepStatusKey, value: 'running' },
+          { key: sweepTotalKey, value: 0 },
+        ],
+        memo: { kind: 'optimization', name: `${spec.name} w${k} in-sample`, walk_forward: id },
+      });
+      children.set(k, child);
+      if (paused) await child.signal(pauseSignal);
+      const outcome = await child.result();
+      children.delete(k);
+      finished.set(k, await runWindowOutOfSample({ walk_forward_id: id, spec, k, best: outcome.best }));
+    } catch (err) {
+      // Cancellation is seen by the main loop itself; anything else fails the walk-forward (what
+      // finished is stored, so `resume` carries on from there).
+      if (!failure && !isCancellation(err)) failure = err;
+    } finally {
+      children.delete(k);
+      running.delete(k);
+    }
+  };
+
+  const inFlight = new Set<Promise<void>>();
+  try {
+    upsertSearchAttributes([{ key: sweepTotalKey, value: spec.windows.length }]);
+    for (const summary of await recordWalkForwardStart({ walk_forward_id: id, spec })) finished.set(summary.k, summary);
+    reused = finished.size;
+    for (const { k } of spec.windows) {
+      if (finished.has(k)) continue;
+      await condition(() => failure !== null || (!paused && inFlight.size < spec.max_windows_in_flight));
+      if (failure) break;
+      const p: Promise<void> = runWindow(k).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    phase = 'draining';
+    await Promise.all(inFlight);
+
+    if (failure) {
+      phase = 'finishing';
+      await recordWalkForwardEnd({ walk_forward_id: id, status: 'failed' });
+      setStatus('failed');
+      throw ApplicationFailure.create({
+        type: 'WalkForwardFailed',
+        message: `walk-forward ${id} failed after ${finished.size} of ${spec.windows.length} windows: ${describe(failure)}`,
+        nonRetryable: true,
+        cause: failure instanceof Error ? failure : undefined,
+      });
+    }
+    phase = 'finishing';
+    await recordWalkForwardEnd({ walk_forward_id: id, status: 'completed' });
+    setStatus('completed');
+    await condition(allHandlersFinished);
+    return { id, status: 'completed', windows: [...finished.values()].sort((a, b) => a.k - b.k) };
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(async () => {
+        // The windows' optimizations were asked to cancel too; they record it before this does.
+        await Promise.all(inFlight);
+        await recordWalkForwardEnd({ walk_forward_id: id, status: 'cancelled' });
+        setStatus('cancelled');
+      });
+    }
+    throw err;
+  }
+}
+
+function setStatus(status: SweepStatus): void {
+  upsertSearchAttributes([{ key: sweepStatusKey, value: status }]);
+}
+
+/** The innermost message: a child's or an activity's failure wraps the one that says what went wrong. */
+function describe(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
