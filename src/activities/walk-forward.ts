@@ -22,12 +22,15 @@ import type { ActivityDeps } from './index.js';
 export function createWalkForwardActivities(deps: ActivityDeps) {
   const { store, pool, dataRoot } = deps;
 
-  /** One backtest in the thread pool; its result is also kept by hash, like every sweep's. */
+  /** One backtest, reused by hash from the store like every sweep's, else run in the thread pool and kept. */
   const run = async (op: MaterializedOperation, file: string): Promise<{ hash: string; result: BacktestResult }> => {
     const hash = operationHash(op);
+    const known = (await store.findResults([hash])).get(hash);
+    if (known) return { hash, result: known.result };
     const outcome = await pool.run({ op, file, dataRoot }, cancellationSignal());
     if (!outcome.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });
     await store.saveEncodedResults([{ hash, operation_yaml: outcome.operation_yaml, blob: outcome.blob }]);
+    deps.onExecuted?.(1);
     return { hash, result: decodeResult(outcome.blob) };
   };
 

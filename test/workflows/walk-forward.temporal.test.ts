@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { Sweeps } from '../../src/client/sweeps.js';
+import { walkForwardCurves, walkForwardReport } from '../../src/client/walk-forwards.js';
+import { loadOperationFile } from '../../src/config/load.js';
+import { WorkforceSchema } from '../../src/config/schemas.js';
+import { loadWalkForwardFile } from '../../src/config/walk-forward.js';
+import { loadBars } from '../../src/data/load.js';
+import { runBacktest, sliceBars } from '../../src/engine/index.js';
+import { openStore } from '../../src/store/index.js';
+import type { Store } from '../../src/store/types.js';
+import { createWorker, workflowsPath } from '../../worker.js';
+import { startTestServer, uniqueId, type TestServer } from '../helpers/temporal.js';
+
+/*
+ * The walk-forward workflow end to end on a real dev server, checked against a walk-forward done
+ * by hand in this file with runBacktest alone: 8 windows of 2 years in sample, 1 year out of sample,
+ * over the example operation's 2014–2023 daily bars; grid sma_cross fast {5, 10, 20} × slow {50, 100}.
+ */
+
+const root = path.resolve(import.meta.dirname, '../..');
+const FILE = path.join(root, 'test/fixtures/walk-forward/walk_forward.yaml');
+let t: TestServer;
+let store: Store;
+let sweeps: Sweeps;
+let worker: Worker;
+let closeWorker: () => Promise<void>;
+let workerRun: Promise<void>;
+let executions = 0;
+const taskQueue = uniqueId('walk-forward');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-wf-'));
+
+before(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  t = await startTestServer();
+  const databaseUrl = `sqlite:${path.join(dir, 'store.db')}`;
+  store = await openStore({ url: databaseUrl });
+  await store.migrate();
+  sweeps = new Sweeps(t.client, store, taskQueue);
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
+  ({ worker, close: closeWorker } = await createWorker({ address: t.server.address, taskQueue, concurrency: 2, databaseUrl, dataRoot: root, workflowBundle, onExecuted: (n) => (executions += n) }));
+  workerRun = worker.run();
+});
+
+after(async () => {
+  worker?.shutdown();
+  await workerRun;
+  await closeWorker?.();
+  await store?.close();
+  await t?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * The walk-forward by hand. Window k (1–8) is in sample on [Jan 1 of 2013 + k, Jan 1 of 2015 + k)
+ * and out of sample on the following year. The best combination has the highest Sharpe ratio among
+ * those with ≥ 3 trades (the first in grid order on a tie). Out of sample it runs on the 199 bars
+ * before the year (trend_filter's 200-bar filter has its first output at bar 199, the longest
+ * warm-up of the grid) plus the year, trading from the year's first bar, closing at its end. Pieces
+ * chain: piece k is scaled by the stitched equity at the end of piece k − 1 over the capital.
+ */
+function byHand(capitalOverride?: number): { params: Array<{ fast: number; slow: number } | null>; stitched: number[] } {
+  const base = loadOperationFile(path.join(root, 'examples/operation.yaml'), { dataRoot: root });
+  const env = { ...base.environment, initial_capital: capitalOverride ?? base.environment.initial_capital };
+  const bars = loadBars(base.data_source, { dataRoot: root, file: 'test', field: 'data', start: env.start, end: env.end });
+  const at = (ms: number) => bars.time.findIndex((x) => x >= ms);
+  const combos = [5, 10, 20].flatMap((fast) => [50, 100].map((slow) => ({ fast, slow })));
+  const workforceOf = (c: { fast: number; slow: number }) => {
+    const w = structuredClone(base.blueprint.workforce);
+    w.analysis_workers.signal_generation[0]!.params = { ...w.analysis_workers.signal_generation[0]!.params, ...c };
+    return WorkforceSchema.parse(w);
+  };
+  const params: Array<{ fast: number; slow: number } | null> = [];
+  const stitched: number[] = [];
+  let capital = env.initial_capital;
+  for (let k = 1; k <= 8; k++) {
+    const [isFrom, oosFrom] = [at(Date.UTC(2013 + k, 0, 1)), at(Date.UTC(2015 + k, 0, 1))];
+    const oosTo = k === 8 ? bars.length : at(Date.UTC(2016 + k, 0, 1));
+    let best: { c: (typeof combos)[number]; sharpe: number } | null = null;
+    for (const c of combos) {
+      const m = runBacktest(sliceBars(bars, isFrom, oosFrom), workforceOf(c), env).metrics;
+      if (m.total_trades! >= 3 && m.sharpe_ratio !== null && (best === null || m.sharpe_ratio > best.sharpe)) best = { c, sharpe: m.sharpe_ratio };
+    }
+    params.push(best?.c ?? null);
+    const factor = capital / env.initial_capital;
+    const piece = best
+      ? runBacktest(sliceBars(bars, oosFrom - 199, oosTo), workforceOf(best.c), { ...env, trade_from: new Date(bars.time[oosFrom]!).toISOString(), close_at_end: true }).equity.v
+      : Array.from({ length: oosTo - oosFrom }, () => env.initial_capital);
+    assert.equal(piece.length, oosTo - oosFrom);
+    stitched.push(...piece.map((v) => v * factor));
+    capital = stitched[stitched.length - 1]!;
+  }
+  return { params, stitched };
+}
+
+describe('walk-forward workflow', () => {
+  test('chooses, runs out of sample and stitches exactly as the walk-forward done by hand', async () => {
+    const spec = loadWalkForwardFile(FILE, { dataRoot: root });
+    assert.equal(spec.windows.length, 8);
+    assert.equal(spec.warmup_bars, 199);
+    const { id } = await sweeps.submit(spec);
+    const view = await sweeps.result(id);
+    assert.equal(view.status, 'completed');
+    assert.deepEqual([view.kind, view.total, view.done], ['walk_forward', 8, 8]);
+
+    const expected = byHand();
+    const report = await walkForwardReport(store, id);
+    assert.deepEqual(report.windows.map((w) => w.params), expected.params, 'the chosen combination of every window');
+    assert.ok(expected.params.filter(Boolean).length >= 6, 'most windows chose a combination (the test means something)');
+    const curves = await walkForwardCurves(store, id);
+    assert.equal(curves.stitched.v.length, expected.stitched.length);
+    curves.stitched.v.forEach((v, i) => assert.ok(Math.abs(v - expected.stitched[i]!) <= 1e-9 * expected.stitched[i]!, `stitched equity at bar ${i}: ${v} vs ${expected.stitched[i]}`));
+    assert.equal(report.stitched?.metrics.final_equity, curves.stitched.v.at(-1));
+    assert.equal(report.stitched?.windows, 8);
+
+    for (const w of report.windows) {
+      const child = await sweeps.view(w.sweep_id);
+      assert.deepEqual([child.kind, child.status, child.done], ['optimization', 'completed', 6], `window ${w.k}'s in-sample optimization ran the grid`);
+    }
+    const listed: string[] = [];
+    const query = `SweepKind = "walk_forward" AND SweepName = "${spec.name}" AND SweepStatus = "completed"`;
+    for (let tries = 0; listed.length === 0 && tries < 100; tries++) {
+      for await (const w of t.client.workflow.list({ query })) listed.push(w.workflowId);
+      if (listed.length === 0) await sleep(100);
+    }
+    assert.ok(listed.includes(id), 'the Temporal UI lists it by its search attributes');
+  });
+
+  test('cancelled mid-way and resumed, it ends with the by-hand figures and reruns nothing stored', async () => {
+    const spec = loadWalkForwardFile(FILE, { dataRoot: root });
+    // Another capital makes every operation new to the store, so executions count this walk-forward only.
+    spec.optimization.base.environment.initial_capital = 25_000;
+    spec.max_windows_in_flight = 1;
+    const before = executions;
+    const { id } = await sweeps.submit(spec);
+    for (let tries = 0; (await store.walkForwardWindows(id)).length < 2 && tries < 600; tries++) await sleep(100);
+    await sweeps.cancel(id);
+    const cancelled = await sweeps.result(id);
+    assert.equal(cancelled.status, 'cancelled');
+    const storedAtCancel = (await store.walkForwardWindows(id)).length;
+    assert.ok(storedAtCancel >= 2 && storedAtCancel < 8, `the cancel hit mid-way (${storedAtCancel} windows stored)`);
+    const resumed = await sweeps.resume(id);
+    assert.equal(resumed.restarted, true);
+    assert.equal((await sweeps.result(id)).status, 'completed');
+
+    // 8 windows × 6 grid operations, and each window's two runs of its choice (an in-sample run is
+    // the child's own operation, found by hash): at most the activities in flight at the cancel again.
+    const expected = byHand(25_000);
+    const chosen = expected.params.filter(Boolean).length;
+    const ran = executions - before;
+    assert.ok(ran >= 48 + chosen && ran <= 48 + chosen + 4 * 2 + 1, `${ran} engine executions for ${48 + chosen} operations`);
+    const report = await walkForwardReport(store, id);
+    assert.deepEqual(report.windows.map((w) => w.params), expected.params);
+    const curves = await walkForwardCurves(store, id);
+    curves.stitched.v.forEach((v, i) => assert.ok(Math.abs(v - expected.stitched[i]!) <= 1e-9 * expected.stitched[i]!, `stitched equity at bar ${i}`));
+  });
+
+  test('pause holds new windows back and reaches the running window; resume completes it', async () => {
+    const spec = loadWalkForwardFile(FILE, { dataRoot: root });
+    spec.name = uniqueId('paused');
+    spec.max_windows_in_flight = 1;
+    const { id } = await sweeps.submit(spec);
+    await sweeps.pause(id);
+    const paused = await sweeps.view(id);
+    assert.equal(paused.status, 'paused');
+    await sleep(1500);
+    const held = (await store.walkForwardWindows(id)).length;
+    await sleep(1500);
+    assert.equal((await store.walkForwardWindows(id)).length, held, 'no window finished while paused');
+    await sweeps.resume(id);
+    assert.equal((await sweeps.result(id)).status, 'completed');
+    assert.equal((await store.walkForwardWindows(id)).length, 8);
+  });
+});
