@@ -1,4 +1,4 @@
-import { ApplicationFailure, cancellationSignal } from '@temporalio/activity';
+import { ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
 import { loadBars } from '../data/load.js';
 import { operationHash } from '../config/hash.js';
 import type { MaterializedOperation } from '../config/materialize.js';
@@ -18,6 +18,9 @@ import type { ActivityDeps } from './index.js';
  * all, and a stored window is returned as it is, so a retry or a restarted walk-forward never runs
  * it twice.
  */
+
+/** Well inside the walk-forward's heartbeat timeout. */
+const HEARTBEAT_EVERY_MS = 2_000;
 
 export function createWalkForwardActivities(deps: ActivityDeps) {
   const { store, pool, dataRoot } = deps;
@@ -56,27 +59,37 @@ export function createWalkForwardActivities(deps: ActivityDeps) {
     },
 
     async runWindowOutOfSample(input: RunWindowInput): Promise<WindowSummary> {
-      const { spec, k, best, walk_forward_id } = input;
+      const { spec, k, walk_forward_id } = input;
       const stored = (await store.walkForwardWindows(walk_forward_id)).find((w) => w.k === k);
       if (stored) return windowSummary(stored, spec);
-      const window = spec.windows[k - 1]!;
-      const { base } = spec.optimization;
-      const ids = { walk_forward_id, k, sweep_id: windowSweepId(walk_forward_id, k) };
-      let record: WalkForwardWindowRecord;
-      if (best === null) {
-        // Nothing met min_trades in sample: the window stays out of the market.
-        const bars = loadBars(base.data_source, { dataRoot, file: spec.file, field: `data_sources.${base.data_source_id}`, start: window.oos_start, end: window.oos_end });
-        const idle = idleRun(bars.time, base.environment.initial_capital, base.environment.periods_per_year);
-        record = { ...ids, params: null, is_hash: null, oos_hash: null, in_sample: null, out_of_sample: idle };
-      } else {
-        const inSample = inSampleOperation(spec, k, best.idx);
-        const [is, oos] = await Promise.all([run(inSample.op, spec.file), run(outOfSampleOperation(spec, k, best.idx).op, spec.file)]);
-        record = { ...ids, params: inSample.params, is_hash: is.hash, oos_hash: oos.hash, in_sample: is.result, out_of_sample: oos.result };
+      // A dead worker is noticed by the heartbeat timeout, as for a sweep's packs.
+      heartbeat({ k });
+      const beat = setInterval(() => heartbeat({ k }), HEARTBEAT_EVERY_MS);
+      try {
+        const record = await runWindow(input);
+        await store.saveWalkForwardWindow(record);
+        return windowSummary(record, spec);
+      } finally {
+        clearInterval(beat);
       }
-      await store.saveWalkForwardWindow(record);
-      return windowSummary(record, spec);
     },
   };
+
+  async function runWindow(input: RunWindowInput): Promise<WalkForwardWindowRecord> {
+    const { spec, k, best, walk_forward_id } = input;
+    const window = spec.windows[k - 1]!;
+    const { base } = spec.optimization;
+    const ids = { walk_forward_id, k, sweep_id: windowSweepId(walk_forward_id, k) };
+    if (best === null) {
+      // Nothing met min_trades in sample: the window stays out of the market.
+      const bars = loadBars(base.data_source, { dataRoot, file: spec.file, field: `data_sources.${base.data_source_id}`, start: window.oos_start, end: window.oos_end });
+      const idle = idleRun(bars.time, base.environment.initial_capital, base.environment.periods_per_year);
+      return { ...ids, params: null, is_hash: null, oos_hash: null, in_sample: null, out_of_sample: idle };
+    }
+    const inSample = inSampleOperation(spec, k, best.idx);
+    const [is, oos] = await Promise.all([run(inSample.op, spec.file), run(outOfSampleOperation(spec, k, best.idx).op, spec.file)]);
+    return { ...ids, params: inSample.params, is_hash: is.hash, oos_hash: oos.hash, in_sample: is.result, out_of_sample: oos.result };
+  }
 }
 
 function windowSummary(w: WalkForwardWindowRecord, spec: WalkForwardSpec): WindowSummary {

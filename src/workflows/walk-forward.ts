@@ -41,8 +41,9 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
     retry: { maximumInterval: '10 seconds' },
   });
   const { runWindowOutOfSample } = proxyActivities<Activities>({
-    // Two backtests on one window's bars; the heartbeat-free timeout only bounds a stuck thread.
+    // Two backtests on one window's bars; a dead worker is noticed by the heartbeat timeout.
     startToCloseTimeout: '1 hour',
+    heartbeatTimeout: `${input.options?.heartbeat_timeout_s ?? 30} seconds`,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
   });
 
