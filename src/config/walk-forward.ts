@@ -88,7 +88,7 @@ export function resolveWalkForward(doc: unknown, opts: ResolveOptions): WalkForw
       throw new ConfigError(
         file,
         joinPath(WINDOWS, 'in_sample'),
-        `leaves window ${k} an in-sample piece of ${isBars} bars (${isBars ? range(w.is) : 'none'}); the strategy's longest warm-up is ${warmup.bars} bars (${warmup.plugin}), so a piece needs at least ${warmup.bars + 2}: the warm-up, and two bars to trade, before its out-of-sample piece can be warmed up from it`,
+        `leaves window ${k} an in-sample piece of ${isBars} bars (${isBars ? range(w.is) : 'none'}); the strategy's longest warm-up is ${warmup.bars} bars (${warmup.plugin}), so a piece needs at least ${warmup.bars + 2}: the warm-up and two bars to trade (the out-of-sample run takes its warm-up from these bars too)`,
       );
     }
     const oosBars = w.oos.to - w.oos.from;
