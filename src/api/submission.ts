@@ -5,6 +5,8 @@ import { parseWith } from '../config/errors.js';
 import { isPlainObject } from '../config/json.js';
 import { resolveOptimization, resolveVariantTest, type ResolveOptions } from '../config/load.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
+import { resolveWalkForward } from '../config/walk-forward.js';
+import type { SubmittableSpec } from '../client/sweeps.js';
 import { parseYaml } from '../config/yaml.js';
 import { resolveDataPath } from '../data/paths.js';
 import type { SweepKind } from '../store/types.js';
@@ -21,8 +23,11 @@ export const PathBodySchema = z
   .object({ path: z.string().min(1).describe('A YAML file inside the workspace, e.g. "examples/optimization.yaml".') })
   .strict();
 
-export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): SweepSpec {
+export function specFromDocument(kind: SweepSpec['kind'], document: unknown, dataRoot: string): SweepSpec;
+export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): SubmittableSpec;
+export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): SubmittableSpec {
   const { doc, opts } = locate(document, dataRoot);
+  if (kind === 'walk_forward') return resolveWalkForward(doc, opts);
   return kind === 'optimization' ? optimizationSpec(resolveOptimization(doc, opts)) : variantTestSpec(resolveVariantTest(doc, opts));
 }
 

@@ -1,4 +1,5 @@
 import { walkForwardReport, type WalkForwardReport } from '../client/walk-forwards.js';
+import { ConfigError } from '../config/errors.js';
 import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
 import { loadWalkForwardFile } from '../config/walk-forward.js';
 import { dataRootFromEnv } from '../data/paths.js';
@@ -22,7 +23,7 @@ export async function walkForwardCommand(file: string, opts: { wait?: boolean; j
     }
     if (!opts.json) process.stderr.write(`submitted walk-forward "${spec.name}" as ${id}\n`);
     const view = await watch(sweeps, id, { quiet: opts.json });
-    const report = await walkForwardReport(store, id);
+    const report = await storedReport(store, id);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ id, status: view.status, windows: spec.windows.length, completed: view.done, stitched: report.stitched })}\n`);
     } else {
@@ -43,9 +44,16 @@ export function planLine(spec: WalkForwardSpec): string {
   );
 }
 
+/** `results <id>` of a walk-forward (its sweeps row exists: the caller found it). */
 export async function walkForwardResults(store: Store, id: string, format: string): Promise<void> {
-  const report = await walkForwardReport(store, id);
+  const report = await storedReport(store, id);
   process.stdout.write(format === 'json' ? `${JSON.stringify(report)}\n` : `${reportText(report)}\n`);
+}
+
+async function storedReport(store: Store, id: string): Promise<WalkForwardReport> {
+  const report = await walkForwardReport(store, id);
+  if (!report) throw new ConfigError('walk-forward', id, 'is not in the results store (unknown id, or no worker has started it)');
+  return report;
 }
 
 const WINDOW_METRICS = ['cagr', 'sharpe_ratio', 'max_drawdown', 'total_trades'] as const;

@@ -44,9 +44,10 @@ export interface WalkForwardCurves {
   in_sample: Array<{ k: number; params: Combo; equity: Curve }>;
 }
 
-async function stored(store: Store, id: string): Promise<{ spec: WalkForwardSpec; windows: WalkForwardWindowRecord[] }> {
+/** null when the store has no row yet (a walk-forward just submitted, or an unknown id). */
+async function stored(store: Store, id: string): Promise<{ spec: WalkForwardSpec; windows: WalkForwardWindowRecord[] } | null> {
   const row = await store.getSweep(id);
-  if (!row) throw new ConfigError('walk-forward', id, 'no such walk-forward in the results store (unknown id, or its worker has not started it)');
+  if (!row) return null;
   if (row.kind !== 'walk_forward') throw new ConfigError('walk-forward', id, `is ${row.kind === 'optimization' ? 'an optimization' : 'a variant test'}, not a walk-forward`);
   return { spec: row.spec as WalkForwardSpec, windows: await store.walkForwardWindows(id) };
 }
@@ -56,8 +57,10 @@ function summary(spec: WalkForwardSpec, windows: WalkForwardWindowRecord[]) {
   return summarizeWalkForward(windows, environment.initial_capital, environment.periods_per_year);
 }
 
-export async function walkForwardReport(store: Store, id: string): Promise<WalkForwardReport> {
-  const { spec, windows } = await stored(store, id);
+export async function walkForwardReport(store: Store, id: string): Promise<WalkForwardReport | null> {
+  const found = await stored(store, id);
+  if (!found) return null;
+  const { spec, windows } = found;
   const result = windows.length ? summary(spec, windows) : null;
   const byK = new Map(result?.windows.map((w) => [w.k, w]));
   return {
@@ -84,8 +87,9 @@ export async function walkForwardReport(store: Store, id: string): Promise<WalkF
 }
 
 export async function walkForwardCurves(store: Store, id: string): Promise<WalkForwardCurves> {
-  const { spec, windows } = await stored(store, id);
-  if (windows.length === 0) return { stitched: { t: [], v: [] }, in_sample: [] };
+  const found = await stored(store, id);
+  if (!found || found.windows.length === 0) return { stitched: { t: [], v: [] }, in_sample: [] };
+  const { spec, windows } = found;
   const { stitched } = summary(spec, windows);
   const capital = spec.optimization.base.environment.initial_capital;
   const in_sample = windows.flatMap((w, i) => {

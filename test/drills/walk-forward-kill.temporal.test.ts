@@ -43,6 +43,7 @@ test('a walk-forward whose worker is SIGKILLed mid-window ends with the undistur
 
   const expected = byHand();
   const report = await walkForwardReport(drill.store, id);
+  assert.ok(report, 'the walk-forward is in the store');
   assert.deepEqual(report.windows.map((w) => w.params), expected.params, 'the same choices as undisturbed');
   const { stitched } = await walkForwardCurves(drill.store, id);
   assert.equal(stitched.v.length, expected.stitched.length);

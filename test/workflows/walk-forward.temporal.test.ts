@@ -64,6 +64,7 @@ describe('walk-forward workflow', () => {
 
     const expected = byHand();
     const report = await walkForwardReport(store, id);
+    assert.ok(report, 'the walk-forward is in the store');
     assert.deepEqual(report.windows.map((w) => w.params), expected.params, 'the chosen combination of every window');
     assert.ok(expected.params.filter(Boolean).length >= 6, 'most windows chose a combination (the test means something)');
     const curves = await walkForwardCurves(store, id);
@@ -109,6 +110,7 @@ describe('walk-forward workflow', () => {
     const ran = executions - before;
     assert.ok(ran >= 48 + chosen && ran <= 48 + chosen + 4 * 2 + 1, `${ran} engine executions for ${48 + chosen} operations`);
     const report = await walkForwardReport(store, id);
+    assert.ok(report, 'the walk-forward is in the store');
     assert.deepEqual(report.windows.map((w) => w.params), expected.params);
     const curves = await walkForwardCurves(store, id);
     curves.stitched.v.forEach((v, i) => assert.ok(Math.abs(v - expected.stitched[i]!) <= 1e-9 * expected.stitched[i]!, `stitched equity at bar ${i}`));
