@@ -112,7 +112,7 @@ program
 program
   .command('up')
   .description('embedded default: Temporal dev server (SQLite file under ./data), a worker and the API, on one machine')
-  .option('--example', 'also submit the example optimization and variant test')
+  .option('--example', 'also submit the example optimization, variant test and walk-forward')
   .option('--port <port>', 'API and page port', '8787')
   .option('--concurrency <n>', 'backtest slots of the worker (default: cores)')
   .action(run(upCommand));

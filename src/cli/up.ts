@@ -8,6 +8,8 @@ import { openStore } from '../store/index.js';
 import { connectClient, taskQueue, temporalAddress } from '../temporal/connection.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { createWorker } from '../../worker.js';
+import { loadWalkForwardFile } from '../config/walk-forward.js';
+import { dataRootFromEnv } from '../data/paths.js';
 import { loadSweepFile, progressLine } from './sweep-commands.js';
 
 /**
@@ -52,11 +54,13 @@ export async function upCommand(opts: { example?: boolean; port: string; concurr
   );
 
   if (opts.example) {
-    for (const [kind, file] of [
-      ['optimization', 'examples/optimization.yaml'],
-      ['variant_test', 'examples/variant.yaml'],
+    const dataRoot = dataRootFromEnv();
+    for (const [file, load] of [
+      ['examples/optimization.yaml', () => loadSweepFile('optimization', 'examples/optimization.yaml')],
+      ['examples/variant.yaml', () => loadSweepFile('variant_test', 'examples/variant.yaml')],
+      ['examples/walk_forward.yaml', () => loadWalkForwardFile('examples/walk_forward.yaml', { dataRoot })],
     ] as const) {
-      const { id } = await sweeps.submit(loadSweepFile(kind, file));
+      const { id } = await sweeps.submit(load());
       process.stdout.write(`submitted ${file} as ${id}: ${api.url}/#/sweeps/${id}\n`);
       void followQuietly(sweeps, id);
     }
