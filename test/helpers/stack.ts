@@ -26,7 +26,7 @@ export interface Stack {
  * The real stack as sweeplab runs it: a Temporal dev server, a worker in this process on a task queue
  * of its own, and a SQLite results store in a temp dir (or the database `databaseUrl` names). `const s = await startStack(); after(() => s.stop());`
  */
-export async function startStack(opts: { concurrency?: number; databaseUrl?: string } = {}): Promise<Stack> {
+export async function startStack(opts: { concurrency?: number; databaseUrl?: string; onExecuted?: (count: number) => void } = {}): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-stack-'));
   const temporal = await startTestServer();
   const databaseUrl = opts.databaseUrl ?? `sqlite:${path.join(dir, 'store.db')}`;
@@ -40,6 +40,7 @@ export async function startStack(opts: { concurrency?: number; databaseUrl?: str
     databaseUrl,
     dataRoot: repoRoot,
     workflowBundle: await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') }),
+    onExecuted: opts.onExecuted,
   });
   const running = worker.run();
   return {

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { walkForwardCurves, walkForwardReport } from '../../src/client/walk-forwards.js';
 import { loadWalkForwardFile } from '../../src/config/walk-forward.js';
-import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
-import { createWorker, workflowsPath } from '../../worker.js';
-import { startTestServer, uniqueId, type TestServer } from '../helpers/temporal.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+import { uniqueId } from '../helpers/temporal.js';
 import { byHand, WALK_FORWARD_FILE as FILE } from './walk-forward-by-hand.js';
 
 /*
@@ -20,41 +16,25 @@ import { byHand, WALK_FORWARD_FILE as FILE } from './walk-forward-by-hand.js';
  * over the example operation's 2014–2023 daily bars; grid sma_cross fast {5, 10, 20} × slow {50, 100}.
  */
 
-const root = path.resolve(import.meta.dirname, '../..');
-let t: TestServer;
+let stack: Stack;
 let store: Store;
 let sweeps: Sweeps;
-let worker: Worker;
-let closeWorker: () => Promise<void>;
-let workerRun: Promise<void>;
+let t: Stack['temporal'];
 let executions = 0;
-const taskQueue = uniqueId('walk-forward');
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-wf-'));
 
 before(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  t = await startTestServer();
-  const databaseUrl = `sqlite:${path.join(dir, 'store.db')}`;
-  store = await openStore({ url: databaseUrl });
-  await store.migrate();
-  sweeps = new Sweeps(t.client, store, taskQueue);
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
-  ({ worker, close: closeWorker } = await createWorker({ address: t.server.address, taskQueue, concurrency: 2, databaseUrl, dataRoot: root, workflowBundle, onExecuted: (n) => (executions += n) }));
-  workerRun = worker.run();
+  stack = await startStack({ concurrency: 2, onExecuted: (n) => (executions += n) });
+  ({ store, sweeps, temporal: t } = stack);
 });
 
 after(async () => {
-  worker?.shutdown();
-  await workerRun;
-  await closeWorker?.();
-  await store?.close();
-  await t?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 describe('walk-forward workflow', () => {
   test('chooses, runs out of sample and stitches exactly as the walk-forward done by hand', async () => {
-    const spec = loadWalkForwardFile(FILE, { dataRoot: root });
+    const spec = loadWalkForwardFile(FILE, { dataRoot: stack.dataRoot });
     assert.equal(spec.windows.length, 8);
     assert.equal(spec.warmup_bars, 199);
     const { id } = await sweeps.submit(spec);
@@ -87,7 +67,7 @@ describe('walk-forward workflow', () => {
   });
 
   test('cancelled mid-way and resumed, it ends with the by-hand figures and reruns nothing stored', async () => {
-    const spec = loadWalkForwardFile(FILE, { dataRoot: root });
+    const spec = loadWalkForwardFile(FILE, { dataRoot: stack.dataRoot });
     // Another capital makes every operation new to the store, so executions count this walk-forward only.
     spec.optimization.base.environment.initial_capital = 25_000;
     spec.max_windows_in_flight = 1;
@@ -117,7 +97,7 @@ describe('walk-forward workflow', () => {
   });
 
   test('pause holds new windows back and reaches the running window; resume completes it', async () => {
-    const spec = loadWalkForwardFile(FILE, { dataRoot: root });
+    const spec = loadWalkForwardFile(FILE, { dataRoot: stack.dataRoot });
     spec.name = uniqueId('paused');
     spec.max_windows_in_flight = 1;
     const { id } = await sweeps.submit(spec);
