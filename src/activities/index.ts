@@ -8,6 +8,7 @@ import type { Metrics } from '../engine/result.js';
 import type { EncodedResult, OperationRecord, Store, SweepStatus } from '../store/types.js';
 import type { OperationSummary, RunOperationsInput, RunOperationsOutput } from '../workflows/types.js';
 import type { BacktestPool } from './pool.js';
+import { refuseAnotherSweep } from './sweep-identity.js';
 import { createWalkForwardActivities } from './walk-forward.js';
 
 /*
@@ -36,6 +37,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWalkForwardActivities(deps),
 
     async recordSweepStart(input: { sweep_id: string; spec: SweepSpec; total: number }): Promise<void> {
+      await refuseAnotherSweep(store, input.sweep_id, input.spec);
       await store.createSweep({
         id: input.sweep_id,
         kind: input.spec.kind,

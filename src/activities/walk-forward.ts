@@ -11,6 +11,7 @@ import { decodeResult } from '../store/result-codec.js';
 import type { SweepStatus, WalkForwardWindowRecord } from '../store/types.js';
 import type { RunWindowInput, WindowSummary } from '../workflows/walk-forward-types.js';
 import type { ActivityDeps } from './index.js';
+import { refuseAnotherSweep } from './sweep-identity.js';
 
 /*
  * The walk-forward's activities: its sweeps row, and each window's two runs of the chosen
@@ -41,6 +42,7 @@ export function createWalkForwardActivities(deps: ActivityDeps) {
     /** Creates (or finds) the walk-forward's sweeps row and returns the windows already stored. */
     async recordWalkForwardStart(input: { walk_forward_id: string; spec: WalkForwardSpec }): Promise<WindowSummary[]> {
       const { spec, walk_forward_id } = input;
+      await refuseAnotherSweep(store, walk_forward_id, spec);
       await store.createSweep({
         id: walk_forward_id,
         kind: 'walk_forward',

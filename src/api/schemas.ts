@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { SWEEP_ID_PATTERN, SWEEP_ID_RULE } from '../client/sweep-id.js';
 import type { SweepView } from '../client/sweeps.js';
 import { SweepKindSchema, SweepStatusSchema, type ResultRow } from '../store/types.js';
 
@@ -10,7 +11,7 @@ import { SweepKindSchema, SweepStatusSchema, type ResultRow } from '../store/typ
 
 export const SweepIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit')
+  .regex(SWEEP_ID_PATTERN, SWEEP_ID_RULE)
   .openapi({ example: 'opt-20250101-120000-a1b2c3' });
 
 export const SweepParamsSchema = z.object({ id: SweepIdSchema.openapi({ param: { name: 'id', in: 'path' } }) });

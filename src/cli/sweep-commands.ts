@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { stringify } from 'csv-stringify/sync';
+import { checkSweepId } from '../client/sweep-id.js';
 import { Sweeps, type SweepView } from '../client/sweeps.js';
 import { ConfigError } from '../config/errors.js';
 import { loadOptimizationFile, loadVariantFile } from '../config/load.js';
@@ -46,6 +47,7 @@ export interface SubmitOptions {
 }
 
 export async function submitCommand(kind: 'optimization' | 'variant_test', file: string, opts: SubmitOptions): Promise<number> {
+  if (opts.id !== undefined) checkSweepId(opts.id, '--id');
   const spec = loadSweepFile(kind, file);
   return withSweeps(async (sweeps, store) => {
     const { id } = await sweeps.submit(spec, { id: opts.id });

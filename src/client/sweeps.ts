@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowIdReusePolicy } from '@temporalio/client';
 import { ConfigError } from '../config/errors.js';
 import type { SweepSpec } from '../config/sweep.js';
 import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
@@ -10,6 +10,7 @@ import { optimizationWorkflow } from '../workflows/optimization.js';
 import { pauseSignal, progressQuery, resumeSignal, type SweepOptions, type SweepProgress } from '../workflows/types.js';
 import { variantTestWorkflow } from '../workflows/variant-test.js';
 import { walkForwardWorkflow } from '../workflows/walk-forward.js';
+import { checkSweepId } from './sweep-id.js';
 
 /*
  * What the CLI and the API do with sweeps, in one place: submit, look, pause, resume, cancel.
@@ -65,14 +66,25 @@ export class Sweeps {
     readonly taskQueue: string,
   ) {}
 
-  /** Starts the sweep's workflow; its id is the sweep id. */
+  /**
+   * Starts a new sweep; its id is the workflow id. An id that names any sweep already — running or
+   * closed, in Temporal or only in the store — is refused: its rows are keyed by that id, so a
+   * second sweep under it would merge two sweeps' results. Continuing one is `resume`'s job.
+   */
   async submit(spec: SubmittableSpec, opts: { id?: string; options?: SweepOptions } = {}): Promise<{ id: string; runId: string }> {
-    const id = opts.id ?? newSweepId(spec.kind);
+    const id = opts.id === undefined ? newSweepId(spec.kind) : checkSweepId(opts.id, 'id');
+    const [row, description] = await Promise.all([this.store.getSweep(id), this.describe(id)]);
+    if (row || description) throw new SweepIdTaken(id, row, description);
+    return this.#start(spec, id, opts.options, 'REJECT_DUPLICATE');
+  }
+
+  async #start(spec: SubmittableSpec, id: string, options: SweepOptions | undefined, reuse: WorkflowIdReusePolicy): Promise<{ id: string; runId: string }> {
     try {
       const handle = await this.client.workflow.start(WORKFLOWS[spec.kind] as (input: { spec: SubmittableSpec; options?: SweepOptions }) => Promise<unknown>, {
         workflowId: id,
         taskQueue: this.taskQueue,
-        args: [{ spec, options: opts.options }],
+        args: [{ spec, options }],
+        workflowIdReusePolicy: reuse,
         typedSearchAttributes: [
           { key: sweepKindKey, value: spec.kind },
           { key: sweepNameKey, value: spec.name },
@@ -83,7 +95,8 @@ export class Sweeps {
       });
       return { id, runId: handle.firstExecutionRunId };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ConfigError('--id', 'id', `a sweep "${id}" is already running`);
+      // Another client started a sweep under this id between our check and the start.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SweepIdTaken(id, null, null);
       throw err;
     }
   }
@@ -164,7 +177,7 @@ export class Sweeps {
     if (row.status === 'completed' && description?.status.name === 'COMPLETED') {
       throw new ConfigError('sweep', id, 'is completed; there is nothing to resume');
     }
-    await this.submit(row.spec as SubmittableSpec, { id, options });
+    await this.#start(row.spec as SubmittableSpec, id, options, 'ALLOW_DUPLICATE');
     this.#views.delete(id);
     return { ...(await this.view(id)), restarted: true };
   }
@@ -201,6 +214,15 @@ export class Sweeps {
 export class SweepNotFound extends ConfigError {
   constructor(id: string) {
     super('sweep', id, 'no such sweep (not in Temporal, not in the results store)');
+  }
+}
+
+/** A new sweep asked for an id that an existing sweep has (the API answers 409). */
+export class SweepIdTaken extends ConfigError {
+  constructor(id: string, row: SweepRow | null, description: WorkflowExecutionDescription | null) {
+    const status = description ? (CLOSED_STATUS[description.status.name] ?? 'running') : row?.status;
+    const what = row ? ` (${row.kind.replace('_', ' ')} "${row.name}", ${status})` : status ? ` (${status})` : '';
+    super('id', '', `"${id}" is already the id of a sweep${what}; a new sweep needs an id of its own, and resume continues that one`);
   }
 }
 
