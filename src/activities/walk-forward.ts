@@ -61,14 +61,17 @@ export function createWalkForwardActivities(deps: ActivityDeps) {
     },
 
     async runWindowOutOfSample(input: RunWindowInput): Promise<WindowSummary> {
-      const { spec, k, walk_forward_id } = input;
+      const { k, walk_forward_id } = input;
+      const row = await store.getSweep(walk_forward_id);
+      if (row?.kind !== 'walk_forward') throw new Error(`walk-forward ${walk_forward_id} has no sweeps row (recordWalkForwardStart writes it first)`);
+      const spec = row.spec as WalkForwardSpec;
       const stored = (await store.walkForwardWindows(walk_forward_id)).find((w) => w.k === k);
       if (stored) return windowSummary(stored, spec);
       // A dead worker is noticed by the heartbeat timeout, as for a sweep's packs.
       heartbeat({ k });
       const beat = setInterval(() => heartbeat({ k }), HEARTBEAT_EVERY_MS);
       try {
-        const record = await runWindow(input);
+        const record = await runWindow(spec, input);
         await store.saveWalkForwardWindow(record);
         return windowSummary(record, spec);
       } finally {
@@ -77,8 +80,8 @@ export function createWalkForwardActivities(deps: ActivityDeps) {
     },
   };
 
-  async function runWindow(input: RunWindowInput): Promise<WalkForwardWindowRecord> {
-    const { spec, k, best, walk_forward_id } = input;
+  async function runWindow(spec: WalkForwardSpec, input: RunWindowInput): Promise<WalkForwardWindowRecord> {
+    const { k, best, walk_forward_id } = input;
     const window = spec.windows[k - 1]!;
     const { base } = spec.optimization;
     const ids = { walk_forward_id, k, sweep_id: windowSweepId(walk_forward_id, k) };

@@ -21,9 +21,9 @@ export interface WindowSummary {
   oos_return: number;
 }
 
+/** The spec is read from the walk-forward's sweeps row: carried into every window's call, it would grow the history by windows². */
 export interface RunWindowInput {
   walk_forward_id: string;
-  spec: WalkForwardSpec;
   k: number;
   /** The best of the window's in-sample optimization (min_trades respected); null when none qualified. */
   best: RankedOperation | null;

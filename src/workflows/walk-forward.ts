@@ -122,7 +122,7 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
       if (paused) await child.signal(pauseSignal);
       const outcome = await child.result();
       children.delete(k);
-      finished.set(k, await runWindowOutOfSample({ walk_forward_id: id, spec, k, best: outcome.best }));
+      finished.set(k, await runWindowOutOfSample({ walk_forward_id: id, k, best: outcome.best }));
     } catch (err) {
       // Cancellation is seen by the main loop itself; anything else fails the walk-forward (what
       // finished is stored, so `resume` carries on from there).
