@@ -96,18 +96,24 @@ describe('walk-forward workflow', () => {
     curves.stitched.v.forEach((v, i) => assert.ok(Math.abs(v - expected.stitched[i]!) <= 1e-9 * expected.stitched[i]!, `stitched equity at bar ${i}`));
   });
 
-  test('pause holds new windows back and reaches the running window; resume completes it', async () => {
+  test('pause holds new windows back and reaches the running window\'s optimization; resume completes it', async () => {
     const spec = loadWalkForwardFile(FILE, { dataRoot: stack.dataRoot });
     spec.name = uniqueId('paused');
     spec.max_windows_in_flight = 1;
+    // One operation per activity, one at a time: window 1's optimization is caught part-way.
+    spec.optimization.parallel = { ...spec.optimization.parallel, operations_per_activity: 1, max_in_flight: 1 };
+    spec.optimization.base.environment.initial_capital = 30_000;
     const { id } = await sweeps.submit(spec);
+    const stored = async (sweepId: string) => (await store.queryResults(sweepId, { sort: 'idx', limit: 1 })).total;
+    for (let tries = 0; (await stored(`${id}-w1`)) < 1 && tries < 600; tries++) await sleep(20);
     await sweeps.pause(id);
-    const paused = await sweeps.view(id);
-    assert.equal(paused.status, 'paused');
-    await sleep(1500);
-    const held = (await store.walkForwardWindows(id)).length;
-    await sleep(1500);
-    assert.equal((await store.walkForwardWindows(id)).length, held, 'no window finished while paused');
+    assert.equal((await sweeps.view(id)).status, 'paused');
+    const atPause = await stored(`${id}-w1`);
+    assert.ok(atPause < 6, `the pause reached window 1 part-way (${atPause} of 6 stored)`);
+    await sleep(3000);
+    assert.equal((await sweeps.view(`${id}-w1`)).status, 'paused', "the window's optimization was paused too");
+    assert.ok((await stored(`${id}-w1`)) <= atPause + 1, 'at most the operation in flight finished while paused');
+    assert.equal((await store.walkForwardWindows(id)).length, 0, 'no window finished while paused');
     await sweeps.resume(id);
     assert.equal((await sweeps.result(id)).status, 'completed');
     assert.equal((await store.walkForwardWindows(id)).length, 8);
