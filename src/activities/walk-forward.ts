@@ -104,6 +104,6 @@ function windowSummary(w: WalkForwardWindowRecord, spec: WalkForwardSpec): Windo
     params: w.params,
     is_value: w.in_sample?.metrics[metric] ?? null,
     oos_value: w.out_of_sample.metrics[metric],
-    oos_return: w.out_of_sample.metrics.total_return!,
+    oos_return: w.out_of_sample.metrics.total_return,
   };
 }

@@ -53,6 +53,7 @@ export function stitchOutOfSample(windows: readonly WindowRuns[], initialCapital
     for (const trade of piece.trades) {
       trades.push({ ...trade, size: trade.size * factor, pnl: trade.pnl * factor, entry_bar: trade.entry_bar + offset, exit_bar: trade.exit_bar + offset });
     }
+    // exposure is never null (docs/metrics.md): bars in the market over the piece's bars.
     barsInMarket += Math.round(piece.metrics.exposure! * piece.equity.t.length);
     capital = v[v.length - 1]!;
   }

@@ -18,7 +18,7 @@ export interface WindowSummary {
   /** The primary metric in sample and out of sample; null when undefined (or nothing was chosen). */
   is_value: number | null;
   oos_value: number | null;
-  oos_return: number;
+  oos_return: number | null;
 }
 
 /** The spec is read from the walk-forward's sweeps row: carried into every window's call, it would grow the history by windows². */

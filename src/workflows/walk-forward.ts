@@ -18,7 +18,7 @@ import { windowOptimization, windowSweepId } from '../config/walk-forward-spec.j
 import type { SweepStatus } from '../store/types.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
 import { optimizationWorkflow } from './optimization.js';
-import { pauseSignal, progressQuery, resumeSignal } from './types.js';
+import { pauseSignal, progressQuery, resumeSignal, type SweepPhase } from './types.js';
 import { windowsQuery, type WalkForwardInput, type WalkForwardOutcome, type WindowSummary } from './walk-forward-types.js';
 
 /*
@@ -53,7 +53,7 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
   let reused = 0;
   let paused = false;
   let failure: unknown = null;
-  let phase: 'running' | 'paused' | 'draining' | 'finishing' = 'running';
+  let phase: SweepPhase = 'running';
 
   setHandler(progressQuery, () => ({
     sweep_id: id,
