@@ -124,9 +124,11 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
       children.delete(k);
       finished.set(k, await runWindowOutOfSample({ walk_forward_id: id, k, best: outcome.best }));
     } catch (err) {
-      // Cancellation is seen by the main loop itself; anything else fails the walk-forward (what
-      // finished is stored, so `resume` carries on from there).
-      if (!failure && !isCancellation(err)) failure = err;
+      // The walk-forward's own cancellation is seen by the main loop; anything else — a window's
+      // optimization cancelled by itself included — fails it (what finished is stored, so `resume`
+      // carries on from there).
+      const cancelled = isCancellation(err) && CancellationScope.current().consideredCancelled;
+      if (!failure && !cancelled) failure = err;
     } finally {
       children.delete(k);
       running.delete(k);

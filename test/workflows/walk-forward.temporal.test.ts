@@ -118,4 +118,21 @@ describe('walk-forward workflow', () => {
     assert.equal((await sweeps.result(id)).status, 'completed');
     assert.equal((await store.walkForwardWindows(id)).length, 8);
   });
+
+  test("a window's optimization cancelled by itself fails the walk-forward, which resumes to completion", async () => {
+    const spec = loadWalkForwardFile(FILE, { dataRoot: stack.dataRoot });
+    spec.max_windows_in_flight = 1;
+    spec.optimization.parallel = { ...spec.optimization.parallel, operations_per_activity: 1, max_in_flight: 1 };
+    spec.optimization.base.environment.initial_capital = 40_000;
+    const { id } = await sweeps.submit(spec);
+    const stored = async (sweepId: string) => (await store.queryResults(sweepId, { sort: 'idx', limit: 1 })).total;
+    for (let tries = 0; (await stored(`${id}-w1`)) < 1 && tries < 600; tries++) await sleep(20);
+    await sweeps.cancel(`${id}-w1`);
+    const failed = await sweeps.result(id);
+    assert.equal(failed.status, 'failed', 'a walk-forward missing a window never reads as completed');
+    assert.equal((await store.getSweep(id))?.status, 'failed');
+    await sweeps.resume(id);
+    assert.equal((await sweeps.result(id)).status, 'completed');
+    assert.equal((await store.walkForwardWindows(id)).length, 8);
+  });
 });
