@@ -354,5 +354,9 @@ test('the OpenAPI document lists every route', async () => {
     '/api/sweeps/{id}/results',
     '/api/sweeps/{id}/resume',
     '/api/variant-tests',
+    '/api/walk-forwards',
+    '/api/walk-forwards/{id}',
+    '/api/walk-forwards/{id}/equity',
+    '/api/walk-forwards/{id}/windows',
   ]);
 });
