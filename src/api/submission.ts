@@ -8,7 +8,7 @@ import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/swe
 import { resolveWalkForward } from '../config/walk-forward.js';
 import type { SubmittableSpec } from '../client/sweeps.js';
 import { parseYaml } from '../config/yaml.js';
-import { resolveDataPath } from '../data/paths.js';
+import { resolveDataPath, rootRelative } from '../data/paths.js';
 import type { SweepKind } from '../store/types.js';
 import { BODY_FILE } from './body.js';
 
@@ -35,6 +35,6 @@ function locate(document: unknown, dataRoot: string): { doc: unknown; opts: Reso
   if (!(isPlainObject(document) && 'path' in document)) return { doc: document, opts: { file: BODY_FILE, baseDir: dataRoot, dataRoot } };
   const { path: wanted } = parseWith(PathBodySchema, document, BODY_FILE);
   const abs = resolveDataPath({ dataRoot, baseDir: dataRoot, path: wanted, file: BODY_FILE, field: 'path' });
-  const label = path.relative(fs.realpathSync(dataRoot), abs).split(path.sep).join('/');
+  const label = rootRelative(dataRoot, abs);
   return { doc: parseYaml(fs.readFileSync(abs), label), opts: { file: label, baseDir: path.dirname(abs), dataRoot } };
 }

@@ -9,7 +9,8 @@ import { loadOptimizationFile, loadVariantFile } from '../config/load.js';
 import { parseResultFilter } from '../config/results-query.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
 import { parseYaml, dumpYaml } from '../config/yaml.js';
-import { dataRootFromEnv } from '../data/paths.js';
+import { dataRootFromEnv, rootRelative } from '../data/paths.js';
+import { paramText } from '../engine/format.js';
 import { METRIC_NAMES } from '../engine/result.js';
 import { openStore } from '../store/index.js';
 import type { ResultRow, ResultsQuery, Store } from '../store/types.js';
@@ -34,9 +35,14 @@ export async function withSweeps<T>(fn: (sweeps: Sweeps, store: Store) => Promis
   }
 }
 
+/**
+ * Loading names the file as given on the command line; the spec (a workflow input the Temporal UI
+ * shows) names it relative to the workspace, as the API does, so no server path travels with it.
+ */
 export function loadSweepFile(kind: 'optimization' | 'variant_test', file: string): SweepSpec {
   const dataRoot = dataRootFromEnv();
-  return kind === 'optimization' ? optimizationSpec(loadOptimizationFile(file, { dataRoot })) : variantTestSpec(loadVariantFile(file, { dataRoot }));
+  const spec = kind === 'optimization' ? optimizationSpec(loadOptimizationFile(file, { dataRoot })) : variantTestSpec(loadVariantFile(file, { dataRoot }));
+  return { ...spec, file: rootRelative(dataRoot, fs.realpathSync(file)) };
 }
 
 export interface SubmitOptions {
@@ -115,12 +121,6 @@ export function progressLine(view: SweepView): string {
 
 export function summaryLine(view: SweepView): string {
   return `${view.id}: ${view.status}, ${view.done} of ${view.total} done, ${view.failed} failed`;
-}
-
-function paramText(params: Record<string, unknown>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
 }
 
 const TABLE_METRICS = ['total_return', 'cagr', 'sharpe_ratio', 'max_drawdown', 'win_rate', 'profit_factor', 'total_trades'] as const;

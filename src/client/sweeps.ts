@@ -7,9 +7,11 @@ import type { MetricName } from '../engine/result.js';
 import type { ResultFilter, Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
 import { optimizationWorkflow } from '../workflows/optimization.js';
+import { rateAndEta, sweepPageUrl, sweepStaticMetadata } from '../workflows/details.js';
 import { pauseSignal, progressQuery, resumeSignal, type SweepOptions, type SweepProgress } from '../workflows/types.js';
 import { variantTestWorkflow } from '../workflows/variant-test.js';
 import { walkForwardWorkflow } from '../workflows/walk-forward.js';
+import { walkForwardStaticMetadata } from '../workflows/walk-forward-details.js';
 import { checkSweepId } from './sweep-id.js';
 
 /*
@@ -46,6 +48,11 @@ export type SubmittableSpec = SweepSpec | WalkForwardSpec;
 
 const WORKFLOWS = { optimization: optimizationWorkflow, variant_test: variantTestWorkflow, walk_forward: walkForwardWorkflow } as const;
 
+/** The API's public base URL: SWEEPLAB_PUBLIC_URL, or the address `sweeplab up` serves by default. */
+export function publicUrlFromEnv(): string {
+  return process.env.SWEEPLAB_PUBLIC_URL ?? 'http://127.0.0.1:8787';
+}
+
 export function newSweepId(kind: SweepKind): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   return `${ID_PREFIX[kind]}-${stamp}-${randomBytes(3).toString('hex')}`;
@@ -64,6 +71,8 @@ export class Sweeps {
     readonly client: Client,
     readonly store: Store,
     readonly taskQueue: string,
+    /** Where the API serves the page, for the link in each sweep's Temporal UI details. */
+    readonly publicUrl: string = publicUrlFromEnv(),
   ) {}
 
   /**
@@ -92,6 +101,7 @@ export class Sweeps {
           { key: sweepTotalKey, value: 0 },
         ],
         memo: { kind: spec.kind, name: spec.name },
+        ...(spec.kind === 'walk_forward' ? walkForwardStaticMetadata(spec, sweepPageUrl(this.publicUrl, id)) : sweepStaticMetadata(spec, sweepPageUrl(this.publicUrl, id))),
       });
       return { id, runId: handle.firstExecutionRunId };
     } catch (err) {
@@ -234,10 +244,7 @@ export function rankedFilter(spec: SweepSpec): ResultFilter[] {
 }
 
 export function viewFromProgress(p: SweepProgress, workflowStatus: string): SweepView {
-  const finished = p.done + p.failed;
-  const elapsed = (p.now - p.started_at) / 1000;
-  const rate = finished > 0 && elapsed > 0 ? finished / elapsed : null;
-  const left = p.total - finished;
+  const { rate, eta_s } = rateAndEta(p);
   return {
     id: p.sweep_id,
     kind: p.kind,
@@ -248,7 +255,7 @@ export function viewFromProgress(p: SweepProgress, workflowStatus: string): Swee
     failed: p.failed,
     running: p.running,
     rate,
-    eta_s: rate ? left / rate : null,
+    eta_s,
     primary_metric: p.primary_metric,
     best: p.best,
     errors: p.errors,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolveDataPath } from '../data/paths.js';
+import { resolveDataPath, rootRelative } from '../data/paths.js';
 import { loadBars, sha256File } from '../data/load.js';
 import { runBacktest } from '../engine/index.js';
 import { validateWorkforce } from './blueprint.js';
@@ -255,9 +255,4 @@ function readYamlFile(abs: string, label: string): unknown {
     throw error;
   }
   return parseYaml(bytes, label);
-}
-
-/** `abs` (a real path inside the data root) relative to the real data root, with `/` separators. */
-function rootRelative(dataRoot: string, abs: string): string {
-  return path.relative(fs.realpathSync(dataRoot), abs).split(path.sep).join('/');
 }

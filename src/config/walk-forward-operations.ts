@@ -1,3 +1,4 @@
+import { paramText } from '../engine/format.js';
 import type { Combo } from './grid.js';
 import type { MaterializedOperation } from './materialize.js';
 import { operationAt } from './operation-at.js';
@@ -21,13 +22,10 @@ export function outOfSampleOperation(spec: WalkForwardSpec, k: number, idx: numb
   const { op, params } = operationAt(spec.optimization, idx);
   const [link] = op.strategy_links;
   const environment = op.environments[link.execution_environment]!;
-  const label = Object.entries(params)
-    .map(([key, value]) => `${key}=${value}`)
-    .join(' ');
   return {
     op: {
       ...op,
-      display_name: `${spec.name} w${k} out-of-sample ${label}`,
+      display_name: `${spec.name} w${k} out-of-sample ${paramText(params)}`,
       environments: {
         [link.execution_environment]: { ...environment, start: window.warmup_start, end: window.oos_end, trade_from: window.oos_start, close_at_end: true },
       },

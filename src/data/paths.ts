@@ -36,6 +36,14 @@ export function resolveDataPath(opts: { dataRoot: string; baseDir: string; path:
   return real;
 }
 
+/**
+ * `abs` (a real path inside the data root) relative to the real data root, with `/` separators: how
+ * files are named wherever the server's layout must not show (messages, workflow inputs, the UI).
+ */
+export function rootRelative(dataRoot: string, abs: string): string {
+  return path.relative(fs.realpathSync(dataRoot), abs).split(path.sep).join('/');
+}
+
 /** The data root: SWEEPLAB_DATA_ROOT, or the working directory, as a real path. */
 export function dataRootFromEnv(): string {
   const configured = process.env.SWEEPLAB_DATA_ROOT;

@@ -7,6 +7,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   allHandlersFinished,
@@ -18,6 +19,7 @@ import { compileWhere } from '../config/expression.js';
 import { indexSpaceSize, operationCount, type SweepSpec } from '../config/sweep.js';
 import { sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
 import type { SweepStatus } from '../store/types.js';
+import { currentDetails, packSummary, sweepHeadline } from './details.js';
 import {
   pauseSignal,
   progressQuery,
@@ -81,6 +83,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
   });
   const { recordSweepStart, recordSweepEnd } = proxyActivities<Activities>({
+    summary: "results store: the sweep's row and status",
     startToCloseTimeout: '1 minute',
     retry: { maximumInterval: '10 seconds' },
   });
@@ -110,16 +113,20 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     top: state.top,
     errors: state.errors,
   }));
+  const show = (shown: string = phase): void => showDetails(spec, state, shown, running);
   setHandler(pauseSignal, () => {
     state.paused = true;
     if (phase === 'running') phase = 'paused';
     setStatus('paused');
+    show();
   });
   setHandler(resumeSignal, () => {
     state.paused = false;
     if (phase === 'paused') phase = 'running';
     setStatus('running');
+    show();
   });
+  show();
 
   const fold = (summaries: OperationSummary[]): void => {
     for (const s of summaries) {
@@ -138,8 +145,9 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
 
   const dispatch = async (indices: number[]): Promise<void> => {
     running += indices.length;
+    show();
     try {
-      const out = await runOperations({ sweep_id: sweepId, spec, indices });
+      const out = await runOperations.executeWithOptions({ summary: packSummary(spec, indices) }, [{ sweep_id: sweepId, spec, indices }]);
       fold(out.summaries);
       state.executed += out.executed;
       if (out.executed > 0) {
@@ -153,6 +161,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
       if (!failure && !isCancellation(err)) failure = err;
     } finally {
       running -= indices.length;
+      show();
     }
   };
 
@@ -174,12 +183,14 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     }
 
     phase = 'draining';
+    show();
     await Promise.all(inFlight);
 
     if (failure) {
       phase = 'finishing';
       await recordSweepEnd({ sweep_id: sweepId, status: 'failed' });
       setStatus('failed');
+      show('failed');
       throw ApplicationFailure.create({
         type: 'SweepFailed',
         message: `sweep ${sweepId} failed after ${state.done} of ${state.total} operations: ${describe(failure)}`,
@@ -191,6 +202,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     if (state.next < space) {
       await condition(allHandlersFinished);
       state.generation++;
+      show('continued as new');
       log.info('sweep continues as new', { sweepId, next: state.next, done: state.done });
       return await continueAsNew<(input: SweepInput) => Promise<SweepOutcome>>({ spec, cursor: state, options: input.options });
     }
@@ -198,6 +210,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     phase = 'finishing';
     await recordSweepEnd({ sweep_id: sweepId, status: 'completed' });
     setStatus('completed');
+    show('completed');
     await condition(allHandlersFinished);
     return {
       id: sweepId,
@@ -215,6 +228,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
       await CancellationScope.nonCancellable(async () => {
         await recordSweepEnd({ sweep_id: sweepId, status: 'cancelled' });
         setStatus('cancelled');
+        show('cancelled');
       });
     }
     throw err;
@@ -224,6 +238,28 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
 /** Keeps the SweepStatus search attribute (Temporal UI, list filters) in step with the sweep. */
 function setStatus(status: SweepStatus): void {
   upsertSearchAttributes([{ key: sweepStatusKey, value: status }]);
+}
+
+/**
+ * The current details the Temporal UI shows (README.md, "Watching sweeps in the Temporal UI"). They live in workflow memory and reach
+ * the UI only through the SDK's metadata query, never the history, so they are rewritten on every change.
+ */
+function showDetails(spec: SweepSpec, state: SweepCursor, phase: string, running: number): void {
+  setCurrentDetails(
+    currentDetails({
+      headline: sweepHeadline(spec),
+      phase,
+      total: state.total,
+      done: state.done,
+      failed: state.failed,
+      running,
+      started_at: state.started_at,
+      now: Date.now(),
+      generation: state.generation,
+      paused: state.paused,
+      best: state.top[0] ?? null,
+    }),
+  );
 }
 
 function shouldContinueAsNew(): boolean {

@@ -7,6 +7,7 @@ import {
   log,
   ParentClosePolicy,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -19,6 +20,7 @@ import type { SweepStatus } from '../store/types.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
 import { optimizationWorkflow } from './optimization.js';
 import { pauseSignal, progressQuery, resumeSignal, type SweepPhase } from './types.js';
+import { walkForwardDetails } from './walk-forward-details.js';
 import { windowsQuery, type WalkForwardInput, type WalkForwardOutcome, type WindowSummary } from './walk-forward-types.js';
 
 /*
@@ -76,7 +78,13 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
     top: [],
     errors: failure ? [describe(failure)] : [],
   }));
-  setHandler(windowsQuery, () => ({ done: [...finished.values()].sort((a, b) => a.k - b.k), running: [...running].sort((a, b) => a - b) }));
+  const windowsState = () => ({ done: [...finished.values()].sort((a, b) => a.k - b.k), running: [...running].sort((a, b) => a - b) });
+  setHandler(windowsQuery, windowsState);
+  /** The Temporal UI's current details (workflow memory, read by the SDK's metadata query): rewritten on every change. */
+  const showDetails = (shown: string = phase): void => {
+    const { done, running: inFlight } = windowsState();
+    setCurrentDetails(walkForwardDetails(spec, shown, done, inFlight));
+  };
 
   /** Pause and resume reach every window's optimization, so its fan-out stops or carries on too. */
   const forward = async (signal: typeof pauseSignal | typeof resumeSignal): Promise<void> => {
@@ -93,17 +101,20 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
     paused = true;
     if (phase === 'running') phase = 'paused';
     setStatus('paused');
+    showDetails();
     await forward(pauseSignal);
   });
   setHandler(resumeSignal, async () => {
     paused = false;
     if (phase === 'paused') phase = 'running';
     setStatus('running');
+    showDetails();
     await forward(resumeSignal);
   });
 
   const runWindow = async (k: number): Promise<void> => {
     running.add(k);
+    showDetails();
     try {
       const child = await startChild(optimizationWorkflow, {
         workflowId: windowSweepId(id, k),
@@ -132,6 +143,7 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
     } finally {
       children.delete(k);
       running.delete(k);
+      showDetails();
     }
   };
 
@@ -140,6 +152,7 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
     upsertSearchAttributes([{ key: sweepTotalKey, value: spec.windows.length }]);
     for (const summary of await recordWalkForwardStart({ walk_forward_id: id, spec })) finished.set(summary.k, summary);
     reused = finished.size;
+    showDetails();
     for (const { k } of spec.windows) {
       if (finished.has(k)) continue;
       await condition(() => failure !== null || (!paused && inFlight.size < spec.max_windows_in_flight));
@@ -154,6 +167,7 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
       phase = 'finishing';
       await recordWalkForwardEnd({ walk_forward_id: id, status: 'failed' });
       setStatus('failed');
+      showDetails('failed');
       throw ApplicationFailure.create({
         type: 'WalkForwardFailed',
         message: `walk-forward ${id} failed after ${finished.size} of ${spec.windows.length} windows: ${describe(failure)}`,
@@ -164,6 +178,7 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
     phase = 'finishing';
     await recordWalkForwardEnd({ walk_forward_id: id, status: 'completed' });
     setStatus('completed');
+    showDetails('completed');
     await condition(allHandlersFinished);
     return { id, status: 'completed', windows: [...finished.values()].sort((a, b) => a.k - b.k) };
   } catch (err) {
@@ -173,6 +188,7 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
         await Promise.all(inFlight);
         await recordWalkForwardEnd({ walk_forward_id: id, status: 'cancelled' });
         setStatus('cancelled');
+        showDetails('cancelled');
       });
     }
     throw err;

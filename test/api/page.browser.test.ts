@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { serveApi } from '../../src/api/server.js';
 import { walkForwardReport } from '../../src/client/walk-forwards.js';
+import { artifacts, browserSkip as skip, launchBrowser, type Browser } from '../helpers/browser.js';
 import { repoRoot, startStack, type Stack } from '../helpers/stack.js';
 
 /*
@@ -13,15 +13,10 @@ import { repoRoot, startStack, type Stack } from '../helpers/stack.js';
  * Screenshots land in test/artifacts/ (git-ignored) for a human to look at.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install -y chromium)`;
-const artifacts = path.join(repoRoot, 'test/artifacts');
-
 let stack: Stack;
 let server: { url: string; close(): Promise<void> };
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
-let profile: string;
 
 const shot = (name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
 
@@ -47,25 +42,17 @@ async function columnValues(field: string): Promise<Array<number | null>> {
 
 describe('the results page', { skip }, () => {
   before(async () => {
-    fs.mkdirSync(artifacts, { recursive: true });
     stack = await startStack({ concurrency: 4 });
     server = await serveApi({ sweeps: stack.sweeps, store: stack.store, port: 0, temporalUiUrl: 'http://127.0.0.1:8233', dataRoot: stack.dataRoot, token: null });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      viewport: { width: 1400, height: 1000 },
-    });
-    page = await context.newPage();
+    browser = await launchBrowser({ width: 1400, height: 1000 });
+    page = browser.page;
     page.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
     await stack?.stop();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
   });
 
   test('an optimization submitted through the form reaches 100 % and its table sorts by Sharpe on click', async () => {

@@ -6,6 +6,7 @@ import { Sweeps } from '../../src/client/sweeps.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { createWorker, workflowsPath } from '../../worker.js';
+import type { DevServerOptions } from '../../src/temporal/dev-server.js';
 import { startTestServer, uniqueId, type TestServer } from './temporal.js';
 
 /** The repository root, which is the data root (workspace) of every stack test. */
@@ -24,11 +25,12 @@ export interface Stack {
 
 /**
  * The real stack as sweeplab runs it: a Temporal dev server, a worker in this process on a task queue
- * of its own, and a SQLite results store in a temp dir (or the database `databaseUrl` names). `const s = await startStack(); after(() => s.stop());`
+ * of its own, and a SQLite results store in a temp dir (or the database `databaseUrl` names); `server`
+ * options go to the dev server (its UI with `headless: false`, dynamic config). `const s = await startStack(); after(() => s.stop());`
  */
-export async function startStack(opts: { concurrency?: number; databaseUrl?: string; onExecuted?: (count: number) => void } = {}): Promise<Stack> {
+export async function startStack(opts: { concurrency?: number; databaseUrl?: string; server?: Omit<DevServerOptions, 'dbFile'>; onExecuted?: (count: number) => void } = {}): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-stack-'));
-  const temporal = await startTestServer();
+  const temporal = await startTestServer(opts.server);
   const databaseUrl = opts.databaseUrl ?? `sqlite:${path.join(dir, 'store.db')}`;
   const store = await openStore({ url: databaseUrl });
   await store.migrate();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { workflowMetadataQuery } from '@temporalio/workflow';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { walkForwardCurves, walkForwardReport } from '../../src/client/walk-forwards.js';
 import { loadWalkForwardFile } from '../../src/config/walk-forward.js';
@@ -57,6 +58,13 @@ describe('walk-forward workflow', () => {
       const child = await sweeps.view(w.sweep_id);
       assert.deepEqual([child.kind, child.status, child.done], ['optimization', 'completed', 6], `window ${w.k}'s in-sample optimization ran the grid`);
     }
+    // The Temporal UI: a static summary counting the grid backtests, current details with the windows.
+    const description = await t.client.workflow.getHandle(id).describe();
+    assert.equal(await description.staticSummary(), 'walk forward · wf test · 48 operations · sharpe_ratio', '8 windows × 6 combinations');
+    assert.match((await description.staticDetails())!, /\*\*Windows\*\*: 8, in sample 2y, out of sample 1y, step 1y, rolling/);
+    const metadata = await t.client.workflow.getHandle(id).query(workflowMetadataQuery);
+    assert.match(metadata.currentDetails ?? '', /- \*\*completed\*\*\n- windows done 8 of 8 · in flight none\n- latest: window 8: fast=20 slow=50/);
+
     const listed: string[] = [];
     const query = `SweepKind = "walk_forward" AND SweepName = "${spec.name}" AND SweepStatus = "completed"`;
     for (let tries = 0; listed.length === 0 && tries < 100; tries++) {
