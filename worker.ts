@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from './src/activities/index.js';
@@ -23,7 +23,8 @@ export interface WorkerOptions {
   dataRoot?: string;
   /**
    * A prebuilt workflow bundle; by default the one SWEEPLAB_WORKFLOW_BUNDLE names (production images
-   * build it with `npm run build:workflows`), else the sources are bundled at start-up.
+   * build it with `npm run build:workflows`), else the installed package's dist/workflow-bundle.js,
+   * else the workflow sources are bundled at start-up.
    */
   workflowBundle?: WorkflowBundleOption | null;
   onExecuted?: (count: number) => void;
@@ -40,7 +41,8 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
     namespace: opts.namespace ?? temporalNamespace(),
     taskQueue: opts.taskQueue ?? taskQueue(),
     workflowBundle: opts.workflowBundle ?? (await defaultWorkflowBundle()),
-    activities: createActivities({ store, pool, dataRoot: opts.dataRoot ?? dataRootFromEnv(), onExecuted: opts.onExecuted }),
+    // Every worker keeps the audit log when asked, `up`'s as well as `sweeplab worker`'s.
+    activities: createActivities({ store, pool, dataRoot: opts.dataRoot ?? dataRootFromEnv(), onExecuted: withExecutionLog(opts.onExecuted) }),
     // One activity more than slots per slot keeps threads busy while another activity writes results.
     maxConcurrentActivityTaskExecutions: slots * 2,
     shutdownGraceTime: '20 seconds',
@@ -55,14 +57,28 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
   };
 }
 
+/** Running from TypeScript (the repository, through tsx) rather than from the package's dist/. */
+const fromSource = import.meta.url.endsWith('.ts');
+
 async function defaultWorkflowBundle(): Promise<WorkflowBundleOption> {
-  const prebuilt = process.env.SWEEPLAB_WORKFLOW_BUNDLE;
+  const prebuilt = process.env.SWEEPLAB_WORKFLOW_BUNDLE ?? packagedWorkflowBundle();
   if (prebuilt) return { codePath: prebuilt };
   return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietBundlerLogger });
 }
 
+/**
+ * The bundle `npm pack` builds beside the compiled worker (scripts/build.ts), so an installed
+ * package starts its workers without webpack. Sources never use one: it could be older than they are.
+ */
+function packagedWorkflowBundle(): string | undefined {
+  if (fromSource) return undefined;
+  const file = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
+  return existsSync(file) ? file : undefined;
+}
+
+/** The workflows' entry module, TypeScript or compiled, whichever this process runs. */
 export function workflowsPath(): string {
-  return fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
+  return fileURLToPath(new URL(`./src/workflows/index.${fromSource ? 'ts' : 'js'}`, import.meta.url));
 }
 
 const quietBundlerLogger = new DefaultLogger('WARN');
@@ -84,7 +100,7 @@ function withExecutionLog(onExecuted: WorkerOptions['onExecuted'], file = proces
 
 export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const { worker, close } = await createWorker({ ...opts, onExecuted: withExecutionLog(opts.onExecuted) });
+  const { worker, close } = await createWorker(opts);
   console.log(`sweeplab worker: ${opts.concurrency ?? defaultSlots()} backtest slots on task queue "${worker.options.taskQueue}"`);
   try {
     await worker.run();

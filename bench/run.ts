@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { benchApi } from './api.js';
+import { benchCli } from './cli.js';
 import { benchEngine } from './engine.js';
 import { benchLoad } from './load.js';
 import { benchScale } from './scale.js';
@@ -13,12 +14,12 @@ import { benchSweep } from './sweep.js';
  * `npm run bench -- engine api` runs only the named sections (results.json keeps the others).
  */
 
-const sections = { engine: benchEngine, sweep: benchSweep, api: benchApi, load: benchLoad, scale: benchScale } as const;
+const sections = { engine: benchEngine, sweep: benchSweep, api: benchApi, load: benchLoad, cli: benchCli, scale: benchScale } as const;
 type Section = keyof typeof sections;
 
 const args = process.argv.slice(2);
 const named = args.filter((a) => a in sections) as Section[];
-const chosen: Section[] = named.length ? named : (['engine', 'sweep', 'api', 'load', ...(args.includes('--scale') ? (['scale'] as const) : [])] as Section[]);
+const chosen: Section[] = named.length ? named : (['engine', 'sweep', 'api', 'load', 'cli', ...(args.includes('--scale') ? (['scale'] as const) : [])] as Section[]);
 
 const file = path.join(repoRoot, 'bench/results.json');
 const results: Record<string, unknown> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};

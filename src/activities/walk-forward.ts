@@ -10,7 +10,9 @@ import { idleRun } from '../engine/walk-forward.js';
 import { decodeResult } from '../store/result-codec.js';
 import type { SweepStatus, WalkForwardWindowRecord } from '../store/types.js';
 import type { RunWindowInput, WindowSummary } from '../workflows/walk-forward-types.js';
+import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
 import type { ActivityDeps } from './index.js';
+import { createSweepCodeSource, type SweepCode } from './plugin-code.js';
 import { refuseAnotherSweep } from './sweep-identity.js';
 
 /*
@@ -26,12 +28,17 @@ const HEARTBEAT_EVERY_MS = 2_000;
 export function createWalkForwardActivities(deps: ActivityDeps) {
   const { store, pool, dataRoot } = deps;
 
+  const sweepCode = createSweepCodeSource(store);
+
   /** One backtest, reused by hash from the store like every sweep's, else run in the thread pool and kept. */
-  const run = async (op: MaterializedOperation, file: string): Promise<{ hash: string; result: BacktestResult }> => {
-    const hash = operationHash(op);
+  const run = async (op: MaterializedOperation, spec: WalkForwardSpec, code: SweepCode): Promise<{ hash: string; result: BacktestResult }> => {
+    const hash = operationHash(op, code.set);
     const known = (await store.findResults([hash])).get(hash);
     if (known) return { hash, result: known.result };
-    const outcome = await pool.run({ op, file, dataRoot }, cancellationSignal());
+    // As a sweep's: user code gets max_operation_seconds, built-in code all the time it needs (docs/plugins.md).
+    const { parallel, plugin_bundle } = spec.optimization;
+    const timeoutMs = plugin_bundle ? (parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
+    const outcome = await pool.run({ op, file: spec.file, dataRoot, plugins: code.bundle }, { signal: cancellationSignal(), timeoutMs });
     if (!outcome.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });
     await store.saveEncodedResults([{ hash, operation_yaml: outcome.operation_yaml, blob: outcome.blob }]);
     deps.onExecuted?.(1);
@@ -91,8 +98,9 @@ export function createWalkForwardActivities(deps: ActivityDeps) {
       const idle = idleRun(bars.time, base.environment.initial_capital, base.environment.periods_per_year);
       return { ...ids, params: null, is_hash: null, oos_hash: null, in_sample: null, out_of_sample: idle };
     }
-    const inSample = inSampleOperation(spec, k, best.idx);
-    const [is, oos] = await Promise.all([run(inSample.op, spec.file), run(outOfSampleOperation(spec, k, best.idx).op, spec.file)]);
+    const code = await sweepCode(spec.optimization.plugin_bundle);
+    const inSample = inSampleOperation(spec, k, best.idx, code.set);
+    const [is, oos] = await Promise.all([run(inSample.op, spec, code), run(outOfSampleOperation(spec, k, best.idx, code.set).op, spec, code)]);
     return { ...ids, params: inSample.params, is_hash: is.hash, oos_hash: oos.hash, in_sample: is.result, out_of_sample: oos.result };
   }
 }

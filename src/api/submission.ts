@@ -10,6 +10,7 @@ import type { SubmittableSpec } from '../client/sweeps.js';
 import { parseYaml } from '../config/yaml.js';
 import { resolveDataPath, rootRelative } from '../data/paths.js';
 import type { SweepKind } from '../store/types.js';
+import type { PluginBundle } from '../user-plugins/bundle.js';
 import { BODY_FILE } from './body.js';
 
 /*
@@ -23,12 +24,18 @@ export const PathBodySchema = z
   .object({ path: z.string().min(1).describe('A YAML file inside the workspace, e.g. "examples/optimization.yaml".') })
   .strict();
 
-export function specFromDocument(kind: SweepSpec['kind'], document: unknown, dataRoot: string): SweepSpec;
-export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): SubmittableSpec;
-export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): SubmittableSpec {
+/** The sweep a document describes, and the workspace's plugin bundle to store with it. */
+export function specFromDocument(kind: SweepSpec['kind'], document: unknown, dataRoot: string): { spec: SweepSpec; bundle: PluginBundle | null };
+export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): { spec: SubmittableSpec; bundle: PluginBundle | null };
+export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): { spec: SubmittableSpec; bundle: PluginBundle | null } {
   const { doc, opts } = locate(document, dataRoot);
   if (kind === 'walk_forward') return resolveWalkForward(doc, opts);
-  return kind === 'optimization' ? optimizationSpec(resolveOptimization(doc, opts)) : variantTestSpec(resolveVariantTest(doc, opts));
+  if (kind === 'optimization') {
+    const loaded = resolveOptimization(doc, opts);
+    return { spec: optimizationSpec(loaded), bundle: loaded.plugins.bundle };
+  }
+  const loaded = resolveVariantTest(doc, opts);
+  return { spec: variantTestSpec(loaded), bundle: loaded.plugins.bundle };
 }
 
 function locate(document: unknown, dataRoot: string): { doc: unknown; opts: ResolveOptions } {

@@ -1,17 +1,18 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isConfigError } from '../config/errors.js';
-import { runOperationCommand } from './run-operation.js';
-import { controlCommand, exportCommand, resultsCommand, statusCommand, submitCommand } from './sweep-commands.js';
-import { apiCommand, upCommand } from './up.js';
-import { walkForwardCommand } from './walk-forward-commands.js';
+import { packageInfo } from '../package.js';
+import { exitWhenOutputCloses, flushOutput } from './output.js';
 
 /*
  * `sweeplab`: exit 0 when all went well, 1 when a sweep failed or was cancelled (or on an internal
  * error), 2 for bad input — a message naming file, field and reason, never a stack trace.
+ * Each command's module is imported when the command runs, so `--help` and a mistyped flag load
+ * commander alone, not Temporal, the store and the API (bench/cli.ts measures the start).
  */
 
 const program = new Command('sweeplab')
   .description('Durable backtest research on Temporal: one backtest, a grid optimization or a variant race.')
+  .version(packageInfo().version)
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });
 
@@ -26,7 +27,7 @@ program
   .description('run ONE operation (operation.yaml or an exported materialized operation) and print its result; no Temporal')
   .argument('<operation.yaml>')
   .option('--json', 'print the BacktestResult as JSON on stdout')
-  .action(run(runOperationCommand));
+  .action(run(async (file: string, opts) => (await import('./run-operation.js')).runOperationCommand(file, opts)));
 
 for (const [name, kind, what] of [
   ['optimize', 'optimization', 'an optimization (grid search) from optimization.yaml'],
@@ -40,7 +41,7 @@ for (const [name, kind, what] of [
     .option('--json', 'with --wait: end with one JSON line {id, status, total, completed, failed}; without: print {id}')
     .option('--id <id>', 'sweep id (default: generated)')
     .option('--top <n>', 'rows of the final ranking to print')
-    .action(run((file: string, opts) => submitCommand(kind, file, opts)));
+    .action(run(async (file: string, opts) => (await import('./sweep-commands.js')).submitCommand(kind, file, opts)));
 }
 
 program
@@ -50,7 +51,7 @@ program
   .option('--wait', 'follow it to the end with a progress bar (windows), then print the windows and the stitched result')
   .option('--json', 'with --wait: end with one JSON line {id, status, windows, completed, stitched}; without: print {id, windows}')
   .option('--id <id>', 'walk-forward id (default: generated)')
-  .action(run(walkForwardCommand));
+  .action(run(async (file: string, opts) => (await import('./walk-forward-commands.js')).walkForwardCommand(file, opts)));
 
 program
   .command('status')
@@ -58,7 +59,7 @@ program
   .argument('<id>')
   .option('--watch', 'follow it until it ends')
   .option('--json', 'print the status as JSON')
-  .action(run(statusCommand));
+  .action(run(async (id: string, opts) => (await import('./sweep-commands.js')).statusCommand(id, opts)));
 
 program
   .command('results')
@@ -70,7 +71,14 @@ program
   .option('--offset <n>', 'rows to skip', '0')
   .option('--filter <conditions>', 'e.g. "sharpe_ratio>1,fast=10"')
   .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
-  .action(run(resultsCommand));
+  .action(run(async (id: string, opts) => (await import('./sweep-commands.js')).resultsCommand(id, opts)));
+
+program
+  .command('list')
+  .description('the sweeps in the results store, newest first: id, kind, name, status, progress, best')
+  .option('--limit <n>', 'sweeps', '50')
+  .option('--json', 'print them as JSON')
+  .action(run(async (opts) => (await import('./list.js')).listCommand(opts)));
 
 for (const action of ['pause', 'resume', 'cancel'] as const) {
   const what = {
@@ -82,7 +90,7 @@ for (const action of ['pause', 'resume', 'cancel'] as const) {
     .command(action)
     .description(what)
     .argument('<id>')
-    .action(run((id: string) => controlCommand(action, id)));
+    .action(run(async (id: string) => (await import('./sweep-commands.js')).controlCommand(action, id)));
 }
 
 program
@@ -90,7 +98,7 @@ program
   .description("write each of a sweep's materialized operations as a YAML file that run-operation replays")
   .argument('<id>')
   .requiredOption('--ops <dir>', 'directory to write to')
-  .action(run(exportCommand));
+  .action(run(async (id: string, opts) => (await import('./sweep-commands.js')).exportCommand(id, opts)));
 
 program
   .command('worker')
@@ -107,15 +115,22 @@ program
   .command('api')
   .description('serve the HTTP API and the page only (Temporal and workers run elsewhere)')
   .option('--port <port>', 'port', process.env.SWEEPLAB_API_PORT ?? '8787')
-  .action(run(apiCommand));
+  .action(run(async (opts) => (await import('./up.js')).apiCommand(opts)));
 
 program
   .command('up')
-  .description('embedded default: Temporal dev server (SQLite file under ./data), a worker and the API, on one machine')
+  .description('embedded default: Temporal dev server (state in ./data), a worker and the API, on one machine')
   .option('--example', 'also submit the example optimization, variant test and walk-forward')
   .option('--port <port>', 'API and page port', '8787')
+  .option('--temporal-port <port>', "the dev server's gRPC port (its UI gets this + 1000)", '7233')
   .option('--concurrency <n>', 'backtest slots of the worker (default: cores)')
-  .action(run(upCommand));
+  .action(run(async (opts) => (await import('./up.js')).upCommand(opts)));
+
+program
+  .command('init')
+  .description('scaffold a research workspace: package.json, the example YAML files, data and plugins, a README')
+  .argument('[dir]', 'an empty or new folder', '.')
+  .action(run(async (dir: string) => (await import('./init.js')).initCommand(dir)));
 
 function slots(text: string): number {
   const n = Number(text);
@@ -123,6 +138,7 @@ function slots(text: string): number {
   return n;
 }
 
+exitWhenOutputCloses();
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
@@ -130,6 +146,9 @@ try {
 }
 // Exit now rather than when the event loop drains: the Temporal client can leave a retry timer
 // behind a closed connection (an unreachable server), which would throw after our clean shutdown.
+// But only once stdout and stderr are written out: into a pipe, output beyond the pipe's buffer
+// (64 KiB) is still queued, and exiting would cut it silently.
+await flushOutput();
 process.exit(exitCode);
 
 function reportError(err: unknown): number {

@@ -4,14 +4,20 @@ import { materialize } from '../config/materialize.js';
 import { operationHash } from '../config/hash.js';
 import { dataRootFromEnv } from '../data/paths.js';
 import { runMaterializedOperation } from '../activities/run-operation.js';
+import { loadWorkspacePlugins } from '../user-plugins/index.js';
 import { metricsTable } from './format.js';
 
-/** `sweeplab run-operation op.yaml [--json]`: the seed's run_operation.py, no Temporal inside. */
+/**
+ * `sweeplab run-operation op.yaml [--json]`: the seed's run_operation.py, no Temporal inside. User
+ * plugins come from the workspace's plugins folder; an operation that names the code it ran with
+ * (plugin_code) is refused when that code changed.
+ */
 export function runOperationCommand(file: string, opts: { json?: boolean }): void {
   const dataRoot = dataRootFromEnv();
-  const base = loadOperationFile(file, { dataRoot });
-  const op = materialize(base, base.blueprint.workforce, base.display_name);
-  const result = runMaterializedOperation(op, { dataRoot, file: path.relative(process.cwd(), file) || file });
+  const plugins = loadWorkspacePlugins(dataRoot);
+  const base = loadOperationFile(file, { dataRoot, plugins });
+  const op = materialize(base, base.blueprint.workforce, base.display_name, plugins.set);
+  const result = runMaterializedOperation(op, { dataRoot, file: path.relative(process.cwd(), file) || file, plugins: plugins.set });
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
@@ -19,7 +25,7 @@ export function runOperationCommand(file: string, opts: { json?: boolean }): voi
   const lines = [
     `${base.display_name}`,
     `  blueprint ${base.blueprint.name} · ${base.environment_id} · ${result.bars} bars ${result.start.slice(0, 10)} → ${result.end.slice(0, 10)}`,
-    `  operation ${operationHash(op).slice(0, 16)}`,
+    `  operation ${operationHash(op, plugins.set).slice(0, 16)}`,
     '',
     metricsTable(result.metrics),
   ];

@@ -1,35 +1,54 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { serveApi } from '../api/server.js';
 import { Sweeps } from '../client/sweeps.js';
+import { ConfigError } from '../config/errors.js';
+import { packageRoot } from '../package.js';
 import { openStore } from '../store/index.js';
+import { findTemporalCli } from '../temporal/cli-path.js';
 import { connectClient, taskQueue, temporalAddress } from '../temporal/connection.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { createWorker } from '../../worker.js';
-import { loadWalkForwardFile } from '../config/walk-forward.js';
-import { dataRootFromEnv } from '../data/paths.js';
 import { loadSweepFile, progressLine } from './sweep-commands.js';
+import { loadWalkForwardCommandFile } from './walk-forward-commands.js';
 
 /**
  * The embedded default on one machine: the Temporal dev server keeping its state in
  * ./data/temporal.db (unless TEMPORAL_ADDRESS points at a server already), one worker and the API
- * with its page. Ctrl-C stops all three; sweeps survive in the database files and carry on at the
- * next `up`.
+ * with its page. Ctrl-C stops all three, in order: the API, then the worker (running activities
+ * finish or are given up within its grace time), then the server, so nothing talks to a server that
+ * is gone; exit 0. Sweeps survive in the database files and carry on at the next `up`.
  */
-export async function upCommand(opts: { example?: boolean; port: string; concurrency?: string }): Promise<number> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+export async function upCommand(opts: { example?: boolean; port: string; temporalPort: string; concurrency?: string }): Promise<number> {
+  // The UI port follows the frontend's as in `temporal server start-dev` (+1000).
+  const temporalPort = Number(opts.temporalPort);
+  if (!/^\d+$/.test(opts.temporalPort) || temporalPort < 1 || temporalPort > 64_535) {
+    throw new ConfigError('--temporal-port', 'port', `"${opts.temporalPort}" is not a port number from 1 to 64535 (the UI takes it + 1000)`);
+  }
+  // The stop below is ours: the SDK's own signal handling would start draining the worker at the
+  // same Ctrl-C, and then our shutdown() call fails with "Not running. Current state: DRAINING".
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   fs.mkdirSync('data', { recursive: true });
   let server: DevServer | null = null;
-  let address = temporalAddress();
+  let address = process.env.TEMPORAL_ADDRESS ? temporalAddress() : `127.0.0.1:${temporalPort}`;
   let uiUrl: string | null = process.env.TEMPORAL_UI_URL ?? null;
   if (!process.env.TEMPORAL_ADDRESS) {
     if (await reachable(address)) {
       process.stderr.write(`using the Temporal server already listening at ${address}\n`);
-      uiUrl ??= 'http://127.0.0.1:8233';
+      uiUrl ??= `http://127.0.0.1:${temporalPort + 1000}`;
     } else {
-      server = await startDevServer({ dbFile: path.resolve('data/temporal.db'), port: 7233, uiPort: 8233, logFile: path.resolve('data/temporal.log') });
+      installTemporalCliIfMissing();
+      // Its own process group: a terminal's Ctrl-C would otherwise stop it before the worker.
+      server = await startDevServer({
+        dbFile: path.resolve('data/temporal.db'),
+        port: temporalPort,
+        uiPort: temporalPort + 1000,
+        logFile: path.resolve('data/temporal.log'),
+        ownProcessGroup: true,
+      });
       address = server.address;
       uiUrl = server.uiUrl;
     }
@@ -54,23 +73,24 @@ export async function upCommand(opts: { example?: boolean; port: string; concurr
   );
 
   if (opts.example) {
-    const dataRoot = dataRootFromEnv();
     for (const [file, load] of [
-      ['examples/optimization.yaml', () => loadSweepFile('optimization', 'examples/optimization.yaml')],
-      ['examples/variant.yaml', () => loadSweepFile('variant_test', 'examples/variant.yaml')],
-      ['examples/walk_forward.yaml', () => loadWalkForwardFile('examples/walk_forward.yaml', { dataRoot })],
+      [exampleFile('optimization.yaml'), (f: string) => loadSweepFile('optimization', f)],
+      [exampleFile('variant.yaml'), (f: string) => loadSweepFile('variant_test', f)],
+      [exampleFile('walk_forward.yaml'), loadWalkForwardCommandFile],
     ] as const) {
-      const { id } = await sweeps.submit(load());
+      const { spec, bundle } = load(file);
+      const { id } = await sweeps.submit(spec, { bundle });
       process.stdout.write(`submitted ${file} as ${id}: ${api.url}/#/sweeps/${id}\n`);
       void followQuietly(sweeps, id);
     }
   }
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  process.stderr.write('stopping…\n');
+  await stopSignal();
+  // A second Ctrl-C gives up waiting: exiting runs the dev server's exit hook, which kills it.
+  const force = () => process.exit(130);
+  process.on('SIGINT', force);
+  process.on('SIGTERM', force);
+  process.stderr.write('stopping… (Ctrl-C again to stop at once)\n');
   await api.close();
   worker.shutdown();
   await workerRun;
@@ -81,6 +101,36 @@ export async function upCommand(opts: { example?: boolean; port: string; concurr
   return 0;
 }
 
+/**
+ * npm 11 runs a dependency's install script only when the project allows it (`allowScripts`), so an
+ * installed sweeplab may lack the Temporal CLI its postinstall would have set up: run that script now.
+ * An explicit TEMPORAL_CLI is left alone (a wrong one is an error, src/temporal/cli-path.ts).
+ */
+function installTemporalCliIfMissing(): void {
+  if (process.env.TEMPORAL_CLI) return;
+  try {
+    findTemporalCli();
+    return;
+  } catch {
+    process.stderr.write('the Temporal CLI is not installed yet (npm skipped sweeplab\'s install script); installing it now…\n');
+  }
+  // Its output goes to stderr: stdout is for what `up` reports.
+  spawnSync(process.execPath, [path.join(packageRoot, 'scripts', 'setup.mjs')], { stdio: ['ignore', 2, 2] });
+}
+
+/** Resolves at the first SIGINT (Ctrl-C) or SIGTERM. */
+function stopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
 async function reachable(address: string): Promise<boolean> {
   try {
     const connection = await Connection.connect({ address, connectTimeout: 1_000 });
@@ -89,6 +139,12 @@ async function reachable(address: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** An example in the repository's examples/, or at the top of a workspace that `init` made. */
+function exampleFile(name: string): string {
+  const inRepository = path.join('examples', name);
+  return fs.existsSync(inRepository) ? inRepository : name;
 }
 
 /** Prints a line when an example sweep ends, so `npm start` shows the job finishing. */
@@ -108,10 +164,7 @@ export async function apiCommand(opts: { port: string }): Promise<number> {
   const { client, connection } = await connectClient();
   const api = await serveApi({ sweeps: new Sweeps(client, store, taskQueue()), store, port: Number(opts.port), temporalUiUrl: process.env.TEMPORAL_UI_URL ?? null });
   process.stdout.write(`sweeplab API at ${api.url}/ (Temporal ${temporalAddress()}, task queue "${taskQueue()}")\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopSignal();
   await api.close();
   await connection.close();
   await store.close();

@@ -1,8 +1,9 @@
+import fs from 'node:fs';
 import { walkForwardReport, type WalkForwardReport } from '../client/walk-forwards.js';
 import { ConfigError } from '../config/errors.js';
 import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
-import { loadWalkForwardFile } from '../config/walk-forward.js';
-import { dataRootFromEnv } from '../data/paths.js';
+import { loadWalkForwardFile, type LoadedWalkForward } from '../config/walk-forward.js';
+import { dataRootFromEnv, rootRelative } from '../data/paths.js';
 import type { Store } from '../store/types.js';
 import { formatMetric, table } from './format.js';
 import { summaryLine, watch, withSweeps } from './sweep-commands.js';
@@ -12,11 +13,18 @@ import { summaryLine, watch, withSweeps } from './sweep-commands.js';
  * `status`, `pause`, `resume` and `cancel` work on a walk-forward's id as on any sweep's.
  */
 
+/** The walk-forward a file describes, named by its path in the workspace (never the server's), and its plugin bundle. */
+export function loadWalkForwardCommandFile(file: string): LoadedWalkForward {
+  const dataRoot = dataRootFromEnv();
+  const loaded = loadWalkForwardFile(file, { dataRoot });
+  return { ...loaded, spec: { ...loaded.spec, file: rootRelative(dataRoot, fs.realpathSync(file)) } };
+}
+
 export async function walkForwardCommand(file: string, opts: { wait?: boolean; json?: boolean; id?: string }): Promise<number> {
-  const spec = loadWalkForwardFile(file, { dataRoot: dataRootFromEnv() });
+  const { spec, bundle } = loadWalkForwardCommandFile(file);
   if (!opts.json) process.stderr.write(`${planLine(spec)}\n`);
   return withSweeps(async (sweeps, store) => {
-    const { id } = await sweeps.submit(spec, { id: opts.id });
+    const { id } = await sweeps.submit(spec, { id: opts.id, bundle });
     if (!opts.wait) {
       process.stdout.write(opts.json ? `${JSON.stringify({ id, windows: spec.windows.length })}\n` : `${id}\n`);
       return 0;

@@ -3,6 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { ConfigError } from '../config/errors.js';
 import type { SweepSpec } from '../config/sweep.js';
 import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
+import type { PluginBundle } from '../user-plugins/bundle.js';
 import type { MetricName } from '../engine/result.js';
 import type { ResultFilter, Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
@@ -79,11 +80,15 @@ export class Sweeps {
    * Starts a new sweep; its id is the workflow id. An id that names any sweep already — running or
    * closed, in Temporal or only in the store — is refused: its rows are keyed by that id, so a
    * second sweep under it would merge two sweeps' results. Continuing one is `resume`'s job.
+   * A sweep that runs user plugin code stores its bundle first (`bundle`, from loading), so every
+   * worker can fetch it; without one, the bundle must be in the store already.
    */
-  async submit(spec: SubmittableSpec, opts: { id?: string; options?: SweepOptions } = {}): Promise<{ id: string; runId: string }> {
+  async submit(spec: SubmittableSpec, opts: { id?: string; options?: SweepOptions; bundle?: PluginBundle | null } = {}): Promise<{ id: string; runId: string }> {
     const id = opts.id === undefined ? newSweepId(spec.kind) : checkSweepId(opts.id, 'id');
     const [row, description] = await Promise.all([this.store.getSweep(id), this.describe(id)]);
     if (row || description) throw new SweepIdTaken(id, row, description);
+    // A walk-forward runs its optimization's code.
+    await this.#storeBundle(spec.kind === 'walk_forward' ? spec.optimization : spec, opts.bundle ?? null);
     return this.#start(spec, id, opts.options, 'REJECT_DUPLICATE');
   }
 
@@ -108,6 +113,16 @@ export class Sweeps {
       // Another client started a sweep under this id between our check and the start.
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SweepIdTaken(id, null, null);
       throw err;
+    }
+  }
+
+  async #storeBundle(spec: SweepSpec, bundle: PluginBundle | null): Promise<void> {
+    const hash = spec.plugin_bundle;
+    if (!hash) return;
+    if (bundle && bundle.hash !== hash) throw new Error(`submit: the sweep names plugin bundle ${hash}, but bundle ${bundle.hash} was given`);
+    if (bundle) await this.store.savePluginBundle(bundle);
+    else if ((await this.store.getPluginBundle(hash)) === null) {
+      throw new ConfigError('sweep', 'plugin_bundle', `names plugin code "${hash}" that is not in the results store; submit it from its workspace again`);
     }
   }
 
@@ -190,6 +205,16 @@ export class Sweeps {
     await this.#start(row.spec as SubmittableSpec, id, options, 'ALLOW_DUPLICATE');
     this.#views.delete(id);
     return { ...(await this.view(id)), restarted: true };
+  }
+
+  /**
+   * The store's sweeps, newest first: running and paused ones as their workflow sees them now (the
+   * store's counts are refreshed only when a sweep ends), the others as stored.
+   */
+  async list(query: Parameters<Store['listSweeps']>[0]): Promise<{ views: SweepView[]; total: number }> {
+    const { rows, total } = await this.store.listSweeps(query);
+    const views = await Promise.all(rows.map((row) => (row.status === 'running' || row.status === 'paused' ? this.view(row.id) : this.storedView(row.id, row))));
+    return { views, total };
   }
 
   /** Waits for the workflow to close and returns its view. */

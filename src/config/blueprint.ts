@@ -1,25 +1,25 @@
-import { findPlugin, PLUGIN_REGISTRY, workforceProblems } from '../engine/plugins/registry.js';
+import { BUILTIN_PLUGINS, findPlugin, workforceProblems, type PluginSet } from '../engine/plugins/registry.js';
 import { ConfigError, joinPath, parseWith } from './errors.js';
 import { PHASES, quoteList, WORKER_CATEGORIES, type PluginEntry, type Workforce } from './schemas.js';
 import { didYouMean } from './suggest.js';
 
 /**
- * Checks a workforce against the plugin registry and returns it with every entry's params parsed
+ * Checks a workforce against a plugin set (the built-ins, plus a workspace's own) and returns it with every entry's params parsed
  * by the plugin's schema (defaults filled in), in the same order. Errors name `file` and the field
  * under `prefix`, e.g. `workforce.analysis_workers.signal_generation[0].params.fast`.
  * Unknown params are refused (a typo would otherwise silently run the default).
  */
-export function validateWorkforce(workforce: Workforce, file: string, prefix: string): Workforce {
+export function validateWorkforce(workforce: Workforce, file: string, prefix: string, plugins: PluginSet = BUILTIN_PLUGINS): Workforce {
   const result = structuredClone(workforce);
   for (const category of WORKER_CATEGORIES) {
     const phases = result[category] as Record<string, PluginEntry[]>;
     for (const phase of PHASES[category]) {
       phases[phase] = phases[phase].map((entry, i) => {
         const at = (...rest: string[]) => joinPath(prefix, category, phase, i, ...rest);
-        const plugin = findPlugin(entry.plugin);
+        const plugin = findPlugin(entry.plugin, plugins);
         if (!plugin) {
-          const inPhase = [...PLUGIN_REGISTRY.values()].filter((p) => p.phases.includes(phase)).map((p) => p.name);
-          throw new ConfigError(file, at('plugin'), `unknown plugin "${entry.plugin}"${didYouMean(entry.plugin, PLUGIN_REGISTRY.keys())} (${phase} plugins: ${quoteList(inPhase)})`);
+          const inPhase = [...plugins.byName.values()].filter((p) => p.phases.includes(phase)).map((p) => p.name);
+          throw new ConfigError(file, at('plugin'), `unknown plugin "${entry.plugin}"${didYouMean(entry.plugin, plugins.byName.keys())} (${phase} plugins: ${quoteList(inPhase)})`);
         }
         if (!plugin.phases.includes(phase)) {
           throw new ConfigError(file, at('plugin'), `"${entry.plugin}" cannot stand in ${phase}; it belongs in ${quoteList(plugin.phases)}`);
@@ -34,7 +34,7 @@ export function validateWorkforce(workforce: Workforce, file: string, prefix: st
       });
     }
   }
-  const [problem] = workforceProblems(result);
+  const [problem] = workforceProblems(result, plugins);
   if (problem) throw new ConfigError(file, joinPath(prefix, problem.field), problem.reason);
   return result;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { BUILTIN_PLUGINS, pluginCodeOf, type PluginSet } from '../engine/plugins/registry.js';
 import { validateWorkforce } from './blueprint.js';
-import { parseWith } from './errors.js';
+import { ConfigError, parseWith } from './errors.js';
 import { isPlainObject } from './json.js';
 import { MaterializedOperationSchema, resolvedFromMaterialized, type MaterializedOperation } from './materialize.js';
 
@@ -29,16 +30,24 @@ export function canonicalJson(value: unknown): string {
 /**
  * The identity of an operation's result: sha256 (hex) over what determines it — the workforce with
  * params normalized by the plugin schemas (so an omitted default and the default written out are
- * the same), the environment with defaults applied, and the data. Left out as labels: display_name,
+ * the same), the environment with defaults applied, the data, and the code of the user plugins it
+ * uses (plugin_code: file → bundled code hash; absent for built-ins only, so those operations hash
+ * as they always did). Left out as labels: display_name,
  * the blueprint's name and description, the environment and data source ids, and a csv file's path
  * (its sha256 stands for its content, so the same bars under another name are the same operation).
  */
-export function operationHash(op: MaterializedOperation): string {
+export function operationHash(op: MaterializedOperation, plugins: PluginSet = BUILTIN_PLUGINS): string {
   const file = `operation "${op.display_name}"`;
-  const resolved = resolvedFromMaterialized(parseWith(MaterializedOperationSchema, op, file));
-  const workforce = validateWorkforce(resolved.blueprint.workforce, file, 'strategy_links[0].strategy_blueprint.workforce');
+  const parsed = parseWith(MaterializedOperationSchema, op, file);
+  const resolved = resolvedFromMaterialized(parsed);
+  const workforce = validateWorkforce(resolved.blueprint.workforce, file, 'strategy_links[0].strategy_blueprint.workforce', plugins);
   const { data_source: _dataSourceId, ...environment } = resolved.environment;
   const source = resolved.data_source;
   const data = source.type === 'csv_archive' ? { ...source, path: undefined } : source;
-  return createHash('sha256').update(canonicalJson({ workforce, environment, data })).digest('hex');
+  // The code is the set's, so an operation cannot claim code it would not run with.
+  const code = pluginCodeOf(workforce, plugins);
+  if (canonicalJson(code ?? null) !== canonicalJson(parsed.plugin_code ?? null)) {
+    throw new ConfigError(file, 'plugin_code', `names plugin code ${canonicalJson(parsed.plugin_code ?? null)}, but the plugins it runs with are ${canonicalJson(code ?? null)}`);
+  }
+  return createHash('sha256').update(canonicalJson({ workforce, environment, data, code })).digest('hex');
 }

@@ -3,6 +3,10 @@ import path from 'node:path';
 import { resolveDataPath, rootRelative } from '../data/paths.js';
 import { loadBars, sha256File } from '../data/load.js';
 import { runBacktest } from '../engine/index.js';
+import { userPluginsIn } from '../engine/plugins/registry.js';
+import { checkUserPlugins, CHECK_BARS } from '../user-plugins/checks.js';
+import { loadWorkspacePlugins, type WorkspacePlugins } from '../user-plugins/index.js';
+import { withinSeconds } from '../user-plugins/time-limit.js';
 import { validateWorkforce } from './blueprint.js';
 import { ConfigError, isConfigError, joinPath, parseWith } from './errors.js';
 import { buildGrid, type Grid } from './grid.js';
@@ -12,6 +16,7 @@ import { applyOverrides } from './overrides.js';
 import type { ResolvedOperation } from './resolved.js';
 import {
   BlueprintSchema,
+  DEFAULT_OPERATION_SECONDS,
   OperationSchema,
   OptimizationFileSchema,
   VariantFileSchema,
@@ -27,8 +32,9 @@ import { parseYaml } from './yaml.js';
 
 /*
  * Loading the user's files: read, parse, resolve every reference (blueprint, base operation, data
- * file) inside the data root, validate against the plugin registry, and return plain JSON ready for
- * a workflow. Every mistake is a ConfigError naming the file, the field and the reason.
+ * file) inside the data root, validate against the plugins (the built-ins and the workspace's own
+ * `plugins/` folder, bundled and checked here), and return plain JSON ready for a workflow. Every
+ * mistake is a ConfigError naming the file, the field and the reason.
  *
  * Files named by other files are labelled in messages by their path relative to the data root
  * (what the user wrote, without exposing the server's directory layout to API callers).
@@ -36,6 +42,8 @@ import { parseYaml } from './yaml.js';
 
 export interface LoadOptions {
   dataRoot: string;
+  /** The workspace's plugins, when the caller loaded them already; else they are loaded from dataRoot. */
+  plugins?: WorkspacePlugins;
 }
 
 export interface ResolveOptions {
@@ -44,6 +52,17 @@ export interface ResolveOptions {
   /** Directory that relative paths in the document start from; must lie inside dataRoot. */
   baseDir: string;
   dataRoot: string;
+  plugins?: WorkspacePlugins;
+}
+
+/**
+ * ResolveOptions with the workspace's plugins loaded, and how long user plugin code may run while an
+ * operation is checked (the sweep's parallel_config.max_operation_seconds).
+ */
+type Resolving = ResolveOptions & { plugins: WorkspacePlugins; operationSeconds: number };
+
+function withPlugins(opts: ResolveOptions, operationSeconds = DEFAULT_OPERATION_SECONDS): Resolving {
+  return { ...opts, plugins: opts.plugins ?? loadWorkspacePlugins(opts.dataRoot), operationSeconds };
 }
 
 export interface LoadedOptimization {
@@ -53,6 +72,9 @@ export interface LoadedOptimization {
   grid: Grid;
   /** Combinations that satisfy `constraints.where` (all of them without one). */
   admissible: number;
+  plugins: WorkspacePlugins;
+  /** The hash of the workspace's plugin bundle when the sweep uses a user plugin, else null. */
+  plugin_bundle: string | null;
 }
 
 export interface LoadedVariantTest {
@@ -61,6 +83,8 @@ export interface LoadedVariantTest {
   base: ResolvedOperation;
   /** In file order; each workforce validated and normalized. */
   variants: Array<{ name: string; workforce: Workforce }>;
+  plugins: WorkspacePlugins;
+  plugin_bundle: string | null;
 }
 
 export function loadOperationFile(file: string, opts: LoadOptions): ResolvedOperation {
@@ -70,7 +94,7 @@ export function loadOperationFile(file: string, opts: LoadOptions): ResolvedOper
 
 /** For API bodies and embedded documents: `doc` is the operation itself. */
 export function resolveOperation(doc: unknown, opts: ResolveOptions): ResolvedOperation {
-  return resolveOperationAt(doc, opts, '');
+  return resolveOperationAt(doc, withPlugins(opts), '');
 }
 
 export function loadOptimizationFile(file: string, opts: LoadOptions): LoadedOptimization {
@@ -78,14 +102,15 @@ export function loadOptimizationFile(file: string, opts: LoadOptions): LoadedOpt
   return resolveOptimization(doc, options);
 }
 
-export function resolveOptimization(doc: unknown, opts: ResolveOptions): LoadedOptimization {
-  const { file } = opts;
-  const config = parseWith(OptimizationFileSchema, doc, file).optimization_config;
+export function resolveOptimization(doc: unknown, options: ResolveOptions): LoadedOptimization {
+  const config = parseWith(OptimizationFileSchema, doc, options.file).optimization_config;
+  const opts = withPlugins(options, config.parallel_config.max_operation_seconds);
+  const { file, plugins } = opts;
   const base = resolveBaseOperation(config.base_operation, opts, 'optimization_config.base_operation');
-  checkParameterSpace(config, base, file);
+  checkParameterSpace(config, base, file, plugins.set);
   const grid = buildGrid(config.parameter_space);
-  const admissible = countAdmissible(config, base, grid, file);
-  return { file, config, base, grid, admissible };
+  const admissible = countAdmissible(config, base, grid, file, plugins.set);
+  return { file, config, base, grid, admissible, plugins, plugin_bundle: bundleUsedBy([base.blueprint.workforce], plugins) };
 }
 
 export function loadVariantFile(file: string, opts: LoadOptions): LoadedVariantTest {
@@ -93,47 +118,53 @@ export function loadVariantFile(file: string, opts: LoadOptions): LoadedVariantT
   return resolveVariantTest(doc, options);
 }
 
-export function resolveVariantTest(doc: unknown, opts: ResolveOptions): LoadedVariantTest {
-  const { file } = opts;
-  const config = parseWith(VariantFileSchema, doc, file).variant_config;
+export function resolveVariantTest(doc: unknown, options: ResolveOptions): LoadedVariantTest {
+  const config = parseWith(VariantFileSchema, doc, options.file).variant_config;
+  const opts = withPlugins(options, config.parallel_config.max_operation_seconds);
+  const { file, plugins } = opts;
   const base = resolveBaseOperation(config.base_operation, opts, 'variant_config.base_operation');
   const variants = config.variants.map((variant, i) => {
     const field = joinPath('variant_config', 'variants', i, 'overrides');
     const merged = applyOverrides(base.blueprint.workforce, variant.overrides, file, field);
-    const workforce = validateWorkforce(parseWith(WorkforceSchema, merged, file, field), file, field);
-    dryRun(base, workforce, opts.dataRoot, file, field);
+    const workforce = validateWorkforce(parseWith(WorkforceSchema, merged, file, field), file, field, plugins.set);
+    dryRun(base, workforce, opts, file, field);
     return { name: variant.name, workforce };
   });
   // Results are keyed by what an operation computes; two variants that compute the same would share
   // one row, so the race would silently show one runner fewer.
   const seen = new Map<string, string>();
   variants.forEach((variant, i) => {
-    const hash = operationHash(materialize(base, variant.workforce, variant.name));
+    const hash = operationHash(materialize(base, variant.workforce, variant.name, plugins.set), plugins.set);
     const twin = seen.get(hash);
     if (twin !== undefined) {
       throw new ConfigError(file, joinPath('variant_config', 'variants', i, 'overrides'), `makes variant "${variant.name}" the same operation as "${twin}"; a race needs different runners`);
     }
     seen.set(hash, variant.name);
   });
-  return { file, config, base, variants };
+  return { file, config, base, variants, plugins, plugin_bundle: bundleUsedBy(variants.map((v) => v.workforce), plugins) };
 }
 
-function resolveBaseOperation(base: unknown, opts: ResolveOptions, field: string): ResolvedOperation {
+/** A sweep carries the bundle only when it runs user code, so built-in sweeps need no fetch. */
+function bundleUsedBy(workforces: Workforce[], plugins: WorkspacePlugins): string | null {
+  return workforces.some((w) => userPluginsIn(w, plugins.set).length > 0) ? plugins.bundle!.hash : null;
+}
+
+function resolveBaseOperation(base: unknown, opts: Resolving, field: string): ResolvedOperation {
   if (typeof base !== 'string') return resolveOperationAt(base, opts, field);
   const { doc, options } = readReferencedFile(base, opts, field);
   return resolveOperationAt(doc, options, '');
 }
 
 /** The YAML file a document names at `field` (relative to the document), and how to resolve inside it. */
-export function readReferencedFile(reference: string, opts: ResolveOptions, field: string): { doc: unknown; options: ResolveOptions } {
+export function readReferencedFile<O extends ResolveOptions>(reference: string, opts: O, field: string): { doc: unknown; options: O } {
   const abs = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: opts.baseDir, path: reference, file: opts.file, field });
   const label = rootRelative(opts.dataRoot, abs);
-  return { doc: readYamlFile(abs, label), options: { file: label, baseDir: path.dirname(abs), dataRoot: opts.dataRoot } };
+  return { doc: readYamlFile(abs, label), options: { ...opts, file: label, baseDir: path.dirname(abs) } };
 }
 
 /** Resolves an operation document found at `prefix` inside `opts.file`. */
-function resolveOperationAt(doc: unknown, opts: ResolveOptions, prefix: string): ResolvedOperation {
-  const { file, baseDir, dataRoot } = opts;
+function resolveOperationAt(doc: unknown, opts: Resolving, prefix: string): ResolvedOperation {
+  const { file, baseDir, dataRoot, plugins } = opts;
   const op = parseWith(OperationSchema, doc, file, prefix);
   // The schema guarantees an active link; the first one runs (DESIGN §2: one link per operation).
   const linkIndex = op.strategy_links.findIndex((link) => link.is_active);
@@ -145,11 +176,12 @@ function resolveOperationAt(doc: unknown, opts: ResolveOptions, prefix: string):
     const abs = resolveDataPath({ dataRoot, baseDir, path: link.strategy_blueprint, file, field: linkField });
     const label = rootRelative(dataRoot, abs);
     const parsed = parseWith(BlueprintSchema, readYamlFile(abs, label), label);
-    blueprint = { ...parsed, workforce: validateWorkforce(parsed.workforce, label, 'workforce') };
+    blueprint = { ...parsed, workforce: validateWorkforce(parsed.workforce, label, 'workforce', plugins.set) };
   } else {
     const inline = link.strategy_blueprint;
-    blueprint = { ...inline, workforce: validateWorkforce(inline.workforce, file, joinPath(linkField, 'workforce')) };
+    blueprint = { ...inline, workforce: validateWorkforce(inline.workforce, file, joinPath(linkField, 'workforce'), plugins.set) };
   }
+  if (op.plugin_code) checkPluginCode(op.plugin_code, blueprint.workforce, plugins, file, joinPath(prefix, 'plugin_code'));
 
   const environment = op.environments[link.execution_environment];
   const dataSourceId = environment.data_source;
@@ -167,24 +199,69 @@ function resolveOperationAt(doc: unknown, opts: ResolveOptions, prefix: string):
   const blueprintAt = typeof link.strategy_blueprint === 'string'
     ? { file: rootRelative(dataRoot, resolveDataPath({ dataRoot, baseDir, path: link.strategy_blueprint, file, field: linkField })), field: '' }
     : { file, field: linkField };
-  dryRun(resolved, blueprint.workforce, opts.dataRoot, blueprintAt.file, blueprintAt.field);
+  dryRun(resolved, blueprint.workforce, opts, blueprintAt.file, blueprintAt.field);
   return resolved;
+}
+
+/**
+ * An operation that names the plugin code it ran with (an exported or served one) replays only
+ * with that very code: a file that changed or went missing since is named.
+ */
+function checkPluginCode(named: Record<string, string>, workforce: Workforce, plugins: WorkspacePlugins, file: string, field: string): void {
+  const current = Object.fromEntries(userPluginsIn(workforce, plugins.set).map((d) => [d.source!.file, d.source!.code_hash]));
+  for (const [pluginFile, hash] of Object.entries(named)) {
+    const now = current[pluginFile];
+    if (now === undefined) {
+      throw new ConfigError(file, joinPath(field, pluginFile), `the operation ran with code from ${pluginFile}, but no plugin it names comes from that file in this workspace's plugins folder`);
+    }
+    if (now !== hash) {
+      throw new ConfigError(
+        file,
+        joinPath(field, pluginFile),
+        `${pluginFile} changed since this operation ran (its code hash was "${hash}", it is now "${now}"); restore that version of the file, or run the operation again to get a result for the new code`,
+      );
+    }
+  }
+  const unnamed = Object.keys(current).find((f) => !(f in named));
+  if (unnamed) throw new ConfigError(file, field, `does not name ${unnamed}, whose plugin the blueprint uses; it is not the code this operation ran with`);
 }
 
 /**
  * Runs the operation once on its csv data, so what only a run can tell (too few bars for a plugin's
  * warm-up, say) is refused at load instead of failing every operation of a sweep. The bars are the
- * ones checkCsvBars just read (cached); synthetic data is left to the worker, as there.
+ * ones checkCsvBars just read (cached); synthetic data is left to the worker, as there, except its
+ * first CHECK_BARS bars when the workforce uses a user plugin: those are held to the plugin
+ * contract (checkUserPlugins) on the operation's own data, within the sweep's
+ * max_operation_seconds, so a plugin that never returns is refused instead of hanging the submission.
  */
-function dryRun(base: ResolvedOperation, workforce: Workforce, dataRoot: string, file: string, field: string): void {
-  if (base.data_source.type !== 'csv_archive') return;
+function dryRun(base: ResolvedOperation, workforce: Workforce, opts: Resolving, file: string, field: string): void {
+  const { set } = opts.plugins;
+  const userCode = userPluginsIn(workforce, set).length > 0;
+  if (base.data_source.type !== 'csv_archive' && !userCode) return;
   const { environment } = base;
-  const bars = loadBars(base.data_source, { dataRoot, file, field: 'data_source', start: environment.start, end: environment.end });
+  const source = base.data_source.type === 'synthetic' ? { ...base.data_source, bars: Math.min(base.data_source.bars, CHECK_BARS) } : base.data_source;
+  const bars = loadBars(source, { dataRoot: opts.dataRoot, file, field: 'data_source', start: environment.start, end: environment.end });
   try {
-    runBacktest(bars, workforce, environment);
+    if (!userCode) {
+      runBacktest(bars, workforce, environment, set);
+      return;
+    }
+    const checked = withinSeconds(opts.operationSeconds, () => {
+      runBacktest(bars, workforce, environment, set);
+      checkUserPlugins(bars, workforce, environment, set);
+    });
+    if (!checked) {
+      const names = userPluginsIn(workforce, set).map((d) => `"${d.name}" (${d.source!.file})`).join(', ');
+      throw new ConfigError(
+        'blueprint',
+        'workforce',
+        `the operation did not finish within ${opts.operationSeconds} s (parallel_config.max_operation_seconds) while its user plugins ${names} were checked; does one of them never return?`,
+      );
+    }
   } catch (error) {
-    if (isConfigError(error)) throw new ConfigError(file, joinPath(field, error.field), error.reason);
-    throw error;
+    // The engine labels its errors "blueprint"; a plugin's own error already names its file and line.
+    if (isConfigError(error) && error.file === 'blueprint') throw new ConfigError(file, joinPath(field, error.field), error.reason);
+    throw set.faultOf?.(error) ?? error;
   }
 }
 
@@ -240,7 +317,7 @@ function checkCsvBars(source: DataSource, environment: { start?: string; end?: s
  */
 export function readTopFile(file: string, opts: LoadOptions): { doc: unknown; options: ResolveOptions } {
   const abs = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: process.cwd(), path: file, file, field: '' });
-  return { doc: readYamlFile(abs, file), options: { file, baseDir: path.dirname(abs), dataRoot: opts.dataRoot } };
+  return { doc: readYamlFile(abs, file), options: { file, baseDir: path.dirname(abs), dataRoot: opts.dataRoot, plugins: opts.plugins } };
 }
 
 function readYamlFile(abs: string, label: string): unknown {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BUILTIN_PLUGINS, pluginCodeOf, type PluginSet } from '../engine/plugins/registry.js';
 import { cloneJson } from './json.js';
 import type { ResolvedOperation } from './resolved.js';
 import { BlueprintSchema, DataSourceSchema, EnvironmentSchema, OperationSchema, StrategyLinkSchema, type Workforce } from './schemas.js';
@@ -7,7 +8,7 @@ import { BlueprintSchema, DataSourceSchema, EnvironmentSchema, OperationSchema, 
  * A self-contained, replayable operation (DESIGN §2): an operation.yaml with exactly one strategy
  * link, its blueprint inlined, and only the environment and data source that link uses (a csv path
  * relative to the data root, its sha256 set). Every materialized operation is also a valid
- * operation.yaml. Pure (no Node imports): workflows build them.
+ * operation.yaml. Pure (no Node imports).
  */
 export const MaterializedOperationSchema = z
   .object({
@@ -15,6 +16,7 @@ export const MaterializedOperationSchema = z
     strategy_links: z.tuple([StrategyLinkSchema.extend({ strategy_blueprint: BlueprintSchema, is_active: z.literal(true).default(true) })]),
     environments: z.record(z.string(), EnvironmentSchema),
     data_sources: z.record(z.string(), DataSourceSchema),
+    plugin_code: OperationSchema.shape.plugin_code,
   })
   .strict()
   .superRefine((op, ctx) => {
@@ -32,7 +34,8 @@ export const MaterializedOperationSchema = z
   });
 export type MaterializedOperation = z.infer<typeof MaterializedOperationSchema>;
 
-export function materialize(base: ResolvedOperation, workforce: Workforce, displayName: string): MaterializedOperation {
+/** `plugins` names the code of the user plugins the workforce uses (plugin_code), by file and hash. */
+export function materialize(base: ResolvedOperation, workforce: Workforce, displayName: string, plugins: PluginSet = BUILTIN_PLUGINS): MaterializedOperation {
   // cloneJson drops undefined members (an absent description, start or end) so the result is
   // plain JSON that serializes, hashes and crosses the workflow boundary unchanged.
   return cloneJson({
@@ -46,6 +49,7 @@ export function materialize(base: ResolvedOperation, workforce: Workforce, displ
     ] as MaterializedOperation['strategy_links'],
     environments: { [base.environment_id]: base.environment },
     data_sources: { [base.data_source_id]: base.data_source },
+    plugin_code: pluginCodeOf(workforce, plugins),
   });
 }
 

@@ -1,3 +1,4 @@
+import { BUILTIN_PLUGINS, type PluginSet } from '../engine/plugins/registry.js';
 import { comboAt, type Combo } from './grid.js';
 import { materialize, type MaterializedOperation } from './materialize.js';
 import { applyCombo } from './overrides.js';
@@ -6,15 +7,15 @@ import type { SweepSpec } from './sweep.js';
 // Kept apart from sweep.ts, which workflow code imports: materializing needs the schemas (zod).
 
 /** The self-contained operation at `idx` of a sweep, and the params that distinguish it. */
-export function operationAt(spec: SweepSpec, idx: number): { op: MaterializedOperation; params: Combo } {
+export function operationAt(spec: SweepSpec, idx: number, plugins: PluginSet = BUILTIN_PLUGINS): { op: MaterializedOperation; params: Combo } {
   if (spec.kind === 'optimization') {
     const combo = comboAt(spec.grid, idx);
     const label = Object.entries(combo)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ');
-    return { op: materialize(spec.base, applyCombo(spec.base.blueprint.workforce, spec.grid, combo), `${spec.name} #${idx} ${label}`), params: combo };
+    return { op: materialize(spec.base, applyCombo(spec.base.blueprint.workforce, spec.grid, combo), `${spec.name} #${idx} ${label}`, plugins), params: combo };
   }
   const variant = spec.variants[idx];
   if (!variant) throw new RangeError(`variant index ${idx} is outside 0..${spec.variants.length - 1}`);
-  return { op: materialize(spec.base, variant.workforce, `${spec.name}: ${variant.name}`), params: { variant: variant.name } };
+  return { op: materialize(spec.base, variant.workforce, `${spec.name}: ${variant.name}`, plugins), params: { variant: variant.name } };
 }

@@ -142,12 +142,20 @@ export const StrategyLinkSchema = z
   })
   .strict();
 
+/**
+ * The user plugin code an operation ran with: plugin file (relative to the workspace) → sha256 of
+ * the file bundled with its local imports. Written into materialized operations that use user
+ * plugins; loading one refuses a workspace whose code differs (docs/plugins.md).
+ */
+export const PluginCodeSchema = z.record(z.string().regex(/^plugins\/[^/]+\.(ts|js)$/, 'must be a file of the plugins folder, e.g. "plugins/zscore.ts"'), z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 (64 hex digits)'));
+
 export const OperationSchema = z
   .object({
     display_name: NameSchema,
     strategy_links: z.array(StrategyLinkSchema).min(1, 'needs at least one strategy link'),
     environments: z.record(z.string(), EnvironmentSchema),
     data_sources: z.record(z.string(), DataSourceSchema),
+    plugin_code: PluginCodeSchema.optional(),
   })
   .strict()
   .superRefine((op, ctx) => {
@@ -210,6 +218,9 @@ export const ParameterAxisGroupSchema = z
   });
 export type ParameterAxisGroup = z.infer<typeof ParameterAxisGroupSchema>;
 
+/** parallel_config.max_operation_seconds when not set (docs/plugins.md, "What is checked, and when"). */
+export const DEFAULT_OPERATION_SECONDS = 60;
+
 /** How a sweep is spread over activities; every field has an automatic default. */
 export const ParallelConfigSchema = z
   .object({
@@ -222,6 +233,12 @@ export const ParallelConfigSchema = z
      * so the ceiling keeps a submission to seconds (10 M: about 4 s).
      */
     max_combinations: z.number().int().min(1).max(10_000_000).default(1_000_000),
+    /**
+     * In a sweep that runs workspace plugin code: wall time one operation may take in a backtest
+     * slot before it is stopped (its thread replaced) and marked failed, a guard against a plugin
+     * that never returns. Operations take milliseconds; 60 s leaves room for 50 M-bar series.
+     */
+    max_operation_seconds: z.number().gt(0).max(86_400).default(DEFAULT_OPERATION_SECONDS),
   })
   .strict();
 export type ParallelConfig = z.infer<typeof ParallelConfigSchema>;
@@ -250,7 +267,7 @@ export const OptimizationConfigSchema = z
       .strict()
       .default({ min_trades: 0 }),
     optimization_targets: OptimizationTargetsSchema.default({ primary_metric: 'sharpe_ratio', secondary_metrics: [] }),
-    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000 }),
+    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000, max_operation_seconds: DEFAULT_OPERATION_SECONDS }),
   })
   .strict();
 export const OptimizationFileSchema = z.object({ optimization_config: OptimizationConfigSchema }).strict();
@@ -281,7 +298,7 @@ export const VariantConfigSchema = z
         });
       }),
     optimization_targets: OptimizationTargetsSchema.default({ primary_metric: 'sharpe_ratio', secondary_metrics: [] }),
-    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000 }),
+    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000, max_operation_seconds: DEFAULT_OPERATION_SECONDS }),
   })
   .strict();
 export const VariantFileSchema = z.object({ variant_config: VariantConfigSchema }).strict();

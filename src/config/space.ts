@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { findPlugin, type PluginDefinition } from '../engine/plugins/registry.js';
+import { findPlugin, type PluginDefinition, type PluginSet } from '../engine/plugins/registry.js';
 import { ConfigError, fromZodError, joinPath } from './errors.js';
 import { compileWhere } from './expression.js';
 import { rangeLength, rangeValues, type AxisValue, type Combo, type Grid } from './grid.js';
@@ -19,12 +19,12 @@ const SPACE = 'optimization_config.parameter_space';
 const WHERE = 'optimization_config.constraints.where';
 
 /** Checks each group and axis against the base blueprint, the grid size, then every axis value. */
-export function checkParameterSpace(config: OptimizationConfig, base: ResolvedOperation, file: string): void {
+export function checkParameterSpace(config: OptimizationConfig, base: ResolvedOperation, file: string, plugins: PluginSet): void {
   const seen = new Map<string, string>();
   const axes: Array<{ field: string; plugin: string; param: string; schema: z.ZodType; range: Range }> = [];
   config.parameter_space.forEach((group, g) => {
     const groupField = joinPath(SPACE, g);
-    const { plugin } = baseEntry(base, group.worker_category, group.worker_phase, group.worker_plugin, file, groupField);
+    const { plugin } = baseEntry(base, group.worker_category, group.worker_phase, group.worker_plugin, file, groupField, plugins);
     const known = Object.keys(plugin.params.shape);
     for (const [param, range] of Object.entries(group.parameters)) {
       const field = joinPath(groupField, 'parameters', param);
@@ -69,7 +69,7 @@ export function checkParameterSpace(config: OptimizationConfig, base: ResolvedOp
  * every plugin it changes. A combination changes a plugin only through that plugin's own axes, so
  * each distinct tuple of one plugin's values is parsed once, however many combinations share it.
  */
-export function countAdmissible(config: OptimizationConfig, base: ResolvedOperation, grid: Grid, file: string): number {
+export function countAdmissible(config: OptimizationConfig, base: ResolvedOperation, grid: Grid, file: string, plugins: PluginSet): number {
   const where = config.constraints.where;
   const admissibleAt = where ? compileWhere(where, grid, file, WHERE) : () => true;
 
@@ -115,7 +115,7 @@ export function countAdmissible(config: OptimizationConfig, base: ResolvedOperat
 
   for (const group of groups.values()) {
     const first = grid.axes[group.axes[0]];
-    const { entry, plugin } = baseEntry(base, first.category, first.phase, first.plugin, file, SPACE);
+    const { entry, plugin } = baseEntry(base, first.category, first.phase, first.plugin, file, SPACE, plugins);
     group.used!.forEach((used, tuple) => {
       if (!used) return;
       const values: Record<string, AxisValue> = {};
@@ -138,8 +138,16 @@ export function countAdmissible(config: OptimizationConfig, base: ResolvedOperat
   return admissible;
 }
 
-/** The one entry of `pluginName` in that phase of the base blueprint, with its registry definition. */
-function baseEntry(base: ResolvedOperation, category: string, phase: string, pluginName: string, file: string, groupField: string): { entry: PluginEntry; plugin: PluginDefinition } {
+/** The one entry of `pluginName` in that phase of the base blueprint, with its definition. */
+function baseEntry(
+  base: ResolvedOperation,
+  category: string,
+  phase: string,
+  pluginName: string,
+  file: string,
+  groupField: string,
+  plugins: PluginSet,
+): { entry: PluginEntry; plugin: PluginDefinition } {
   const entries = ((base.blueprint.workforce as Record<string, Record<string, PluginEntry[]>>)[category]?.[phase] ?? []);
   const matching = entries.filter((e) => e.plugin === pluginName);
   const where = `${category}.${phase}`;
@@ -154,8 +162,8 @@ function baseEntry(base: ResolvedOperation, category: string, phase: string, plu
   if (matching.length > 1) {
     throw new ConfigError(file, joinPath(groupField, 'worker_plugin'), `"${pluginName}" stands ${matching.length} times in ${where}; a parameter group cannot tell them apart`);
   }
-  // The base blueprint was validated against the registry, so the plugin exists.
-  return { entry: matching[0], plugin: findPlugin(pluginName)! };
+  // The base blueprint was validated against this plugin set, so the plugin exists.
+  return { entry: matching[0], plugin: findPlugin(pluginName, plugins)! };
 }
 
 function shown(value: AxisValue): string {

@@ -19,6 +19,11 @@ interface SweepSpecBase {
   /** Results with fewer closed trades are stored but not ranked. */
   min_trades: number;
   parallel: ParallelConfig;
+  /**
+   * sha256 of the workspace's plugin bundle when the sweep runs a user plugin, else null. The
+   * bundle is in the results store under this hash; workers run the sweep with that code only.
+   */
+  plugin_bundle: string | null;
 }
 
 export interface OptimizationSpec extends SweepSpecBase {
@@ -42,6 +47,7 @@ export function optimizationSpec(loaded: {
   base: ResolvedOperation;
   grid: Grid;
   admissible: number;
+  plugin_bundle: string | null;
 }): OptimizationSpec {
   const { config } = loaded;
   return {
@@ -56,6 +62,7 @@ export function optimizationSpec(loaded: {
     primary_metric: config.optimization_targets.primary_metric,
     secondary_metrics: config.optimization_targets.secondary_metrics,
     parallel: config.parallel_config,
+    plugin_bundle: loaded.plugin_bundle,
   };
 }
 
@@ -64,6 +71,7 @@ export function variantTestSpec(loaded: {
   config: VariantConfig;
   base: ResolvedOperation;
   variants: Array<{ name: string; workforce: Workforce }>;
+  plugin_bundle: string | null;
 }): VariantTestSpec {
   const { config } = loaded;
   return {
@@ -76,6 +84,7 @@ export function variantTestSpec(loaded: {
     primary_metric: config.optimization_targets.primary_metric,
     secondary_metrics: config.optimization_targets.secondary_metrics,
     parallel: config.parallel_config,
+    plugin_bundle: loaded.plugin_bundle,
   };
 }
 

@@ -1,4 +1,5 @@
 import { paramText } from '../engine/format.js';
+import { BUILTIN_PLUGINS, type PluginSet } from '../engine/plugins/registry.js';
 import type { Combo } from './grid.js';
 import type { MaterializedOperation } from './materialize.js';
 import { operationAt } from './operation-at.js';
@@ -7,8 +8,8 @@ import { windowOptimization, type WalkForwardSpec } from './walk-forward-spec.js
 // Kept apart from walk-forward-spec.ts, which workflow code imports: materializing needs zod.
 
 /** Window k's in-sample run of grid combination `idx`: the operation its child optimization ran. */
-export function inSampleOperation(spec: WalkForwardSpec, k: number, idx: number): { op: MaterializedOperation; params: Combo } {
-  return operationAt(windowOptimization(spec, k), idx);
+export function inSampleOperation(spec: WalkForwardSpec, k: number, idx: number, plugins: PluginSet = BUILTIN_PLUGINS): { op: MaterializedOperation; params: Combo } {
+  return operationAt(windowOptimization(spec, k), idx, plugins);
 }
 
 /**
@@ -17,9 +18,9 @@ export function inSampleOperation(spec: WalkForwardSpec, k: number, idx: number)
  * last trade closed at the piece's end, because the next window starts flat with its own choice.
  * No bar after the piece is read, and the bars before it only warm the indicators up.
  */
-export function outOfSampleOperation(spec: WalkForwardSpec, k: number, idx: number): { op: MaterializedOperation; params: Combo } {
+export function outOfSampleOperation(spec: WalkForwardSpec, k: number, idx: number, plugins: PluginSet = BUILTIN_PLUGINS): { op: MaterializedOperation; params: Combo } {
   const window = spec.windows[k - 1]!;
-  const { op, params } = operationAt(spec.optimization, idx);
+  const { op, params } = operationAt(spec.optimization, idx, plugins);
   const [link] = op.strategy_links;
   const environment = op.environments[link.execution_environment]!;
   return {

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { isoTime } from '../engine/bar-times.js';
+import type { PluginSet } from '../engine/plugins/registry.js';
 import { parsePlugins } from '../engine/plugins/resolve.js';
+import type { PluginBundle } from '../user-plugins/bundle.js';
 import { loadBars } from '../data/load.js';
 import { ConfigError, isConfigError, joinPath, parseWith } from './errors.js';
 import { compileWhere } from './expression.js';
 import { comboAt } from './grid.js';
-import { readReferencedFile, readTopFile, resolveOptimization, type LoadOptions, type ResolveOptions } from './load.js';
+import { readReferencedFile, readTopFile, resolveOptimization, type LoadedOptimization, type LoadOptions, type ResolveOptions } from './load.js';
 import { applyCombo } from './overrides.js';
 import { NameSchema } from './schemas.js';
 import { optimizationSpec, type OptimizationSpec } from './sweep.js';
@@ -53,22 +55,29 @@ export const WalkForwardConfigSchema = z
 export const WalkForwardFileSchema = z.object({ walk_forward_config: WalkForwardConfigSchema }).strict();
 export type WalkForwardConfig = z.infer<typeof WalkForwardConfigSchema>;
 
-export function loadWalkForwardFile(file: string, opts: LoadOptions): WalkForwardSpec {
+/** The walk-forward's spec, and the workspace's plugin bundle to store with it (as for a sweep). */
+export interface LoadedWalkForward {
+  spec: WalkForwardSpec;
+  bundle: PluginBundle | null;
+}
+
+export function loadWalkForwardFile(file: string, opts: LoadOptions): LoadedWalkForward {
   const { doc, options } = readTopFile(file, opts);
   return resolveWalkForward(doc, options);
 }
 
-export function resolveWalkForward(doc: unknown, opts: ResolveOptions): WalkForwardSpec {
+export function resolveWalkForward(doc: unknown, opts: ResolveOptions): LoadedWalkForward {
   const { file } = opts;
   const config = parseWith(WalkForwardFileSchema, doc, file).walk_forward_config;
-  const optimization = baseOptimization(config, opts);
+  const loaded = baseOptimization(config, opts);
+  const optimization = optimizationSpec(loaded);
   const environment = optimization.base.environment;
   if (environment.trade_from !== undefined) {
     throw new ConfigError(file, BASE, `its base operation sets trade_from "${environment.trade_from}"; a walk-forward sets it per window, so leave it out`);
   }
   const plan = windowPlan(config, file);
   const bars = loadBars(optimization.base.data_source, { dataRoot: opts.dataRoot, file, field: BASE, start: environment.start, end: environment.end });
-  const warmup = gridWarmup(optimization);
+  const warmup = gridWarmup(optimization, loaded.plugins.set);
 
   let windows: WindowBars[];
   try {
@@ -109,7 +118,7 @@ export function resolveWalkForward(doc: unknown, opts: ResolveOptions): WalkForw
     }
   });
 
-  return {
+  const spec: WalkForwardSpec = {
     kind: 'walk_forward',
     name: config.name,
     file,
@@ -133,16 +142,17 @@ export function resolveWalkForward(doc: unknown, opts: ResolveOptions): WalkForw
     },
     max_windows_in_flight: config.parallel.max_windows_in_flight,
   };
+  return { spec, bundle: loaded.plugins.bundle };
 }
 
 /** The base optimization, from its file or inline; errors inside an inline one name its place here. */
-function baseOptimization(config: WalkForwardConfig, opts: ResolveOptions): OptimizationSpec {
+function baseOptimization(config: WalkForwardConfig, opts: ResolveOptions): LoadedOptimization {
   if (typeof config.base_optimization === 'string') {
     const { doc, options } = readReferencedFile(config.base_optimization, opts, BASE);
-    return optimizationSpec(resolveOptimization(doc, options));
+    return resolveOptimization(doc, options);
   }
   try {
-    return optimizationSpec(resolveOptimization({ optimization_config: config.base_optimization }, opts));
+    return resolveOptimization({ optimization_config: config.base_optimization }, opts);
   } catch (error) {
     if (isConfigError(error) && error.file === opts.file) throw new ConfigError(opts.file, joinPath(BASE, error.field.replace(/^optimization_config\.?/, '')), error.reason);
     throw error;
@@ -164,13 +174,13 @@ function windowPlan(config: WalkForwardConfig, file: string): WindowPlan {
  * (the engine's first bar for signals, src/engine/plugins/resolve.ts). Every out-of-sample run is
  * given this many bars before its piece, whichever combination wins the window.
  */
-function gridWarmup(spec: OptimizationSpec): { bars: number; plugin: string } {
+function gridWarmup(spec: OptimizationSpec, plugins: PluginSet): { bars: number; plugin: string } {
   const where = spec.where ? compileWhere(spec.where, spec.grid, spec.file, 'optimization_config.constraints.where') : () => true;
   let longest = { bars: 0, plugin: 'no plugin needs one' };
   for (let idx = 0; idx < spec.grid.size; idx++) {
     const combo = comboAt(spec.grid, idx);
     if (!where(combo)) continue;
-    for (const plugin of parsePlugins(applyCombo(spec.base.blueprint.workforce, spec.grid, combo))) {
+    for (const plugin of parsePlugins(applyCombo(spec.base.blueprint.workforce, spec.grid, combo), plugins)) {
       const bars = plugin.definition.lookback(plugin.params);
       if (bars > longest.bars) longest = { bars, plugin: `"${plugin.definition.name}" with ${JSON.stringify(plugin.params)}` };
     }

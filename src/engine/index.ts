@@ -3,13 +3,14 @@ import { parseUtc, type Environment, type Workforce } from '../config/schemas.js
 import { isoTime, timeList } from './bar-times.js';
 import { firstAtOrAfter, sliceBars, type BarSeries } from './bars.js';
 import { computeMetrics, drawdownCurve } from './metrics.js';
+import { BUILTIN_PLUGINS, type PluginSet } from './plugins/registry.js';
 import { parsePlugins, resolveWorkforce } from './plugins/resolve.js';
 import type { BacktestResult } from './result.js';
 import { simulate, type Simulation } from './simulate.js';
 
 export type { BarSeries } from './bars.js';
 export { allocateBars, sliceBars } from './bars.js';
-export { findPlugin, PLUGIN_REGISTRY, workforceProblems, type PluginDefinition } from './plugins/registry.js';
+export { BUILTIN_PLUGINS, findPlugin, workforceProblems, type PluginDefinition, type PluginSet } from './plugins/registry.js';
 export { parsePlugins, type ParsedPlugin } from './plugins/resolve.js';
 export * from './result.js';
 
@@ -19,13 +20,20 @@ export type BacktestSettings = Pick<Environment, 'initial_capital' | 'fees_pct' 
  * One backtest: bars and a validated workforce in, a BacktestResult out. Pure and deterministic:
  * no I/O, no clock, no randomness; the same input gives the same JSON. Params are parsed with each
  * plugin's schema here too (defaults applied), so a caller that skipped validation still gets a
- * ConfigError("blueprint", field, reason), never a wrong run.
+ * ConfigError("blueprint", field, reason), never a wrong run. An error thrown by a user plugin's
+ * code comes out as a ConfigError naming the plugin's file and line (PluginSet.faultOf).
  */
-export function runBacktest(bars: BarSeries, workforce: Workforce, settings: BacktestSettings): BacktestResult {
-  const workers = resolveWorkforce(bars, parsePlugins(workforce));
-  const from = settings.trade_from === undefined ? 0 : tradeFromIndex(bars, settings.trade_from);
-  // Signals before `from` are not acted on, so the account is flat (equity = initial capital) there.
-  const run = simulate(bars, from > workers.firstBar ? { ...workers, firstBar: from } : workers, settings);
+export function runBacktest(bars: BarSeries, workforce: Workforce, settings: BacktestSettings, plugins: PluginSet = BUILTIN_PLUGINS): BacktestResult {
+  let run: Simulation;
+  let from = 0;
+  try {
+    const workers = resolveWorkforce(bars, parsePlugins(workforce, plugins));
+    from = settings.trade_from === undefined ? 0 : tradeFromIndex(bars, settings.trade_from);
+    // Signals before `from` are not acted on, so the account is flat (equity = initial capital) there.
+    run = simulate(bars, from > workers.firstBar ? { ...workers, firstBar: from } : workers, settings);
+  } catch (error) {
+    throw plugins.faultOf?.(error) ?? error;
+  }
   if (from === 0) return result(bars, run, settings);
   // The bars before `from` were warm-up: the result covers [from, end], trade bar indices relative to it.
   const shift = <T extends { entry_bar: number }>(trade: T) => ({ ...trade, entry_bar: trade.entry_bar - from });

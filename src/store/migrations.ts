@@ -11,7 +11,8 @@ type Dialect = Store['dialect'];
  */
 const MIGRATIONS: Array<{ version: number; name: string; up: (db: Kysely<any>, dialect: Dialect) => Promise<void> }> = [
   { version: 1, name: 'sweeps, operations, results', up: createTables },
-  { version: 2, name: 'walk_forward_windows', up: createWalkForwardWindows },
+  { version: 2, name: 'plugin_bundles', up: createPluginBundles },
+  { version: 3, name: 'walk_forward_windows', up: createWalkForwardWindows },
 ];
 
 /**
@@ -100,6 +101,16 @@ async function createWalkForwardWindows(db: Kysely<any>, dialect: Dialect): Prom
     .addColumn('oos_result', blob, (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('walk_forward_windows_pk', ['walk_forward_id', 'k'])
+    .execute();
+}
+
+/** User plugin code by content hash, stored once by the submitter and fetched by workers (docs/plugins.md). */
+async function createPluginBundles(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('plugin_bundles')
+    .addColumn('hash', 'text', (c) => c.primaryKey())
+    .addColumn('bundle', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
 }
 

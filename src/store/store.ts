@@ -225,6 +225,21 @@ export class SqlStore implements Store {
     return row?.operation_yaml ?? null;
   }
 
+  async savePluginBundle(bundle: { hash: string; text: string }): Promise<void> {
+    await this.#write((db) =>
+      db
+        .insertInto('plugin_bundles')
+        .values({ hash: bundle.hash, bundle: bundle.text, created_at: new Date().toISOString() })
+        .onConflict((oc) => oc.column('hash').doNothing())
+        .execute(),
+    );
+  }
+
+  async getPluginBundle(hash: string): Promise<string | null> {
+    const row = await this.db.selectFrom('plugin_bundles').select('bundle').where('hash', '=', hash).executeTakeFirst();
+    return row?.bundle ?? null;
+  }
+
   /*
    * Sorting by a metric runs as two queries around the NULLs, so that each walks the metric's index
    * (sweep_id, metric, idx) in order and stops after the page: first the rows that have the metric,

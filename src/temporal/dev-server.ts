@@ -21,6 +21,12 @@ export interface DevServerOptions {
   namespace?: string;
   /** Appends the server's stdout and stderr here. */
   logFile?: string;
+  /**
+   * Run the server in a process group of its own, so a Ctrl-C in the terminal reaches only this
+   * process, which then stops its workers before the server (`sweeplab up`). Whoever sets it must
+   * handle SIGINT: a Node process killed by a signal does not run the exit hook that kills the server.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface DevServer {
@@ -89,7 +95,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
 
-  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.ownProcessGroup ?? false });
   const output = captureOutput(child, opts.logFile);
   // Typed by assertion: TypeScript would narrow a plain `null` for good; callbacks assign it.
   let spawnError = null as Error | null;

@@ -500,7 +500,7 @@ describe('a grid above the default maximum', () => {
   test('is accepted by the API submission when parallel_config.max_combinations allows it', () => {
     const root = workspace();
     try {
-      const spec = specFromDocument('optimization', { path: file }, root);
+      const { spec } = specFromDocument('optimization', { path: file }, root);
       assert.equal(indexSpaceSize(spec), 2_000_000);
       assert.equal(spec.parallel.max_combinations, 2_000_000);
     } finally {

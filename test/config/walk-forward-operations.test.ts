@@ -42,7 +42,7 @@ function specWith(changed: (date: string) => boolean): WalkForwardSpec {
     return [date, ...values.slice(0, 4).map((v) => String(Number(v) * 1.37)), values[4]].join(',');
   });
   fs.writeFileSync(path.join(workspace, 'data/SYNTH_1d.csv'), `${out.join('\n')}\n`);
-  return loadWalkForwardFile(path.join(workspace, 'wf.yaml'), { dataRoot: workspace });
+  return loadWalkForwardFile(path.join(workspace, 'wf.yaml'), { dataRoot: workspace }).spec;
 }
 
 const run = (op: Parameters<typeof runMaterializedOperation>[0]) => {

@@ -22,7 +22,7 @@ const doc = (windows: Record<string, unknown>, extra: Record<string, unknown> = 
 
 function refusal(document: unknown): { field: string; reason: string; message: string } {
   try {
-    resolveWalkForward(document, opts);
+    resolveWalkForward(document, opts).spec;
   } catch (error) {
     assert.ok(isConfigError(error), `expected a ConfigError, got ${error}`);
     assert.equal(error.file, 'wf.yaml');
@@ -33,7 +33,7 @@ function refusal(document: unknown): { field: string; reason: string; message: s
 
 describe('walk_forward.yaml', () => {
   it('lays the example out as 16 rolling windows of 2 years and 6 months', () => {
-    const spec = loadWalkForwardFile(path.join(root, 'examples/walk_forward.yaml'), { dataRoot: root });
+    const spec = loadWalkForwardFile(path.join(root, 'examples/walk_forward.yaml'), { dataRoot: root }).spec;
     assert.equal(spec.windows.length, 16);
     assert.equal(spec.warmup_bars, 200, 'sma_cross slow 200 is the longest warm-up of the grid');
     assert.deepEqual(spec.windows[0], {
@@ -55,7 +55,7 @@ describe('walk_forward.yaml', () => {
 
   it('accepts bar counts and an inline base optimization', () => {
     const inline = (parseYaml(fs.readFileSync(path.join(root, 'examples/optimization.yaml')), 'x') as { optimization_config: unknown }).optimization_config;
-    const spec = resolveWalkForward(doc({ in_sample: 600, out_of_sample: '500 bars', mode: 'anchored' }, { base_optimization: inline }), opts);
+    const spec = resolveWalkForward(doc({ in_sample: 600, out_of_sample: '500 bars', mode: 'anchored' }, { base_optimization: inline }), opts).spec;
     assert.deepEqual(spec.windows.map((w) => [w.is_bars, w.oos_bars]), [
       [600, 500],
       [1100, 500],

@@ -23,7 +23,7 @@ after(async () => {
 });
 
 test('a walk-forward whose worker is SIGKILLed mid-window ends with the undisturbed result', { timeout: DRILL_TIMEOUT_MS }, async (t) => {
-  const spec = loadWalkForwardFile(WALK_FORWARD_FILE, { dataRoot: repoRoot });
+  const spec = loadWalkForwardFile(WALK_FORWARD_FILE, { dataRoot: repoRoot }).spec;
   spec.max_windows_in_flight = 1;
   spec.optimization.parallel = { ...spec.optimization.parallel, operations_per_activity: 1, max_in_flight: 1 };
   const sweeps = drill.sweeps();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PLUGIN_REGISTRY } from '../../src/engine/plugins/registry.js';
+import { BUILTIN_PLUGINS } from '../../src/engine/plugins/registry.js';
 import { testPluginContract } from './plugin-contract.js';
 
 /** One out-of-bounds params object per plugin; the contract checks that each is rejected. */
@@ -27,8 +27,8 @@ const OUT_OF_BOUNDS: Record<string, Record<string, unknown>> = {
 
 describe('plugin registry', () => {
   it('lists exactly the plugins that have a contract case here', () => {
-    assert.deepEqual([...PLUGIN_REGISTRY.keys()].sort(), Object.keys(OUT_OF_BOUNDS).sort());
+    assert.deepEqual([...BUILTIN_PLUGINS.byName.keys()].sort(), Object.keys(OUT_OF_BOUNDS).sort());
   });
 });
 
-for (const plugin of PLUGIN_REGISTRY.values()) testPluginContract(plugin, OUT_OF_BOUNDS[plugin.name]);
+for (const plugin of BUILTIN_PLUGINS.byName.values()) testPluginContract(plugin, OUT_OF_BOUNDS[plugin.name]);

@@ -4,7 +4,7 @@ import { WorkforceSchema } from '../../src/config/schemas.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { runBacktest, workforceProblems } from '../../src/engine/index.js';
 import { flatBars, randomBars } from './bars-fixture.js';
-import { withFutureChanged } from './plugin-contract.js';
+import { withFutureChanged } from '../../src/user-plugins/contract.js';
 import { run, SETTINGS, workforce, type WorkforceSketch } from './run-helpers.js';
 
 function configError(fn: () => unknown): ConfigError {

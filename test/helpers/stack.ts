@@ -26,9 +26,10 @@ export interface Stack {
 /**
  * The real stack as sweeplab runs it: a Temporal dev server, a worker in this process on a task queue
  * of its own, and a SQLite results store in a temp dir (or the database `databaseUrl` names); `server`
- * options go to the dev server (its UI with `headless: false`, dynamic config). `const s = await startStack(); after(() => s.stop());`
+ * options go to the dev server (its UI with `headless: false`, dynamic config). The worker's data
+ * root is the repository unless `dataRoot` names another. `const s = await startStack(); after(() => s.stop());`
  */
-export async function startStack(opts: { concurrency?: number; databaseUrl?: string; server?: Omit<DevServerOptions, 'dbFile'>; onExecuted?: (count: number) => void } = {}): Promise<Stack> {
+export async function startStack(opts: { concurrency?: number; databaseUrl?: string; server?: Omit<DevServerOptions, 'dbFile'>; dataRoot?: string; onExecuted?: (count: number) => void } = {}): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-stack-'));
   const temporal = await startTestServer(opts.server);
   const databaseUrl = opts.databaseUrl ?? `sqlite:${path.join(dir, 'store.db')}`;
@@ -40,7 +41,7 @@ export async function startStack(opts: { concurrency?: number; databaseUrl?: str
     taskQueue,
     concurrency: opts.concurrency ?? 2,
     databaseUrl,
-    dataRoot: repoRoot,
+    dataRoot: opts.dataRoot ?? repoRoot,
     workflowBundle: await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') }),
     onExecuted: opts.onExecuted,
   });
@@ -49,7 +50,7 @@ export async function startStack(opts: { concurrency?: number; databaseUrl?: str
     temporal,
     store,
     sweeps: new Sweeps(temporal.client, store, taskQueue),
-    dataRoot: repoRoot,
+    dataRoot: opts.dataRoot ?? repoRoot,
     dir,
     async stop() {
       await shutdown(worker, running);

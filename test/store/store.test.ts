@@ -76,9 +76,18 @@ function storeSuite(databases: TestDatabases): void {
     const store = await freshStore(t);
     await store.migrate();
     const applied = await (store as SqlStore).db.selectFrom('store_migrations').select('version').execute();
-    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2]);
+    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3]);
     await store.createSweep(sweep('m'));
     assert.equal((await store.getSweep('m'))?.id, 'm');
+  });
+
+  test('a plugin bundle is stored once under its hash and read back as written', async (t) => {
+    const store = await freshStore(t);
+    const text = '{"format":1,"files":[{"file":"plugins/a.ts","code":"é ✓","map":"{}"}]}';
+    await store.savePluginBundle({ hash: 'a'.repeat(64), text });
+    await store.savePluginBundle({ hash: 'a'.repeat(64), text: 'a second save of the hash is a no-op' });
+    assert.equal(await store.getPluginBundle('a'.repeat(64)), text);
+    assert.equal(await store.getPluginBundle('b'.repeat(64)), null);
   });
 
   test('two stores migrating the same empty database at once both succeed', async (t) => {

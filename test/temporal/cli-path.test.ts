@@ -47,7 +47,7 @@ test('rejects a TEMPORAL_CLI that is not an executable file, saying how to fix i
   process.env.TEMPORAL_CLI = notExecutable;
   assert.throws(() => findTemporalCli(), (error: Error) => {
     assert.match(error.message, new RegExp(`TEMPORAL_CLI="${notExecutable}": not an executable file`));
-    assert.match(error.message, /npm run postinstall/);
+    assert.match(error.message, /node \S+\/scripts\/setup\.mjs/);
     return true;
   });
 });

@@ -17,8 +17,8 @@ const savedRoot = process.env.SWEEPLAB_DATA_ROOT;
 
 before(() => {
   process.env.SWEEPLAB_DATA_ROOT = root;
-  optimization = loadSweepFile('optimization', path.join(root, 'examples/optimization.yaml'));
-  variants = loadSweepFile('variant_test', path.join(root, 'examples/variant.yaml'));
+  optimization = loadSweepFile('optimization', path.join(root, 'examples/optimization.yaml')).spec;
+  variants = loadSweepFile('variant_test', path.join(root, 'examples/variant.yaml')).spec;
 });
 
 after(() => {

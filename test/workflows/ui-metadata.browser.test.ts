@@ -34,7 +34,7 @@ describe('a sweep on its Temporal UI page', { skip, timeout: 600_000 }, () => {
   });
 
   test("shows the pack summaries on the timeline and the summary and details under User Metadata", async () => {
-    const spec = loadSweepFile('variant_test', path.join(repoRoot, 'examples/variant.yaml'));
+    const spec = loadSweepFile('variant_test', path.join(repoRoot, 'examples/variant.yaml')).spec;
     const id = uniqueId('ui-var');
     await stack.sweeps.submit(spec, { id });
     assert.equal((await stack.sweeps.result(id)).status, 'completed');

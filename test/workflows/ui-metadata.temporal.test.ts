@@ -60,7 +60,7 @@ before(async () => {
   stack = await startStack({ server: { dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': CONTINUE_AS_NEW_AFTER } } });
   sweeps = new Sweeps(stack.temporal.client, stack.store, stack.sweeps.taskQueue, PUBLIC_URL);
   // As the CLI does: the file by its absolute path, which must not travel with the sweep.
-  const spec = loadSweepFile('optimization', path.join(repoRoot, 'examples/optimization.yaml'));
+  const spec = loadSweepFile('optimization', path.join(repoRoot, 'examples/optimization.yaml')).spec;
   spec.parallel = { ...spec.parallel, operations_per_activity: 8, max_in_flight: 4 };
   id = uniqueId('ui-opt');
   const { runId } = await sweeps.submit(spec, { id });
@@ -81,7 +81,7 @@ describe('a sweep in the Temporal UI', { timeout: 600_000 }, () => {
   });
 
   test("the sweep's first run carries the static summary and details set at submission", async () => {
-    const spec = loadSweepFile('optimization', path.join(repoRoot, 'examples/optimization.yaml'));
+    const spec = loadSweepFile('optimization', path.join(repoRoot, 'examples/optimization.yaml')).spec;
     const expected = sweepStaticMetadata(spec, sweepPageUrl(PUBLIC_URL, id));
     assert.equal(expected.staticSummary, 'optimization · sma grid · 480 operations · sharpe_ratio');
     const first = await stack.temporal.client.workflow.getHandle(id, runs[0]![0]!.workflowExecutionStartedEventAttributes!.originalExecutionRunId!).describe();
@@ -153,7 +153,7 @@ describe('a sweep in the Temporal UI', { timeout: 600_000 }, () => {
   });
 
   test('a cancelled sweep restarted by resume carries the static summary and details again', async () => {
-    const spec = loadSweepFile('variant_test', path.join(repoRoot, 'examples/variant.yaml'));
+    const spec = loadSweepFile('variant_test', path.join(repoRoot, 'examples/variant.yaml')).spec;
     const restartedId = uniqueId('ui-resume');
     await sweeps.submit(spec, { id: restartedId });
     await sweeps.cancel(restartedId);

@@ -35,7 +35,7 @@ after(async () => {
 
 describe('walk-forward workflow', () => {
   test('chooses, runs out of sample and stitches exactly as the walk-forward done by hand', async () => {
-    const spec = loadWalkForwardFile(FILE, { dataRoot: stack.dataRoot });
+    const spec = loadWalkForwardFile(FILE, { dataRoot: stack.dataRoot }).spec;
     assert.equal(spec.windows.length, 8);
     assert.equal(spec.warmup_bars, 199);
     const { id } = await sweeps.submit(spec);
@@ -75,7 +75,7 @@ describe('walk-forward workflow', () => {
   });
 
   test('cancelled mid-way and resumed, it ends with the by-hand figures and reruns nothing stored', async () => {
-    const spec = loadWalkForwardFile(FILE, { dataRoot: stack.dataRoot });
+    const spec = loadWalkForwardFile(FILE, { dataRoot: stack.dataRoot }).spec;
     // Another capital makes every operation new to the store, so executions count this walk-forward only.
     spec.optimization.base.environment.initial_capital = 25_000;
     spec.max_windows_in_flight = 1;
@@ -105,7 +105,7 @@ describe('walk-forward workflow', () => {
   });
 
   test('pause holds new windows back and reaches the running window\'s optimization; resume completes it', async () => {
-    const spec = loadWalkForwardFile(FILE, { dataRoot: stack.dataRoot });
+    const spec = loadWalkForwardFile(FILE, { dataRoot: stack.dataRoot }).spec;
     spec.name = uniqueId('paused');
     spec.max_windows_in_flight = 1;
     // One operation per activity, one at a time: window 1's optimization is caught part-way.
@@ -128,7 +128,7 @@ describe('walk-forward workflow', () => {
   });
 
   test("a window's optimization cancelled by itself fails the walk-forward, which resumes to completion", async () => {
-    const spec = loadWalkForwardFile(FILE, { dataRoot: stack.dataRoot });
+    const spec = loadWalkForwardFile(FILE, { dataRoot: stack.dataRoot }).spec;
     spec.max_windows_in_flight = 1;
     spec.optimization.parallel = { ...spec.optimization.parallel, operations_per_activity: 1, max_in_flight: 1 };
     spec.optimization.base.environment.initial_capital = 40_000;

@@ -58,9 +58,9 @@ export function submitRoutes(deps: ApiDeps) {
     ['walk_forward', '/walk-forwards', WalkForwardFileSchema],
   ] as const) {
     app.openapi(submitRoute(kind, path, document, deps), async (c) => {
-      const spec = specFromDocument(kind, c.get('document'), deps.dataRoot);
-      // The only ConfigError submit throws is an id already in use.
-      const { id } = await withStatus(409, () => deps.sweeps.submit(spec, { id: c.req.valid('query').id }));
+      const { spec, bundle } = specFromDocument(kind, c.get('document'), deps.dataRoot);
+      // The only ConfigError submit throws here is an id already in use (the bundle comes along).
+      const { id } = await withStatus(409, () => deps.sweeps.submit(spec, { id: c.req.valid('query').id, bundle }));
       return c.json({ id, links: sweepLinks(deps, id) }, 202);
     });
   }

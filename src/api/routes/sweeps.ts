@@ -55,9 +55,7 @@ export function sweepRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const { kind, status, limit, offset } = c.req.valid('query');
-      const { rows, total } = await store.listSweeps({ kind, status, limit, offset });
-      // The store's counts are refreshed when a sweep ends; while it runs its workflow knows better.
-      const views = await Promise.all(rows.map((row) => (row.status === 'running' || row.status === 'paused' ? sweeps.view(row.id) : sweeps.storedView(row.id, row))));
+      const { views, total } = await sweeps.list({ kind, status, limit, offset });
       return c.json({ rows: views.map(detail), total, limit, offset }, 200);
     },
   );

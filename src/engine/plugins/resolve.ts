@@ -3,7 +3,7 @@ import { PHASES, WORKER_CATEGORIES, type Phase, type Workforce } from '../../con
 import { didYouMean } from '../../config/suggest.js';
 import type { BarSeries } from '../bars.js';
 import { marketEntry } from './entries.js';
-import { findPlugin, PLUGIN_REGISTRY, workforceProblems } from './registry.js';
+import { BUILTIN_PLUGINS, findPlugin, workforceProblems, type PluginSet } from './registry.js';
 import { allIn } from './sizers.js';
 import type { Direction, EntryFilter, EntryWorker, ExitWorker, PluginDefinition, SizeWorker, Worker } from './types.js';
 
@@ -17,20 +17,20 @@ export interface ParsedPlugin {
 }
 
 /**
- * Checks every entry of a schema-valid workforce against the registry, in phase order: an unknown
+ * Checks every entry of a schema-valid workforce against the plugin set, in phase order: an unknown
  * plugin (with a did-you-mean), a plugin outside its phase, params out of bounds; then the
  * cross-plugin problems. Throws the first as ConfigError(file, field, reason).
  */
-export function parsePlugins(workforce: Workforce, file = 'blueprint', prefix = 'workforce'): ParsedPlugin[] {
+export function parsePlugins(workforce: Workforce, plugins: PluginSet = BUILTIN_PLUGINS, file = 'blueprint', prefix = 'workforce'): ParsedPlugin[] {
   const parsed: ParsedPlugin[] = [];
   for (const category of WORKER_CATEGORIES) {
     const phases = workforce[category] as Record<Phase, Workforce['analysis_workers']['signal_generation']>;
     for (const phase of PHASES[category]) {
       phases[phase].forEach((entry, i) => {
         const field = joinPath(prefix, category, phase, i);
-        const definition = findPlugin(entry.plugin);
+        const definition = findPlugin(entry.plugin, plugins);
         if (!definition) {
-          throw new ConfigError(file, joinPath(field, 'plugin'), `unknown plugin "${entry.plugin}"${didYouMean(entry.plugin, PLUGIN_REGISTRY.keys())}`);
+          throw new ConfigError(file, joinPath(field, 'plugin'), `unknown plugin "${entry.plugin}"${didYouMean(entry.plugin, plugins.byName.keys())}`);
         }
         if (!definition.phases.includes(phase)) {
           throw new ConfigError(file, joinPath(field, 'plugin'), `"${entry.plugin}" belongs in ${definition.phases.join(' or ')}, not in ${phase}`);
@@ -39,7 +39,7 @@ export function parsePlugins(workforce: Workforce, file = 'blueprint', prefix = 
       });
     }
   }
-  const [problem] = workforceProblems(workforce);
+  const [problem] = workforceProblems(workforce, plugins);
   if (problem) throw new ConfigError(file, joinPath(prefix, problem.field), problem.reason);
   return parsed;
 }
@@ -59,9 +59,13 @@ export interface ResolvedWorkforce {
   readonly firstBar: number;
 }
 
+/** A built-in of the wrong kind is a bug; a user plugin's is the user's mistake, named by its file. */
 function expectKind<K extends Worker['kind']>(worker: Worker, kind: K, plugin: ParsedPlugin): Extract<Worker, { kind: K }> {
-  if (worker.kind !== kind) throw new Error(`plugin ${plugin.definition.name} in ${plugin.phase} built a ${worker.kind} worker, expected ${kind}`);
-  return worker as Extract<Worker, { kind: K }>;
+  const got = (worker as { kind?: unknown } | null)?.kind;
+  if (got === kind) return worker as Extract<Worker, { kind: K }>;
+  const reason = `plugin "${plugin.definition.name}" in ${plugin.phase} must return a worker of kind "${kind}" from create(), got ${typeof got === 'string' ? `"${got}"` : String(worker)}`;
+  if (plugin.definition.source) throw new ConfigError(plugin.definition.source.file, '', reason);
+  throw new Error(reason);
 }
 
 /**

@@ -67,6 +67,14 @@ export interface SizeWorker {
 
 export type Worker = EntryFilter | SignalWorker | EntryWorker | ExitWorker | SizeWorker;
 
+/** Where a user plugin's code comes from (src/user-plugins): its file and that file's bundled code hash. */
+export interface PluginSource {
+  /** Relative to the workspace, e.g. "plugins/zscore.ts". */
+  readonly file: string;
+  /** sha256 of the file bundled with its local imports: part of the hash of every operation using it. */
+  readonly code_hash: string;
+}
+
 export interface PluginDefinition {
   readonly name: string;
   readonly phases: readonly Phase[];
@@ -82,10 +90,12 @@ export interface PluginDefinition {
   lookback(params: Record<string, unknown>): number;
   /** The worker for one run over `bars`, from params already parsed by `params`. */
   create(bars: BarSeries, params: Record<string, unknown>): Worker;
+  /** null for a built-in. */
+  readonly source: PluginSource | null;
 }
 
-/** Declares a plugin with params typed by its own schema; the registry stores it untyped. */
-export function definePlugin<S extends z.ZodObject>(plugin: {
+/** What a plugin module declares; `definePlugin` turns it into a PluginDefinition. */
+export interface PluginDeclaration<S extends z.ZodObject> {
   name: string;
   phase: Phase;
   params: S;
@@ -94,8 +104,18 @@ export function definePlugin<S extends z.ZodObject>(plugin: {
   needsStop?: boolean;
   lookback: (params: z.infer<S>) => number;
   create: (bars: BarSeries, params: z.infer<S>) => Worker;
-}): PluginDefinition {
-  return {
+}
+
+/** Definitions made by definePlugin: how the loader tells a plugin export from any other export. */
+const defined = new WeakSet<object>();
+
+export function isPluginDefinition(value: unknown): value is PluginDefinition {
+  return typeof value === 'object' && value !== null && defined.has(value);
+}
+
+/** Declares a plugin with params typed by its own schema; the registry stores it untyped. */
+export function definePlugin<S extends z.ZodObject>(plugin: PluginDeclaration<S>): PluginDefinition {
+  const definition: PluginDefinition = {
     name: plugin.name,
     phases: [plugin.phase],
     params: plugin.params,
@@ -104,5 +124,8 @@ export function definePlugin<S extends z.ZodObject>(plugin: {
     needsStop: plugin.needsStop ?? false,
     lookback: plugin.lookback as (params: Record<string, unknown>) => number,
     create: plugin.create as (bars: BarSeries, params: Record<string, unknown>) => Worker,
+    source: null,
   };
+  defined.add(definition);
+  return definition;
 }

@@ -1,0 +1,53 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { isConfigError } from '../config/errors.js';
+import { BUILTIN_PLUGINS, type PluginSet } from '../engine/plugins/registry.js';
+import type { Store } from '../store/types.js';
+import { pluginSetFromBundle, type PluginBundle } from '../user-plugins/index.js';
+
+/*
+ * A sweep names its user plugin code by the hash of its bundle (SweepSpec.plugin_bundle). A worker
+ * needs no plugins folder of its own: it fetches the bundle from the results store, checks that it
+ * hashes to that name, keeps it in memory, and hands it to its backtest threads, which check it
+ * again before they first run it. So a worker never runs a sweep's operations with other code.
+ */
+
+export interface SweepCode {
+  set: PluginSet;
+  bundle: PluginBundle | null;
+}
+
+const BUILTINS_ONLY: SweepCode = { set: BUILTIN_PLUGINS, bundle: null };
+
+/** The code of sweeps by bundle hash, fetched once per worker process. */
+export function createSweepCodeSource(store: Store): (hash: string | null | undefined) => Promise<SweepCode> {
+  const cache = new Map<string, Promise<SweepCode>>();
+  return (hash) => {
+    if (!hash) return Promise.resolve(BUILTINS_ONLY);
+    let code = cache.get(hash);
+    if (!code) {
+      code = fetchCode(store, hash);
+      cache.set(hash, code);
+      // A failed fetch (the store was unreachable) is tried again by the next activity.
+      code.catch(() => cache.delete(hash));
+    }
+    return code;
+  };
+}
+
+async function fetchCode(store: Store, hash: string): Promise<SweepCode> {
+  const text = await store.getPluginBundle(hash);
+  if (text === null) {
+    throw ApplicationFailure.create({
+      type: 'ConfigError',
+      message: `plugin bundle "${hash}" of this sweep is not in the results store; submit the sweep again from its workspace`,
+      nonRetryable: true,
+    });
+  }
+  const bundle = { hash, text };
+  try {
+    return { set: pluginSetFromBundle(bundle), bundle };
+  } catch (error) {
+    if (isConfigError(error)) throw ApplicationFailure.create({ type: 'ConfigError', message: error.message, nonRetryable: true });
+    throw error;
+  }
+}
