@@ -1,3 +1,5 @@
+import { blockReturns } from '../src/engine/block-returns.js';
+import { DEFAULT_BLOCKS, encodeBlocks } from '../src/store/blocks-codec.js';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,6 +36,8 @@ export async function benchApi(): Promise<Record<string, number | string>> {
     const id = 'bench-api';
     await store.createSweep({ id, kind: 'optimization', name: 'bench', total: ROWS, primary_metric: 'sharpe_ratio', spec: { min_trades: 0 }, param_names: ['fast', 'slow', 'atr_multiplier'] });
     const rnd = random(42);
+    // Every row carries block returns of the default size, as real rows do.
+    const blocks = encodeBlocks(blockReturns(Array.from({ length: 2_000 }, () => 10_000 * (1 + rnd() / 100)), DEFAULT_BLOCKS));
     const loadStarted = performance.now();
     for (let from = 0; from < ROWS; from += BATCH) {
       const rows: OperationRecord[] = [];
@@ -51,6 +55,7 @@ export async function benchApi(): Promise<Record<string, number | string>> {
           error: null,
           metrics,
           duration_ms: 1,
+          blocks,
         });
       }
       await store.recordOperations(rows);

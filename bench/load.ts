@@ -16,7 +16,7 @@ export async function benchLoad(): Promise<Record<string, number | string>> {
   const stack = await startBenchStack();
   const api = await serveApi({ sweeps: stack.sweeps, store: stack.store, port: 0, dataRoot: repoRoot, token: null });
   try {
-    const { spec } = loadBenchGrid('bench/optimization-100k.yaml');
+    const { spec } = loadBenchGrid('bench/grids/optimization-100k.yaml');
     const { id } = await stack.sweeps.submit(spec);
     // Let the sweep get going (and store rows) before the clients arrive.
     while ((await stack.sweeps.view(id)).done < 500) await new Promise((r) => setTimeout(r, 200));

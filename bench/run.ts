@@ -10,7 +10,7 @@ import { benchSweep } from './sweep.js';
 
 /*
  * `npm run bench`: every speed and memory figure the project promises, printed as tables and written
- * to bench/results.json. `npm run bench -- --scale` adds the 100,000-operation sweep (minutes);
+ * to bench/results.json. `npm run bench -- --scale` adds the 1,000,000-operation sweep (SWEEPLAB_BENCH_SCALE_GRID picks a smaller grid);
  * `npm run bench -- engine api` runs only the named sections (results.json keeps the others).
  */
 

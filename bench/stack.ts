@@ -22,6 +22,7 @@ export interface BenchStack {
   store: Store;
   sweeps: Sweeps;
   databaseUrl: string;
+  taskQueue: string;
   dir: string;
   stop(): Promise<void>;
 }
@@ -55,6 +56,7 @@ export async function startBenchStack(opts: { concurrency?: number } = {}): Prom
     store,
     sweeps: new Sweeps(client, store, taskQueue),
     databaseUrl,
+    taskQueue,
     dir,
     async stop() {
       worker.shutdown();

@@ -4,7 +4,7 @@
  * editing either gives the operations that use it new hashes, so they run again.
  */
 import { cachedSeries, definePlugin, DirectionSchema, z } from 'sweeplab/plugin';
-import { rateOfChange } from './lib/rate-of-change';
+import { rateOfChange } from './lib/rate-of-change.js';
 
 export const rocMomentum = definePlugin({
   name: 'roc_momentum',

@@ -1,48 +1,110 @@
 import { BroadcastChannel } from 'node:worker_threads';
-import { isConfigError } from '../config/errors.js';
-import type { MaterializedOperation } from '../config/materialize.js';
-import { dumpYaml } from '../config/yaml.js';
-import { BUILTIN_PLUGINS } from '../engine/plugins/registry.js';
+import { isConfigError, type ConfigError } from '../config/errors.js';
+import { comboAt, type Combo } from '../config/grid.js';
+import { sweepHasher } from '../config/hash.js';
+import { operationAt } from '../config/operation-at.js';
+import type { SweepSpec } from '../config/sweep.js';
+import { applyCombo } from '../config/overrides.js';
+import type { Workforce } from '../config/schemas.js';
+import { blockReturns } from '../engine/block-returns.js';
+import { runBacktest } from '../engine/index.js';
+import { BUILTIN_PLUGINS, type PluginSet } from '../engine/plugins/registry.js';
 import type { Metrics } from '../engine/result.js';
-import { encodeResult } from '../store/result-codec.js';
+import { encodeBlocks, specBlocks } from '../store/blocks-codec.js';
 import { pluginSetFromBundle, type PluginBundle } from '../user-plugins/index.js';
-import { runMaterializedOperation } from './run-operation.js';
+import { loadOperationBars } from './run-operation.js';
 
 /*
- * Runs inside a pool thread: the backtest, and the encoding of what the store keeps (the compressed
- * result and the operation's YAML), so the activity's thread only moves bytes. Errors lose their
- * class when they cross a thread boundary, so a user error comes back as data and only bugs throw.
+ * Runs inside a pool thread, a batch of one sweep's operations per task, so the activity's thread
+ * only moves compact results into the store (docs/store.md). A task derives what it needs from the
+ * spec and the indices itself: the hashes (derived once per task, src/config/hash.ts), and for a
+ * run the bars (loaded once per task), each operation's workforce (as operationAt derives it), its
+ * metrics and its block returns; curves
+ * and trades are not kept. Errors lose their class when they cross a thread boundary, so user
+ * errors come back as data and only bugs throw.
  */
 
-export interface ThreadTask {
-  op: MaterializedOperation;
-  file: string;
-  dataRoot: string;
+export interface HashTask {
+  spec: SweepSpec;
+  indices: number[];
   /** The sweep's user plugin code (its hash is checked before it first runs here); null for built-ins only. */
+  plugins: PluginBundle | null;
+}
+
+export interface HashOutcome {
+  hashes: string[];
+  params: Combo[];
+}
+
+export interface RunTask {
+  spec: SweepSpec;
+  indices: number[];
+  dataRoot: string;
   plugins: PluginBundle | null;
   /** Where to say that this task has started (src/activities/pool.ts), when it has a time limit. */
   started?: { channel: string; number: number };
 }
 
-export type ThreadOutcome =
-  | { ok: true; metrics: Metrics; blob: Uint8Array; operation_yaml: string; ms: number }
-  | { ok: false; error: { file: string; field: string; reason: string; message: string } };
+export interface UserError {
+  file: string;
+  field: string;
+  reason: string;
+  message: string;
+}
 
-const channels = new Map<string, BroadcastChannel>();
+export type OperationOutcome = { idx: number; ok: true; metrics: Metrics; blocks: Uint8Array; ms: number } | { idx: number; ok: false; error: UserError };
 
-export default function runTask(task: ThreadTask): ThreadOutcome {
+/** Per operation, or for the whole batch when its data cannot be loaded (every operation would fail alike). */
+export type RunOutcome = { ok: true; operations: OperationOutcome[] } | { ok: false; error: UserError };
+
+/** A user error in the sweep's code (a bundle that does not check out) fails the whole task. */
+export function hashOperations(task: HashTask): HashOutcome {
+  const plugins = pluginSet(task.plugins);
+  const hasher = sweepHasher(task.spec, plugins);
+  return {
+    hashes: task.indices.map((idx) => hasher.hash(idx)),
+    // A combination's params need no materializing; a variant test has a handful of operations.
+    params: task.indices.map((idx) => (task.spec.kind === 'optimization' ? comboAt(task.spec.grid, idx) : operationAt(task.spec, idx, plugins).params)),
+  };
+}
+
+export function runOperations(task: RunTask): RunOutcome {
   if (task.started) startedChannel(task.started.channel).postMessage(task.started.number);
-  const started = performance.now();
+  const { spec, indices, dataRoot } = task;
+  const blocks = specBlocks(spec);
+  let bars;
+  let plugins;
   try {
-    const plugins = task.plugins ? pluginSetFromBundle(task.plugins) : BUILTIN_PLUGINS;
-    const result = runMaterializedOperation(task.op, { dataRoot: task.dataRoot, file: task.file, plugins });
-    const ms = performance.now() - started;
-    return { ok: true, metrics: result.metrics, blob: encodeResult(result), operation_yaml: dumpYaml(task.op), ms };
+    plugins = pluginSet(task.plugins);
+    bars = loadOperationBars(operationAt(spec, indices[0]!, plugins).op, { dataRoot, file: spec.file });
   } catch (err) {
-    if (isConfigError(err)) return { ok: false, error: { file: err.file, field: err.field, reason: err.reason, message: err.message } };
+    if (isConfigError(err)) return { ok: false, error: userError(err) };
     throw err;
   }
+  const environment = spec.base.environment;
+  const operations = indices.map((idx): OperationOutcome => {
+    const started = performance.now();
+    try {
+      // What operationAt would materialize, without the copy of everything else.
+      const result = runBacktest(bars, workforceAt(spec, idx), environment, plugins);
+      return { idx, ok: true, metrics: result.metrics, blocks: encodeBlocks(blockReturns(result.equity.v, blocks)), ms: performance.now() - started };
+    } catch (err) {
+      if (isConfigError(err)) return { idx, ok: false, error: userError(err) };
+      throw err;
+    }
+  });
+  return { ok: true, operations };
 }
+
+function workforceAt(spec: SweepSpec, idx: number): Workforce {
+  return spec.kind === 'optimization' ? applyCombo(spec.base.blueprint.workforce, spec.grid, comboAt(spec.grid, idx)) : spec.variants[idx]!.workforce;
+}
+
+function pluginSet(bundle: PluginBundle | null): PluginSet {
+  return bundle ? pluginSetFromBundle(bundle) : BUILTIN_PLUGINS;
+}
+
+const channels = new Map<string, BroadcastChannel>();
 
 function startedChannel(name: string): BroadcastChannel {
   let channel = channels.get(name);
@@ -52,4 +114,8 @@ function startedChannel(name: string): BroadcastChannel {
     channels.set(name, channel);
   }
   return channel;
+}
+
+function userError(err: ConfigError): UserError {
+  return { file: err.file, field: err.field, reason: err.reason, message: err.message };
 }

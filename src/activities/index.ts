@@ -1,23 +1,23 @@
 import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
-import { isConfigError } from '../config/errors.js';
-import { operationHash } from '../config/hash.js';
-import { operationAt } from '../config/operation-at.js';
 import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
-import { paramNames, type SweepSpec } from '../config/sweep.js';
-import type { Metrics } from '../engine/result.js';
-import type { EncodedResult, OperationRecord, Store, SweepStatus } from '../store/types.js';
-import type { OperationSummary, RunOperationsInput, RunOperationsOutput } from '../workflows/types.js';
+import { indexSpaceSize, paramNames, type SweepSpec } from '../config/sweep.js';
+import type { Store, SweepStatus } from '../store/types.js';
+import type { RunOperationsInput, RunOperationsOutput, ScanStoredInput, ScanStoredOutput } from '../workflows/types.js';
+import { BatchFold } from './batch-fold.js';
+import { PendingWrites } from './pending-writes.js';
 import { createSweepCodeSource } from './plugin-code.js';
 import type { BacktestPool } from './pool.js';
+import { storedRanges } from './stored-ranges.js';
 import { refuseAnotherSweep } from './sweep-identity.js';
 import { createWalkForwardActivities } from './walk-forward.js';
 
 /*
  * Activities act: they own the store, the data and the CPU. One `runOperations` call runs a pack of
- * operations of a sweep: results already in the store (from this or any sweep) are reused, the rest
- * run in the thread pool, and every finished operation is written as it finishes, so a retry after
- * a crash only redoes what was not stored.
+ * operations of a sweep: the pool hashes the pack, operations already done in the store (in this or
+ * any sweep) are reused in one lookup, the rest run in the thread pool in batches, and every batch is
+ * written as it finishes, so a retry after a crash only redoes what was not stored. What is stored
+ * per operation, and what is recomputed instead, is in docs/store.md.
  */
 
 export interface ActivityDeps {
@@ -30,7 +30,9 @@ export interface ActivityDeps {
 
 /** Written to the store at least this often while an activity runs (also its heartbeat cadence). */
 const FLUSH_EVERY_MS = 500;
-const FLUSH_EVERY_OPS = 200;
+const FLUSH_EVERY_OPS = 1_000;
+/** Operations per pool task at most: a task's results are written together, so this bounds redone work too. */
+const MAX_BATCH = 128;
 
 export function createActivities(deps: ActivityDeps) {
   const { store, pool, dataRoot } = deps;
@@ -39,7 +41,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createWalkForwardActivities(deps),
 
-    async recordSweepStart(input: { sweep_id: string; spec: SweepSpec; total: number }): Promise<void> {
+    /** Records the sweep; `stored` counts operations it already has done (a restarted sweep), so the workflow knows to scan. */
+    async recordSweepStart(input: { sweep_id: string; spec: SweepSpec; total: number }): Promise<{ stored: number }> {
       await refuseAnotherSweep(store, input.sweep_id, input.spec);
       await store.createSweep({
         id: input.sweep_id,
@@ -51,6 +54,8 @@ export function createActivities(deps: ActivityDeps) {
         param_names: paramNames(input.spec),
       });
       await store.setSweepStatus(input.sweep_id, 'running');
+      const { total } = await store.queryResults(input.sweep_id, { sort: 'idx', limit: 1, filter: [{ field: 'status', op: '=', value: 'done' }] });
+      return { stored: total };
     },
 
     async recordSweepEnd(input: { sweep_id: string; status: SweepStatus }): Promise<void> {
@@ -58,99 +63,75 @@ export function createActivities(deps: ActivityDeps) {
       await store.setSweepStatus(input.sweep_id, input.status);
     },
 
+    /** What a restarted sweep already has stored in [from, to): counts, its best, and the ranges to skip. */
+    async scanStored(input: ScanStoredInput): Promise<ScanStoredOutput> {
+      const { spec, sweep_id, from } = input;
+      const to = Math.min(input.to, indexSpaceSize(spec));
+      const done = await store.doneIndices(sweep_id, from, to);
+      const scanned = storedRanges(spec, done, from, to);
+      const inRange: Array<{ field: string; op: '>=' | '<'; value: number }> = [
+        { field: 'idx', op: '>=', value: from },
+        { field: 'idx', op: '<', value: scanned.to },
+      ];
+      const k = input.top_k ?? 20;
+      const best = await store.queryResults(sweep_id, {
+        sort: spec.primary_metric,
+        order: 'desc',
+        limit: k,
+        filter: spec.min_trades > 0 ? [...inRange, { field: 'total_trades', op: '>=', value: spec.min_trades }] : inRange,
+      });
+      const fold = new BatchFold(spec, k);
+      for (const row of best.rows) fold.add({ idx: row.idx, hash: row.hash, status: 'done', value: row.metrics?.[spec.primary_metric] ?? null, total_trades: row.metrics?.total_trades ?? null, reused: true, error: null });
+      let count = 0;
+      for (const idx of done) if (idx < scanned.to) count++;
+      return { ...fold.outcome(), done: count, reused: count, to: scanned.to, skip: scanned.skip };
+    },
+
     async runOperations(input: RunOperationsInput): Promise<RunOperationsOutput> {
       const started = performance.now();
-      const { spec, sweep_id } = input;
-      const file = spec.file;
-      const code = await sweepCode(spec.plugin_bundle);
-      const items = input.indices.map((idx) => {
-        const { op, params } = operationAt(spec, idx, code.set);
-        return { idx, op, params, hash: operationHash(op, code.set) };
-      });
-      // The time limit guards against user code that never returns (docs/plugins.md); built-in
-      // operations always finish, and a long one on a huge series must not be cut off.
-      const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
-
-      const summaries: OperationSummary[] = [];
-      let results: EncodedResult[] = [];
-      let records: OperationRecord[] = [];
-      let lastFlush = performance.now();
-      let executed = 0;
-      let executedUnreported = 0;
-      const flush = async (): Promise<void> => {
-        const [r, o, n] = [results, records, executedUnreported];
-        results = [];
-        records = [];
-        executedUnreported = 0;
-        lastFlush = performance.now();
-        await store.saveEncodedResults(r);
-        if (o.length) await store.recordOperations(o);
-        // Reported with the results they produced, so a crash after this flush still counts them.
-        if (n) deps.onExecuted?.(n);
-        heartbeat({ stored: summaries.length });
-      };
-      const finish = (item: (typeof items)[number], outcome: { metrics: Metrics; ms: number; reused: boolean } | { error: string }): void => {
-        const ok = 'metrics' in outcome;
-        records.push({
-          sweep_id,
-          idx: item.idx,
-          hash: item.hash,
-          params: item.params,
-          status: ok ? 'done' : 'failed',
-          error: ok ? null : outcome.error,
-          metrics: ok ? outcome.metrics : null,
-          duration_ms: ok ? Math.round(outcome.ms * 1000) / 1000 : 0,
-        });
-        summaries.push({
-          idx: item.idx,
-          hash: item.hash,
-          status: ok ? 'done' : 'failed',
-          value: ok ? outcome.metrics[spec.primary_metric] : null,
-          total_trades: ok ? outcome.metrics.total_trades : null,
-          reused: ok && outcome.reused,
-          error: ok ? null : outcome.error,
-        });
-      };
-
-      const known = await store.findResults(items.map((i) => i.hash));
-      const toRun = items.filter((item) => {
-        const stored = known.get(item.hash);
-        if (stored) finish(item, { metrics: stored.result.metrics, ms: 0, reused: true });
-        return !stored;
-      });
-
+      const { spec, sweep_id, indices } = input;
       const signal = cancellationSignal();
       // Every pool task of this activity listens to the one cancellation signal.
       setMaxListeners(0, signal);
-      // Heartbeats also go out while no operation finishes: one may run up to max_operation_seconds,
-      // longer than the heartbeat timeout (the SDK throttles what it sends).
-      const beat = setInterval(() => heartbeat({ stored: summaries.length }), FLUSH_EVERY_MS);
+      const fold = new BatchFold(spec, input.top_k ?? 20);
+      const code = await sweepCode(spec.plugin_bundle);
+      // The time limit guards against user code that never returns (docs/plugins.md), so such sweeps
+      // run batches of one; built-in operations always finish, and a long one must not be cut off.
+      const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
+      const { hashes, params } = await pool.hashOperations({ spec, indices, plugins: code.bundle }, signal);
+      const known = await store.findDone(hashes);
+
+      const pending = new PendingWrites(store, fold, spec.primary_metric, deps.onExecuted);
+      const toRun: number[] = [];
+      indices.forEach((idx, i) => {
+        const stored = known.get(hashes[i]!);
+        if (!stored) return toRun.push(i);
+        pending.add({ sweep_id, idx, hash: hashes[i]!, params: params[i]!, status: 'done', error: null, metrics: stored.metrics, duration_ms: 0, blocks: stored.blocks }, { reused: true });
+      });
+
+      const size = timeoutMs === undefined ? Math.max(1, Math.min(MAX_BATCH, Math.ceil(toRun.length / pool.threads))) : 1;
+      const batches: number[][] = [];
+      for (let i = 0; i < toRun.length; i += size) batches.push(toRun.slice(i, i + size));
+      // Heartbeats also go out while no batch finishes: one operation may run up to
+      // max_operation_seconds, longer than the heartbeat timeout (the SDK throttles what it sends).
+      const beat = setInterval(() => heartbeat({ stored: pending.stored }), FLUSH_EVERY_MS);
       await Promise.all(
-        toRun.map(async (item) => {
-          const outcome = await pool.run({ op: item.op, file, dataRoot, plugins: code.bundle }, { signal, timeoutMs });
-          if (outcome.ok) {
-            executed++;
-            executedUnreported++;
-            results.push({ hash: item.hash, operation_yaml: outcome.operation_yaml, blob: outcome.blob });
-            finish(item, { metrics: outcome.metrics, ms: outcome.ms, reused: false });
-          } else if (outcome.error.field.startsWith('data_sources')) {
-            // The data is missing or changed on this worker: every operation would fail the same way.
-            throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });
-          } else {
-            finish(item, { error: outcome.error.message });
-          }
-          if (records.length >= FLUSH_EVERY_OPS || performance.now() - lastFlush >= FLUSH_EVERY_MS) await flush();
+        batches.map(async (batch) => {
+          const outcome = await pool.runOperations({ spec, indices: batch.map((i) => indices[i]!), dataRoot, plugins: code.bundle }, { signal, timeoutMs });
+          // The data is missing or changed on this worker: every operation would fail the same way.
+          if (!outcome.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });
+          outcome.operations.forEach((op, k) => {
+            const i = batch[k]!;
+            const identity = { sweep_id, idx: op.idx, hash: hashes[i]!, params: params[i]! };
+            if (op.ok) pending.add({ ...identity, status: 'done', error: null, metrics: op.metrics, duration_ms: Math.round(op.ms * 1000) / 1000, blocks: op.blocks }, { reused: false });
+            else pending.add({ ...identity, status: 'failed', error: op.error.message, metrics: null, duration_ms: 0, blocks: null }, { reused: false });
+          });
+          if (pending.size >= FLUSH_EVERY_OPS || pending.age >= FLUSH_EVERY_MS) await pending.flush();
         }),
-      )
-        .catch((err: unknown) => {
-          if (isConfigError(err)) throw ApplicationFailure.create({ type: 'ConfigError', message: err.message, nonRetryable: true });
-          throw err;
-        })
-        .finally(() => clearInterval(beat));
-      await flush();
-      if (activityInfo().attempt > 1) log.info('retried activity finished', { sweep_id, indices: input.indices.length, executed });
-      summaries.sort((a, b) => a.idx - b.idx);
-      return { summaries, elapsed_ms: performance.now() - started, executed };
+      ).finally(() => clearInterval(beat));
+      await pending.flush();
+      if (activityInfo().attempt > 1) log.info('retried activity finished', { sweep_id, indices: indices.length, executed: pending.executed });
+      return { ...fold.outcome(), elapsed_ms: performance.now() - started, executed: pending.executed };
     },
   };
 }

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { isConfigError } from '../config/errors.js';
+import { ConfigError, isConfigError } from '../config/errors.js';
 import { BUILTIN_PLUGINS, type PluginSet } from '../engine/plugins/registry.js';
 import type { Store } from '../store/types.js';
 import { pluginSetFromBundle, type PluginBundle } from '../user-plugins/index.js';
@@ -35,19 +35,21 @@ export function createSweepCodeSource(store: Store): (hash: string | null | unde
 }
 
 async function fetchCode(store: Store, hash: string): Promise<SweepCode> {
-  const text = await store.getPluginBundle(hash);
-  if (text === null) {
-    throw ApplicationFailure.create({
-      type: 'ConfigError',
-      message: `plugin bundle "${hash}" of this sweep is not in the results store; submit the sweep again from its workspace`,
-      nonRetryable: true,
-    });
-  }
-  const bundle = { hash, text };
   try {
-    return { set: pluginSetFromBundle(bundle), bundle };
+    return await sweepCodeFromStore(store, hash);
   } catch (error) {
     if (isConfigError(error)) throw ApplicationFailure.create({ type: 'ConfigError', message: error.message, nonRetryable: true });
     throw error;
   }
+}
+
+/** The code stored under `hash` (null: built-ins only), checked and evaluated; a ConfigError when it is missing or bad. */
+export async function sweepCodeFromStore(store: Store, hash: string | null | undefined): Promise<SweepCode> {
+  if (!hash) return BUILTINS_ONLY;
+  const text = await store.getPluginBundle(hash);
+  if (text === null) {
+    throw new ConfigError('plugin bundle', hash, 'is not in the results store; submit the sweep again from its workspace');
+  }
+  const bundle = { hash, text };
+  return { set: pluginSetFromBundle(bundle), bundle };
 }

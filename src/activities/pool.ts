@@ -1,52 +1,50 @@
 import os from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { ThreadOutcome, ThreadTask } from './backtest-thread.js';
+import type { HashOutcome, HashTask, RunOutcome, RunTask } from './backtest-thread.js';
 
 /**
  * Backtests run in a pool of worker threads, one per backtest slot, so that the activity's event
- * loop stays free for heartbeats, polling and store writes while the CPU works.
+ * loop stays free for heartbeats, polling and store writes while the CPU works. A task is a batch of
+ * one sweep's operations (src/activities/backtest-thread.ts).
  */
 export interface BacktestPool {
   readonly threads: number;
+  hashOperations(task: HashTask, signal?: AbortSignal): Promise<HashOutcome>;
   /**
-   * Runs one task. With `timeoutMs`, a task still running that long after its thread started it is
+   * Runs a batch. With `timeoutMs`, a batch still running that long after its thread started it is
    * stopped: piscina terminates the thread (and starts a fresh one), and the outcome is a failure
    * naming parallel_config.max_operation_seconds.
    */
-  run(task: PoolTask, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<ThreadOutcome>;
+  runOperations(task: PoolTask, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<RunOutcome>;
   destroy(): Promise<void>;
 }
 
 /** What a caller hands the pool; the pool adds the bookkeeping the thread reports back with. */
-export type PoolTask = Omit<ThreadTask, 'started'>;
+export type PoolTask = Omit<RunTask, 'started'>;
+
+let pools = 0;
 
 export function defaultSlots(): number {
   return Math.max(1, os.availableParallelism());
 }
 
-/**
- * Node flags of the backtest threads. Compiled (the installed package) they are this process's own.
- * From the TypeScript sources the threads need tsx as well, however this process got it (tsx CLI,
- * `--import tsx`, or bin/sweeplab.mjs's register()), and it is named by its absolute URL: a bare
- * `tsx` resolves from the working directory, which is the user's workspace, not this repository.
- */
-function threadExecArgv(fromSource: boolean): string[] {
-  if (!fromSource) return process.execArgv;
-  const tsx = import.meta.resolve('tsx');
-  const args = process.execArgv.map((a) => (a === 'tsx' ? tsx : a === '--import=tsx' ? `--import=${tsx}` : a));
-  return args.some((a) => a.includes('tsx')) ? args : [...args, '--import', tsx];
+/** tsx's own flags (`--import tsx`, the tsx CLI's preflight and loader), left to the thread's entry. */
+function isTsxFlag(arg: string): boolean {
+  return /[\\/]tsx[\\/]|^tsx$/.test(arg);
 }
-
-let pools = 0;
 
 export function createBacktestPool(threads = defaultSlots()): BacktestPool {
   const fromSource = import.meta.url.endsWith('.ts');
-  const pool = new Piscina<ThreadTask, ThreadOutcome>({
-    filename: new URL(`./backtest-thread${fromSource ? '.ts' : '.js'}`, import.meta.url).href,
-    execArgv: threadExecArgv(fromSource),
+  const pool = new Piscina({
+    // From source, the thread's entry registers tsx itself (see that file for why).
+    filename: new URL(fromSource ? './backtest-thread-source.mjs' : './backtest-thread.js', import.meta.url).href,
+    execArgv: fromSource ? process.execArgv.filter((a, i, all) => !isTsxFlag(a) && !isTsxFlag(all[i + 1] ?? '')) : process.execArgv,
     minThreads: threads,
     maxThreads: threads,
+    // A second task waits inside each thread, so threads keep working while the activity's thread
+    // is busy writing to the store and cannot hand out the next one.
+    concurrentTasksPerWorker: 2,
     idleTimeout: 60_000,
   });
   // A task's clock starts when a thread takes it up, not when it is queued: threads post the
@@ -60,9 +58,10 @@ export function createBacktestPool(threads = defaultSlots()): BacktestPool {
 
   return {
     threads,
-    async run(task, opts = {}) {
+    hashOperations: (task, signal) => pool.run(task, { name: 'hashOperations', signal }),
+    async runOperations(task, opts = {}) {
       const { signal, timeoutMs } = opts;
-      if (timeoutMs === undefined) return pool.run(task, { signal });
+      if (timeoutMs === undefined) return pool.run(task, { name: 'runOperations', signal });
       const number = ++tasks;
       const controller = new AbortController();
       let timer: NodeJS.Timeout | undefined;
@@ -77,9 +76,9 @@ export function createBacktestPool(threads = defaultSlots()): BacktestPool {
       if (signal?.aborted) cancel();
       signal?.addEventListener('abort', cancel, { once: true });
       try {
-        return await pool.run({ ...task, started: { channel, number } }, { signal: controller.signal });
+        return await pool.run({ ...task, started: { channel, number } }, { name: 'runOperations', signal: controller.signal });
       } catch (error) {
-        if (timedOut) return timedOutOutcome(task.file, timeoutMs);
+        if (timedOut) return timedOutOutcome(task, timeoutMs);
         throw error;
       } finally {
         onStart.delete(number);
@@ -94,8 +93,11 @@ export function createBacktestPool(threads = defaultSlots()): BacktestPool {
   };
 }
 
-function timedOutOutcome(file: string, timeoutMs: number): ThreadOutcome {
+/** A batch stopped by its time limit: each of its operations fails with this (sweeps with user code run batches of one). */
+function timedOutOutcome(task: PoolTask, timeoutMs: number): RunOutcome {
+  const { file } = task.spec;
   const field = 'parallel_config.max_operation_seconds';
   const reason = `stopped after ${timeoutMs / 1000} s without finishing (a plugin that never returns?); its backtest slot was restarted`;
-  return { ok: false, error: { file, field, reason, message: `${file}: ${field}: ${reason}` } };
+  const error = { file, field, reason, message: `${file}: ${field}: ${reason}` };
+  return { ok: true, operations: task.indices.map((idx) => ({ idx, ok: false as const, error })) };
 }

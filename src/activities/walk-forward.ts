@@ -1,4 +1,4 @@
-import { ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
 import { loadBars } from '../data/load.js';
 import { operationHash } from '../config/hash.js';
 import type { MaterializedOperation } from '../config/materialize.js';
@@ -7,11 +7,10 @@ import { windowSweepId, type WalkForwardSpec } from '../config/walk-forward-spec
 import { paramNames } from '../config/sweep.js';
 import type { BacktestResult } from '../engine/result.js';
 import { idleRun } from '../engine/walk-forward.js';
-import { decodeResult } from '../store/result-codec.js';
 import type { SweepStatus, WalkForwardWindowRecord } from '../store/types.js';
 import type { RunWindowInput, WindowSummary } from '../workflows/walk-forward-types.js';
-import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
 import type { ActivityDeps } from './index.js';
+import { runMaterializedOperation } from './run-operation.js';
 import { createSweepCodeSource, type SweepCode } from './plugin-code.js';
 import { refuseAnotherSweep } from './sweep-identity.js';
 
@@ -26,23 +25,19 @@ import { refuseAnotherSweep } from './sweep-identity.js';
 const HEARTBEAT_EVERY_MS = 2_000;
 
 export function createWalkForwardActivities(deps: ActivityDeps) {
-  const { store, pool, dataRoot } = deps;
+  const { store, dataRoot } = deps;
 
   const sweepCode = createSweepCodeSource(store);
 
-  /** One backtest, reused by hash from the store like every sweep's, else run in the thread pool and kept. */
-  const run = async (op: MaterializedOperation, spec: WalkForwardSpec, code: SweepCode): Promise<{ hash: string; result: BacktestResult }> => {
-    const hash = operationHash(op, code.set);
-    const known = (await store.findResults([hash])).get(hash);
-    if (known) return { hash, result: known.result };
-    // As a sweep's: user code gets max_operation_seconds, built-in code all the time it needs (docs/plugins.md).
-    const { parallel, plugin_bundle } = spec.optimization;
-    const timeoutMs = plugin_bundle ? (parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
-    const outcome = await pool.run({ op, file: spec.file, dataRoot, plugins: code.bundle }, { signal: cancellationSignal(), timeoutMs });
-    if (!outcome.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });
-    await store.saveEncodedResults([{ hash, operation_yaml: outcome.operation_yaml, blob: outcome.blob }]);
+  /**
+   * One backtest of a window, run here as the API recomputes a curve (full-results.ts): the pool runs
+   * a sweep's batches by index, and a window needs two runs on one window's bars, milliseconds each.
+   * Its hash names it in the window's row, where the result is stored.
+   */
+  const run = (op: MaterializedOperation, spec: WalkForwardSpec, code: SweepCode): { hash: string; result: BacktestResult } => {
+    const result = runMaterializedOperation(op, { dataRoot, file: spec.file, plugins: code.set });
     deps.onExecuted?.(1);
-    return { hash, result: decodeResult(outcome.blob) };
+    return { hash: operationHash(op, code.set), result };
   };
 
   return {
@@ -100,7 +95,8 @@ export function createWalkForwardActivities(deps: ActivityDeps) {
     }
     const code = await sweepCode(spec.optimization.plugin_bundle);
     const inSample = inSampleOperation(spec, k, best.idx, code.set);
-    const [is, oos] = await Promise.all([run(inSample.op, spec, code), run(outOfSampleOperation(spec, k, best.idx, code.set).op, spec, code)]);
+    const is = run(inSample.op, spec, code);
+    const oos = run(outOfSampleOperation(spec, k, best.idx, code.set).op, spec, code);
     return { ...ids, params: inSample.params, is_hash: is.hash, oos_hash: oos.hash, in_sample: is.result, out_of_sample: oos.result };
   }
 }

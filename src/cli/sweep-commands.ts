@@ -7,8 +7,11 @@ import { Sweeps, type SweepView } from '../client/sweeps.js';
 import { ConfigError } from '../config/errors.js';
 import { loadOptimizationFile, loadVariantFile } from '../config/load.js';
 import { parseResultFilter } from '../config/results-query.js';
+import type { MaterializedOperation } from '../config/materialize.js';
+import { sweepCodeFromStore } from '../activities/plugin-code.js';
+import { operationAt } from '../config/operation-at.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
-import { parseYaml, dumpYaml } from '../config/yaml.js';
+import { dumpYaml } from '../config/yaml.js';
 import { dataRootFromEnv, rootRelative } from '../data/paths.js';
 import { paramText } from '../engine/format.js';
 import { METRIC_NAMES } from '../engine/result.js';
@@ -222,15 +225,17 @@ export async function exportCommand(id: string, opts: { ops: string }): Promise<
   const dir = path.resolve(opts.ops);
   const dataRoot = dataRootFromEnv();
   return withSweeps(async (_sweeps, store) => {
-    if (!(await store.getSweep(id))) throw new ConfigError('sweep', id, 'has no stored results');
+    const sweep = await store.getSweep(id);
+    if (!sweep) throw new ConfigError('sweep', id, 'has no stored results');
+    const code = await sweepCodeFromStore(store, (sweep.spec as SweepSpec).plugin_bundle);
     fs.mkdirSync(dir, { recursive: true });
     let written = 0;
     for (let offset = 0; ; offset += 500) {
       const { rows } = await store.queryResults(id, { sort: 'idx', order: 'asc', limit: 500, offset });
       for (const row of rows) {
-        const yaml = await store.getOperationYaml(row.hash);
-        if (!yaml) continue;
-        fs.writeFileSync(path.join(dir, `${String(row.idx).padStart(6, '0')}-${row.hash.slice(0, 12)}.yaml`), relocate(yaml, dataRoot, dir));
+        // Derived from the sweep's spec and the index, as the worker ran it (docs/store.md).
+        const { op } = operationAt(sweep.spec as SweepSpec, row.idx, code.set);
+        fs.writeFileSync(path.join(dir, `${String(row.idx).padStart(6, '0')}-${row.hash.slice(0, 12)}.yaml`), dumpYaml(relocate(op, dataRoot, dir)));
         written++;
       }
       if (rows.length < 500) break;
@@ -240,11 +245,10 @@ export async function exportCommand(id: string, opts: { ops: string }): Promise<
   });
 }
 
-/** Stored operations name data relative to the data root; a file in `dir` names it relative to itself. */
-function relocate(yaml: string, dataRoot: string, dir: string): string {
-  const op = parseYaml(yaml, 'stored operation') as { data_sources: Record<string, { type: string; path?: string }> };
+/** Materialized operations name data relative to the data root; a file in `dir` names it relative to itself. */
+function relocate(op: MaterializedOperation, dataRoot: string, dir: string): MaterializedOperation {
   for (const source of Object.values(op.data_sources)) {
-    if (source.type === 'csv_archive' && source.path) source.path = path.relative(dir, path.join(dataRoot, source.path));
+    if (source.type === 'csv_archive') source.path = path.relative(dir, path.join(dataRoot, source.path));
   }
-  return dumpYaml(op);
+  return op;
 }

@@ -3,7 +3,11 @@ import { BUILTIN_PLUGINS, pluginCodeOf, type PluginSet } from '../engine/plugins
 import { validateWorkforce } from './blueprint.js';
 import { ConfigError, parseWith } from './errors.js';
 import { isPlainObject } from './json.js';
+import { comboAt } from './grid.js';
 import { MaterializedOperationSchema, resolvedFromMaterialized, type MaterializedOperation } from './materialize.js';
+import { operationAt } from './operation-at.js';
+import type { PluginEntry, Workforce } from './schemas.js';
+import type { SweepSpec } from './sweep.js';
 
 /**
  * JSON with object keys sorted (by code unit, independent of locale) and no whitespace, so equal
@@ -37,6 +41,11 @@ export function canonicalJson(value: unknown): string {
  * (its sha256 stands for its content, so the same bars under another name are the same operation).
  */
 export function operationHash(op: MaterializedOperation, plugins: PluginSet = BUILTIN_PLUGINS): string {
+  return sha256Hex(canonicalJson(hashInput(op, plugins)));
+}
+
+/** The document an operation's hash is taken over (validated and normalized on the way). */
+function hashInput(op: MaterializedOperation, plugins: PluginSet): { workforce: Workforce; environment: unknown; data: unknown; code: unknown } {
   const file = `operation "${op.display_name}"`;
   const parsed = parseWith(MaterializedOperationSchema, op, file);
   const resolved = resolvedFromMaterialized(parsed);
@@ -49,5 +58,68 @@ export function operationHash(op: MaterializedOperation, plugins: PluginSet = BU
   if (canonicalJson(code ?? null) !== canonicalJson(parsed.plugin_code ?? null)) {
     throw new ConfigError(file, 'plugin_code', `names plugin code ${canonicalJson(parsed.plugin_code ?? null)}, but the plugins it runs with are ${canonicalJson(code ?? null)}`);
   }
-  return createHash('sha256').update(canonicalJson({ workforce, environment, data, code })).digest('hex');
+  return { workforce, environment, data, code };
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export interface SweepHasher {
+  hash(idx: number): string;
+  /** True when hashes are derived from the base's normalized form, false when each is taken in full. */
+  derived: boolean;
+}
+
+/**
+ * The hash of every operation of a sweep by index, equal to `operationHash(operationAt(spec, idx, plugins).op, plugins)`
+ * but without materializing and validating each combination (docs/store.md, "Hashing"): a grid
+ * combination differs from its base only in the swept params, and a valid param value is its own
+ * normalized form, so the base's normalized document is written once as canonical JSON with a hole
+ * per axis, and each combination only fills the holes and hashes. The first combination is checked
+ * against the full path; a schema that rewrites a swept value (there is none today) would fail that
+ * check, and the sweep then hashes every operation the full way rather than wrongly.
+ */
+export function sweepHasher(spec: SweepSpec, plugins: PluginSet = BUILTIN_PLUGINS): SweepHasher {
+  const full = { hash: (idx: number) => operationHash(operationAt(spec, idx, plugins).op, plugins), derived: false };
+  if (spec.kind !== 'optimization' || spec.grid.size === 0) return full;
+  const { grid } = spec;
+  const document = hashInput(operationAt(spec, 0, plugins).op, plugins);
+  const holes = grid.axes.map((_, a) => `\u0000axis${a}\u0000`);
+  grid.axes.forEach((axis, a) => {
+    const entry = (document.workforce[axis.category] as Record<string, PluginEntry[]>)[axis.phase]!.find((e) => e.plugin === axis.plugin)!;
+    entry.params[axis.param] = holes[a];
+  });
+  // Keys sort the same whatever the values, so the text splits around the holes in axis order.
+  const text = canonicalJson(document);
+  const pieces: string[] = [];
+  const order: number[] = [];
+  let rest = text;
+  for (;;) {
+    let at = -1;
+    let axis = -1;
+    holes.forEach((hole, a) => {
+      const i = rest.indexOf(JSON.stringify(hole));
+      if (i >= 0 && (at < 0 || i < at)) [at, axis] = [i, a];
+    });
+    if (at < 0) break;
+    pieces.push(rest.slice(0, at));
+    order.push(axis);
+    rest = rest.slice(at + JSON.stringify(holes[axis]).length);
+  }
+  pieces.push(rest);
+  // The text before the first hole is hashed once; each combination continues from a copy.
+  const prefix = createHash('sha256').update(pieces[0]!);
+  const derived = (idx: number): string => {
+    const combo = comboAt(grid, idx);
+    const hash = prefix.copy();
+    for (let k = 0; k < order.length; k++) hash.update(canonicalJson(combo[grid.axes[order[k]!]!.label]) + pieces[k + 1]!);
+    return hash.digest('hex');
+  };
+  try {
+    return derived(0) === full.hash(0) ? { hash: derived, derived: true } : full;
+  } catch {
+    // Combination 0 does not validate (the constraint keeps it out of the sweep): no check, no shortcut.
+    return full;
+  }
 }

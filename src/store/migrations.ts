@@ -12,16 +12,18 @@ type Dialect = Store['dialect'];
 const MIGRATIONS: Array<{ version: number; name: string; up: (db: Kysely<any>, dialect: Dialect) => Promise<void> }> = [
   { version: 1, name: 'sweeps, operations, results', up: createTables },
   { version: 2, name: 'plugin_bundles', up: createPluginBundles },
-  { version: 3, name: 'walk_forward_windows', up: createWalkForwardWindows },
+  { version: 3, name: 'block returns per operation; operations found by hash', up: keepBlocksNotResults },
+  { version: 4, name: 'walk_forward_windows', up: createWalkForwardWindows },
 ];
 
 /**
- * Brings the schema up to date. Runs inside the caller's write transaction, which makes it safe
+ * Brings the schema up to date (or up to migration `through`, which tests use to build a store as an
+ * older version left it). Runs inside the caller's write transaction, which makes it safe
  * when several processes start at once: SQLite's BEGIN IMMEDIATE admits one writer; PostgreSQL
  * takes a transaction-scoped advisory lock first, because concurrent CREATE TABLE IF NOT EXISTS can
  * still collide there.
  */
-export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
+export async function migrate(db: Kysely<any>, dialect: Dialect, through = Infinity): Promise<void> {
   if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(db);
   await db.schema
     .createTable('store_migrations')
@@ -32,7 +34,7 @@ export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> 
     .execute();
   const applied = new Set((await db.selectFrom('store_migrations').select('version').execute()).map((r) => Number(r.version)));
   for (const migration of MIGRATIONS) {
-    if (applied.has(migration.version)) continue;
+    if (applied.has(migration.version) || migration.version > through) continue;
     await migration.up(db, dialect);
     await db
       .insertInto('store_migrations')
@@ -112,6 +114,19 @@ async function createPluginBundles(db: Kysely<any>): Promise<void> {
     .addColumn('bundle', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
+}
+
+/**
+ * From here on an operation's row holds everything the store keeps of it (docs/store.md): its block
+ * returns join the metrics, and reuse across sweeps looks rows up by hash. New operations write
+ * nothing to `results`; the rows already there stay readable, so old sweeps keep their curves.
+ */
+async function keepBlocksNotResults(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  await db.schema
+    .alterTable('operations')
+    .addColumn('blocks', dialect === 'postgres' ? 'bytea' : 'blob')
+    .execute();
+  await db.schema.createIndex('operations_by_hash').on('operations').column('hash').execute();
 }
 
 /**

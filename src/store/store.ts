@@ -4,6 +4,8 @@ import { METRIC_NAMES, type BacktestResult, type Metrics } from '../engine/resul
 import type { StoreTarget } from './connect.js';
 import { migrate } from './migrations.js';
 import { paramJson, paramNumber, paramText } from './param-sql.js';
+import { blockReturns } from '../engine/block-returns.js';
+import { decodeBlocks, DEFAULT_BLOCKS, specBlocks } from './blocks-codec.js';
 import { decodeResult, encodeResult } from './result-codec.js';
 import { resolveFilters, resolvePage, resolveSort } from './results-query.js';
 import { withProcessWriteLock } from './sqlite-write-lock.js';
@@ -17,8 +19,8 @@ import {
   type ResultRow,
   type ResultsQuery,
   type Store,
-  type EncodedResult,
-  type StoredResult,
+  type BlockReturnsRow,
+  type DoneOperation,
   type SweepKind,
   type SweepRow,
   type SweepStatus,
@@ -30,14 +32,14 @@ import {
  * PostgreSQL's 65,535 bind parameters, and one statement per activity batch is the common case.
  */
 const BATCH_ROWS = 500;
-/** Result blobs are a few KB each; 100 per statement stays far below both dialects' limits. */
+/** Legacy result blobs are a few KB each; 100 per statement keeps a batch to about a megabyte. */
 const RESULT_BATCH_ROWS = 100;
 
 const RESULT_COLUMNS = ['idx', 'hash', 'params', 'status', 'error', ...METRIC_NAMES] as const;
 
 /** On conflict, every column but the key and created_at takes the new row's value. */
 const UPSERT_FROM_EXCLUDED = Object.fromEntries(
-  (['idx', 'params', 'status', 'error', 'duration_ms', ...METRIC_NAMES] as const).map((column) => [column, sql.ref<never>(`excluded.${column}`)]),
+  (['idx', 'params', 'status', 'error', 'duration_ms', 'blocks', ...METRIC_NAMES] as const).map((column) => [column, sql.ref<never>(`excluded.${column}`)]),
 ) as Partial<Record<keyof OperationsTable, RawBuilder<never>>>;
 
 let memoryDatabases = 0;
@@ -159,32 +161,22 @@ export class SqlStore implements Store {
     });
   }
 
-  async findResults(hashes: string[]): Promise<Map<string, StoredResult>> {
-    const found = new Map<string, StoredResult>();
+  async findDone(hashes: string[]): Promise<Map<string, DoneOperation>> {
+    const found = new Map<string, DoneOperation>();
     for (const part of chunks([...new Set(hashes)], BATCH_ROWS)) {
-      const rows = await this.db.selectFrom('results').select(['hash', 'operation_yaml', 'result']).where('hash', 'in', part).execute();
-      for (const row of rows) found.set(row.hash, { hash: row.hash, operation_yaml: row.operation_yaml, result: decodeResult(row.result) });
+      const rows = await this.db
+        .selectFrom('operations')
+        .select(['hash', 'blocks', ...METRIC_NAMES])
+        .where('hash', 'in', part)
+        .where('status', '=', 'done')
+        .execute();
+      for (const row of rows) {
+        // A row with block returns beats one from before they were stored.
+        if (found.get(row.hash)?.blocks) continue;
+        found.set(row.hash, { metrics: metricsOf(row), blocks: row.blocks === null ? null : toBytes(row.blocks) });
+      }
     }
     return found;
-  }
-
-  async saveResult(result: StoredResult): Promise<void> {
-    await this.saveEncodedResults([{ hash: result.hash, operation_yaml: result.operation_yaml, blob: encodeResult(result.result) }]);
-  }
-
-  async saveEncodedResults(results: EncodedResult[]): Promise<void> {
-    if (results.length === 0) return;
-    const created_at = new Date().toISOString();
-    const rows = results.map((r) => ({ hash: r.hash, operation_yaml: r.operation_yaml, result: Buffer.from(r.blob.buffer, r.blob.byteOffset, r.blob.byteLength), created_at }));
-    await this.#write(async (db) => {
-      for (const part of chunks(rows, RESULT_BATCH_ROWS)) {
-        await db
-          .insertInto('results')
-          .values(part)
-          .onConflict((oc) => oc.column('hash').doNothing())
-          .execute();
-      }
-    });
   }
 
   async recordOperations(records: OperationRecord[]): Promise<void> {
@@ -220,9 +212,62 @@ export class SqlStore implements Store {
     return new Set(rows.map((r) => Number(r.idx)));
   }
 
-  async getOperationYaml(hash: string): Promise<string | null> {
-    const row = await this.db.selectFrom('results').select('operation_yaml').where('hash', '=', hash).executeTakeFirst();
-    return row?.operation_yaml ?? null;
+  async locateOperation(hash: string): Promise<{ sweep_id: string; idx: number } | null> {
+    const row = await this.db
+      .selectFrom('operations')
+      .select(['sweep_id', 'idx'])
+      .where('hash', '=', hash)
+      .orderBy('created_at')
+      .orderBy('sweep_id')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? { sweep_id: row.sweep_id, idx: Number(row.idx) } : null;
+  }
+
+  async operationsOf(sweepId: string, hashes: string[]): Promise<Array<{ hash: string; idx: number; params: ResultRow['params'] }>> {
+    const found: Array<{ hash: string; idx: number; params: ResultRow['params'] }> = [];
+    for (const part of chunks([...new Set(hashes)], BATCH_ROWS)) {
+      const rows = await this.db.selectFrom('operations').select(['hash', 'idx', 'params']).where('sweep_id', '=', sweepId).where('hash', 'in', part).execute();
+      for (const row of rows) found.push({ hash: row.hash, idx: Number(row.idx), params: JSON.parse(row.params) });
+    }
+    return found.sort((a, b) => a.idx - b.idx);
+  }
+
+  async legacyResults(hashes: string[]): Promise<Map<string, BacktestResult>> {
+    const found = new Map<string, BacktestResult>();
+    for (const part of chunks([...new Set(hashes)], RESULT_BATCH_ROWS)) {
+      const rows = await this.db.selectFrom('results').select(['hash', 'result']).where('hash', 'in', part).execute();
+      for (const row of rows) found.set(row.hash, decodeResult(row.result));
+    }
+    return found;
+  }
+
+  async blockReturns(sweepId: string, page: { limit?: number; offset?: number } = {}): Promise<BlockReturnsRow[]> {
+    const { offset, limit } = resolvePage(page);
+    let query = this.db
+      .selectFrom('operations')
+      .select(['idx', 'hash', 'params', 'blocks', ...METRIC_NAMES])
+      .where('sweep_id', '=', sweepId)
+      .where('status', '=', 'done')
+      .orderBy('idx')
+      .offset(offset);
+    if (limit !== null) query = query.limit(limit);
+    else if (this.dialect === 'sqlite') query = query.limit(-1); // SQLite takes no OFFSET without a LIMIT.
+    const rows = await query.execute();
+    const missing = rows.filter((r) => r.blocks === null).map((r) => r.hash);
+    // Rows from before migration 3 carry no block returns; their stored result still has the curve.
+    const legacy = missing.length ? await this.legacyResults(missing) : new Map<string, BacktestResult>();
+    const blocks = legacy.size ? specBlocks((await this.getSweep(sweepId))?.spec) : DEFAULT_BLOCKS;
+    return rows.map((row) => {
+      const old = legacy.get(row.hash);
+      return {
+        idx: Number(row.idx),
+        hash: row.hash,
+        params: JSON.parse(row.params),
+        metrics: metricsOf(row),
+        blocks: row.blocks !== null ? decodeBlocks(row.blocks) : old ? blockReturns(old.equity.v, blocks) : null,
+      };
+    });
   }
 
   async savePluginBundle(bundle: { hash: string; text: string }): Promise<void> {
@@ -308,21 +353,6 @@ export class SqlStore implements Store {
       .offset(page.offset)
       .execute();
     return { rows: rows.map(toResultRow), total };
-  }
-
-  async getCurves(sweepId: string, hashes: string[]): Promise<Array<{ hash: string; idx: number; params: ResultRow['params']; result: BacktestResult }>> {
-    const curves: Array<{ hash: string; idx: number; params: ResultRow['params']; result: BacktestResult }> = [];
-    for (const part of chunks([...new Set(hashes)], BATCH_ROWS)) {
-      const rows = await this.db
-        .selectFrom('operations as o')
-        .innerJoin('results as r', 'r.hash', 'o.hash')
-        .select(['o.hash', 'o.idx', 'o.params', 'r.result'])
-        .where('o.sweep_id', '=', sweepId)
-        .where('o.hash', 'in', part)
-        .execute();
-      for (const row of rows) curves.push({ hash: row.hash, idx: Number(row.idx), params: JSON.parse(row.params), result: decodeResult(row.result) });
-    }
-    return curves.sort((a, b) => a.idx - b.idx);
   }
 
   /** Cells for every (x, y) pair present; `count` is the number of operations whose metric is not NULL. */
@@ -412,9 +442,18 @@ function toSweepRow(row: Selectable<SweepsTable>): SweepRow {
   };
 }
 
+function metricsOf(row: MetricColumns): Metrics {
+  return Object.fromEntries(METRIC_NAMES.map((m) => [m, row[m] === null ? null : Number(row[m])])) as Metrics;
+}
+
+/** libsql returns blobs as ArrayBuffer, pg as Buffer. */
+function toBytes(blob: Uint8Array | ArrayBuffer): Uint8Array {
+  return blob instanceof Uint8Array ? blob : new Uint8Array(blob);
+}
+
 /** `metrics` reads back as null when every metric column is NULL (a failed operation). */
 function toResultRow(row: Pick<Selectable<OperationsTable>, (typeof RESULT_COLUMNS)[number]>): ResultRow {
-  const metrics = Object.fromEntries(METRIC_NAMES.map((m) => [m, row[m] === null ? null : Number(row[m])])) as Metrics;
+  const metrics = metricsOf(row);
   return {
     idx: Number(row.idx),
     hash: row.hash,
@@ -449,6 +488,7 @@ function toOperationRows(records: OperationRecord[]): OperationsTable[] {
       error: r.error,
       duration_ms: r.duration_ms,
       created_at: now,
+      blocks: r.blocks === null ? null : Buffer.from(r.blocks.buffer, r.blocks.byteOffset, r.blocks.byteLength),
       ...(Object.fromEntries(METRIC_NAMES.map((m) => [m, r.metrics?.[m] ?? null])) as MetricColumns),
     }));
 }

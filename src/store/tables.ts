@@ -36,12 +36,15 @@ export interface OperationsTable extends MetricColumns {
   error: string | null;
   duration_ms: number;
   created_at: string;
+  /** Block returns (src/store/blocks-codec.ts); NULL for failed operations and rows from before migration 3. */
+  blocks: Uint8Array | null;
 }
 
+/** Written before migration 3 only: one full result per hash, still read for old sweeps (docs/store.md). */
 export interface ResultsTable {
   hash: string;
   operation_yaml: string;
-  /** The BacktestResult as gzip-compressed JSON (src/store/result-codec.ts). */
+  /** The BacktestResult, compressed (src/store/result-codec.ts). */
   result: Uint8Array;
   created_at: string;
 }

@@ -1,16 +1,18 @@
 import { z } from 'zod';
 import type { Combo } from '../config/grid.js';
+import type { BlockReturns } from '../engine/block-returns.js';
 import type { BacktestResult, Metrics } from '../engine/result.js';
 
 /*
  * The results store's contract. One implementation (src/store/store.ts) speaks SQLite (default,
  * a file under ./data, WAL) and PostgreSQL (DATABASE_URL) through one query builder.
  *
- * Tables (DESIGN §5):
- *   sweeps      one row per sweep (its workflow id), with kind, name, status and counts.
- *   operations  one row per (sweep, operation hash): grid index, params, status, error, metrics.
- *   results     one row per operation hash, shared by every sweep that ran it: the materialized
- *               operation (YAML) and the full BacktestResult's curves and trades.
+ * Tables (DESIGN §5, docs/store.md):
+ *   sweeps      one row per sweep (its workflow id), with kind, name, status, counts and its spec.
+ *   operations  one row per (sweep, operation hash): grid index, params, status, error, metrics and
+ *               block returns. Everything else of an operation (its YAML, curves, trades) is a pure
+ *               function of the sweep's spec and the index, recomputed when asked for.
+ *   results     full results of operations stored before migration 3, read for old sweeps only.
  *   walk_forward_windows  one row per (walk-forward, window): the combination chosen in sample and
  *               its in-sample and out-of-sample runs (a walk-forward is a sweeps row of kind walk_forward).
  *   plugin_bundles  one row per user plugin bundle (its sha256 and text), fetched by workers.
@@ -56,21 +58,18 @@ export interface OperationRecord {
   metrics: Metrics | null;
   /** Wall time of the engine run in ms; 0 when the result was reused from another sweep. */
   duration_ms: number;
+  /** Block returns encoded by src/store/blocks-codec.ts (as the pool threads hand them over); null when failed. */
+  blocks: Uint8Array | null;
 }
 
-export interface StoredResult {
-  hash: string;
-  /** The materialized operation, as YAML that `sweeplab run-operation` replays. */
-  operation_yaml: string;
-  result: BacktestResult;
+/** What a done operation of any sweep lends another sweep that runs the same operation. */
+export interface DoneOperation {
+  metrics: Metrics;
+  blocks: Uint8Array | null;
 }
 
-/** A result already encoded (src/store/result-codec.ts), as the pool threads hand it over. */
-export interface EncodedResult {
-  hash: string;
-  operation_yaml: string;
-  blob: Uint8Array;
-}
+/** A done operation's row with its block returns, for the robustness statistics. */
+export type BlockReturnsRow = Pick<OperationRecord, 'idx' | 'hash' | 'params'> & { metrics: Metrics; blocks: BlockReturns | null };
 
 export interface ResultsQuery {
   /** A metric name, a param label, `idx` or `status`. */
@@ -129,17 +128,23 @@ export interface Store {
   /** Recounts completed/failed from the operations table (the truth) and stores them on the sweep. */
   refreshSweepCounts(id: string): Promise<{ completed: number; failed: number }>;
 
-  /** Results already computed for these hashes, in any sweep. */
-  findResults(hashes: string[]): Promise<Map<string, StoredResult>>;
-  /** Stores a computed result; a second save of the same hash is a no-op. */
-  saveResult(result: StoredResult): Promise<void>;
-  /** The same for a batch of encoded results, in one transaction. */
-  saveEncodedResults(results: EncodedResult[]): Promise<void>;
+  /** Done operations with these hashes, in any sweep (one query per 500 hashes). */
+  findDone(hashes: string[]): Promise<Map<string, DoneOperation>>;
   /** Stores operation rows; a row whose (sweep_id, hash) exists is left as it is unless it failed before. */
   recordOperations(rows: OperationRecord[]): Promise<void>;
   /** Grid indices of this sweep already stored as done, within [from, to). */
   doneIndices(sweepId: string, from: number, to: number): Promise<Set<number>>;
-  getOperationYaml(hash: string): Promise<string | null>;
+  /** Where an operation with this hash was run: a sweep and its index there (the oldest sweep first), or null. */
+  locateOperation(hash: string): Promise<{ sweep_id: string; idx: number } | null>;
+  /** Index and params of these operations of the sweep, by idx; hashes not in the sweep are left out. */
+  operationsOf(sweepId: string, hashes: string[]): Promise<Array<{ hash: string; idx: number; params: ResultRow['params'] }>>;
+  /** Full results stored before migration 3, by hash (absent for anything run since). */
+  legacyResults(hashes: string[]): Promise<Map<string, BacktestResult>>;
+  /**
+   * Done operations of a sweep by idx with their block returns, `blocks` spec blocks each (rows from
+   * before migration 3 have them computed from their stored result, or null without one).
+   */
+  blockReturns(sweepId: string, page?: { limit?: number; offset?: number }): Promise<BlockReturnsRow[]>;
 
   /** Stores a plugin bundle's text under its hash; saving the same hash again is a no-op. */
   savePluginBundle(bundle: { hash: string; text: string }): Promise<void>;
@@ -147,8 +152,6 @@ export interface Store {
   getPluginBundle(hash: string): Promise<string | null>;
 
   queryResults(sweepId: string, query: ResultsQuery): Promise<{ rows: ResultRow[]; total: number }>;
-  /** Equity and drawdown curves of these operations of the sweep. */
-  getCurves(sweepId: string, hashes: string[]): Promise<Array<{ hash: string; idx: number; params: ResultRow['params']; result: BacktestResult }>>;
   heatmap(sweepId: string, x: string, y: string, metric: string, agg: 'max' | 'mean'): Promise<HeatmapCell[]>;
 
   /** Stores a finished window (a second save of the same window is a no-op) and counts it on the walk-forward's sweeps row. */

@@ -6,6 +6,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -24,8 +25,10 @@ import {
   pauseSignal,
   progressQuery,
   resumeSignal,
-  type OperationSummary,
+  type BatchOutcome,
   type RankedOperation,
+  type RunOperationsOutput,
+  type ScanStoredOutput,
   type SweepCursor,
   type SweepInput,
   type SweepOutcome,
@@ -55,6 +58,9 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   const sweepId = info.workflowId;
   const options = { heartbeat_timeout_s: 30, top_k: 20, ...input.options };
 
+  // Packing that measures reused packs too and holds back until the first pack is measured
+  // (docs/store.md); running sweeps started before it keep the old rule (replay).
+  const batched = patched('speed-batched-packing');
   const admissible = admissibility(spec);
   const space = indexSpaceSize(spec);
   const state: SweepCursor = input.cursor ?? {
@@ -82,7 +88,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     heartbeatTimeout: `${options.heartbeat_timeout_s} seconds`,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
   });
-  const { recordSweepStart, recordSweepEnd } = proxyActivities<Activities>({
+  const { recordSweepStart, recordSweepEnd, scanStored } = proxyActivities<Activities>({
     summary: "results store: the sweep's row and status",
     startToCloseTimeout: '1 minute',
     retry: { maximumInterval: '10 seconds' },
@@ -128,16 +134,15 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   });
   show();
 
-  const fold = (summaries: OperationSummary[]): void => {
-    for (const s of summaries) {
+  const fold = (outcome: BatchOutcome): void => {
+    const counts = countsOf(outcome);
+    state.done += counts.done;
+    state.failed += counts.failed;
+    state.reused += counts.reused;
+    for (const s of outcome.summaries) {
       if (s.status === 'failed') {
-        state.failed++;
         if (s.error && state.errors.length < MAX_ERRORS_KEPT && !state.errors.includes(s.error)) state.errors.push(s.error);
-        continue;
-      }
-      state.done++;
-      if (s.reused) state.reused++;
-      if (s.value !== null && (s.total_trades ?? 0) >= spec.min_trades) {
+      } else if (s.value !== null && (s.total_trades ?? 0) >= spec.min_trades) {
         state.top = rank(state.top, { idx: s.idx, hash: s.hash, params: paramsAt(spec, s.idx), value: s.value, total_trades: s.total_trades }, options.top_k);
       }
     }
@@ -147,13 +152,10 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     running += indices.length;
     show();
     try {
-      const out = await runOperations.executeWithOptions({ summary: packSummary(spec, indices) }, [{ sweep_id: sweepId, spec, indices }]);
-      fold(out.summaries);
+      const out = await runOperations.executeWithOptions({ summary: packSummary(spec, indices) }, [{ sweep_id: sweepId, spec, indices, top_k: options.top_k }]);
+      fold(out);
       state.executed += out.executed;
-      if (out.executed > 0) {
-        const perOp = out.elapsed_ms / indices.length;
-        state.op_ms = state.op_ms === null ? perOp : 0.7 * state.op_ms + 0.3 * perOp;
-      }
+      measure(state, out, indices.length, batched);
     } catch (err) {
       // A cancelled activity means the sweep is being cancelled: the main loop sees that itself, and
       // a rejection here would be unhandled. An activity that failed for good (after its retries, or
@@ -168,16 +170,27 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   try {
     if (!input.cursor) {
       upsertSearchAttributes([{ key: sweepTotalKey, value: state.total }]);
-      await recordSweepStart({ sweep_id: sweepId, spec, total: state.total });
+      // Histories from before the store counted its operations hold no result here (replay: no scan).
+      const started = (await recordSweepStart({ sweep_id: sweepId, spec, total: state.total })) as { stored: number } | undefined;
+      if ((started?.stored ?? 0) > 0) startScanning(state);
     }
     const inFlight = new Set<Promise<void>>();
     const window = spec.parallel.max_in_flight;
 
     while (state.next < space && !failure) {
-      await condition(() => (!state.paused && inFlight.size < window) || failure !== null);
+      await condition(() => (!state.paused && inFlight.size < (batched ? windowNow(spec, state, window) : window)) || failure !== null);
       if (failure || shouldContinueAsNew()) break;
+      if (scanDue(state)) {
+        fold(
+          await scanAhead(state, space, (from, to) =>
+            scanStored.executeWithOptions({ summary: `results store: which of indices ${from}–${to - 1} are stored` }, [{ sweep_id: sweepId, spec, from, to, top_k: options.top_k }]),
+          ),
+        );
+        continue;
+      }
       const indices = takeBatch(state, space, admissible, nextPack(spec, state));
-      if (indices.length === 0) break;
+      // Nothing left before the scanned part ends: scan on (the loop ends when the space does).
+      if (indices.length === 0) continue;
       const p: Promise<void> = dispatch(indices).finally(() => inFlight.delete(p));
       inFlight.add(p);
     }
@@ -272,14 +285,76 @@ function admissibility(spec: SweepSpec): ((idx: number) => boolean) | null {
   return (idx) => where(comboAt(spec.grid, idx));
 }
 
-/** Advances the cursor past the next `pack` admissible indices and returns them. */
+/**
+ * Advances the cursor past the next `pack` admissible indices and returns them. A restarted sweep's
+ * cursor jumps over the ranges its scan found stored, and stops where the scan has not looked yet.
+ */
 function takeBatch(state: SweepCursor, space: number, admissible: ((idx: number) => boolean) | null, pack: number): number[] {
   const indices: number[] = [];
-  while (state.next < space && indices.length < pack) {
+  const end = state.scanned_to ?? space;
+  while (state.next < end && indices.length < pack) {
+    const skip = state.skip?.[0];
+    if (skip && state.next >= skip[0]) {
+      state.next = Math.max(state.next, skip[1]);
+      state.skip!.shift();
+      continue;
+    }
     const idx = state.next++;
     if (!admissible || admissible(idx)) indices.push(idx);
   }
   return indices;
+}
+
+/** Stored indices are looked up this many at a time; a fully stored range costs one activity. */
+const SCAN_SPAN = 100_000;
+
+/** A sweep restarted over a store that already holds some of its operations scans before it dispatches. */
+function startScanning(state: SweepCursor): void {
+  state.scanned_to = state.next;
+  state.skip = [];
+}
+
+function scanDue(state: SweepCursor): boolean {
+  return state.scanned_to !== undefined && state.next >= state.scanned_to;
+}
+
+/** Scans the next span for stored operations, records what to skip, and returns them to be folded in. */
+async function scanAhead(state: SweepCursor, space: number, scan: (from: number, to: number) => Promise<ScanStoredOutput>): Promise<BatchOutcome> {
+  const out = await scan(state.next, Math.min(space, state.next + SCAN_SPAN));
+  state.skip = out.skip;
+  // Once the scan has reached the end of the index space, the cursor runs free (skipping `skip`).
+  if (out.to >= space) delete state.scanned_to;
+  else state.scanned_to = out.to;
+  return out;
+}
+
+/**
+ * A pack's outcome as counts. Histories from before activities reported counts carry one summary per
+ * operation instead; replaying them counts those.
+ */
+function countsOf(outcome: BatchOutcome): { done: number; failed: number; reused: number } {
+  if (outcome.done !== undefined) return outcome;
+  const done = outcome.summaries.filter((s) => s.status === 'done');
+  return { done: done.length, failed: outcome.summaries.length - done.length, reused: done.filter((s) => s.reused).length };
+}
+
+/** Activities in flight before anything is measured: a few first packs, so the rest are sized by measure. */
+const FIRST_WINDOW = 8;
+
+/**
+ * The window: with automatic packing, only FIRST_WINDOW activities until the first pack reports its
+ * cost, so a cheap sweep does not send half its operations out in tiny first packs before it knows.
+ */
+function windowNow(spec: SweepSpec, state: SweepCursor, window: number): number {
+  return spec.parallel.operations_per_activity === 'auto' && state.op_ms === null ? Math.min(window, FIRST_WINDOW) : window;
+}
+
+/** The measured cost of one operation of a pack, reused ones included, for automatic packing. */
+function measure(state: SweepCursor, out: RunOperationsOutput, operations: number, batched: boolean): void {
+  // Before the patch, only packs that ran the engine were measured.
+  if (!batched && out.executed === 0) return;
+  const perOp = out.elapsed_ms / operations;
+  state.op_ms = state.op_ms === null ? perOp : 0.7 * state.op_ms + 0.3 * perOp;
 }
 
 /**

@@ -26,14 +26,45 @@ export interface RunOperationsInput {
   spec: SweepSpec;
   /** Grid (or variant) indices to run, all admissible. */
   indices: number[];
+  /** How many of the pack's best operations to report (the sweep's top-K); default 20. */
+  top_k?: number;
 }
 
-export interface RunOperationsOutput {
+/**
+ * A batch of operations as the workflow folds it: counts, and only the summaries that can matter to
+ * it (the batch's best `top_k` that rank, and its failures up to a few), so an activity's result
+ * stays small however large its pack.
+ */
+export interface BatchOutcome {
   summaries: OperationSummary[];
+  done: number;
+  failed: number;
+  /** Of `done`, found in the store instead of run. */
+  reused: number;
+}
+
+export interface RunOperationsOutput extends BatchOutcome {
   /** Wall time the activity spent on these operations (ms), for packing decisions. */
   elapsed_ms: number;
   /** Operations the engine actually executed (the rest were reused from the store). */
   executed: number;
+}
+
+export interface ScanStoredInput {
+  sweep_id: string;
+  spec: SweepSpec;
+  /** The part of the index space to look at: [from, to). */
+  from: number;
+  to: number;
+  top_k?: number;
+}
+
+/** What a restarted sweep finds already stored for itself in [from, to) (docs/store.md, "Reuse"). */
+export interface ScanStoredOutput extends BatchOutcome {
+  /** Where the scan stopped (≤ the asked `to` when the stored part is too fragmented to describe at once). */
+  to: number;
+  /** Ranges [a, b) whose every admissible index is stored as done, ascending; the workflow skips them. */
+  skip: Array<[number, number]>;
 }
 
 export interface RankedOperation {
@@ -66,6 +97,13 @@ export interface SweepCursor {
   started_at: number;
   /** How many times this sweep has continued as new. */
   generation: number;
+  /**
+   * A restarted sweep (its store already held operations): the index space below `scanned_to` has
+   * been scanned, and `skip` lists the ranges found stored that are still ahead of `next`.
+   * Absent on a sweep that started from nothing.
+   */
+  scanned_to?: number;
+  skip?: Array<[number, number]>;
 }
 
 export interface SweepInput {

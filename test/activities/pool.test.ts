@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createBacktestPool, type BacktestPool } from '../../src/activities/pool.js';
+import type { OperationOutcome } from '../../src/activities/backtest-thread.js';
+import { createBacktestPool, type BacktestPool, type PoolTask } from '../../src/activities/pool.js';
 import { loadOptimizationFile } from '../../src/config/load.js';
-import { operationAt } from '../../src/config/operation-at.js';
 import { optimizationSpec } from '../../src/config/sweep.js';
 import { makeWorkspace, MOMENTUM, signalPlugin, sweepFiles } from '../user-plugins/workspace.js';
 
@@ -16,7 +16,14 @@ import { makeWorkspace, MOMENTUM, signalPlugin, sweepFiles } from '../user-plugi
 
 let root: string;
 let pool: BacktestPool;
-let task: (period: number) => Parameters<BacktestPool['run']>[0];
+let task: (period: number) => PoolTask;
+
+/** One operation as a batch of one (as sweeps with user code run), and its outcome. */
+async function runOne(period: number, timeoutMs: number): Promise<OperationOutcome> {
+  const outcome = await pool.runOperations(task(period), { timeoutMs });
+  assert.ok(outcome.ok, 'the batch itself loads');
+  return outcome.operations[0]!;
+}
 
 const LOOP_SOURCE = signalPlugin('moody', `if (p.period === 40) for (;;) {}\n    if (p.period === 30) throw new Error('thirty');\n    ${MOMENTUM}`);
 
@@ -26,7 +33,7 @@ before(() => {
   const spec = optimizationSpec(loaded);
   task = (period) => {
     const idx = spec.grid.axes[0].values.indexOf(period);
-    return { op: operationAt(spec, idx, loaded.plugins.set).op, file: spec.file, dataRoot: root, plugins: loaded.plugins.bundle };
+    return { spec, indices: [idx], dataRoot: root, plugins: loaded.plugins.bundle };
   };
   pool = createBacktestPool(2);
 });
@@ -40,9 +47,9 @@ describe('the backtest pool', () => {
   test('stops an operation that never returns after its time limit, while the other slot keeps working', async () => {
     const started = performance.now();
     const finished: number[] = [];
-    const stuck = pool.run(task(40), { timeoutMs: 2_000 }).then((outcome) => ({ outcome, ms: performance.now() - started }));
+    const stuck = runOne(40, 2_000).then((outcome) => ({ outcome, ms: performance.now() - started }));
     const others = await Promise.all(
-      Array.from({ length: 8 }, (_, k) => pool.run(task(k % 2 ? 10 : 20), { timeoutMs: 2_000 }).then((outcome) => (finished.push(performance.now() - started), outcome))),
+      Array.from({ length: 8 }, (_, k) => runOne(k % 2 ? 10 : 20, 2_000).then((outcome) => (finished.push(performance.now() - started), outcome))),
     );
     assert.ok(others.every((o) => o.ok), 'every other operation ran');
     const { outcome, ms } = await stuck;
@@ -55,12 +62,12 @@ describe('the backtest pool', () => {
   });
 
   test('runs operations on both slots again after a stuck one was stopped', async () => {
-    const outcomes = await Promise.all([10, 20, 10, 20].map((period) => pool.run(task(period), { timeoutMs: 5_000 })));
+    const outcomes = await Promise.all([10, 20, 10, 20].map((period) => runOne(period, 5_000)));
     assert.ok(outcomes.every((o) => o.ok));
   });
 
   test("returns a plugin's error as the operation's failure with the plugin's file and line", async () => {
-    const outcome = await pool.run(task(30), { timeoutMs: 5_000 });
+    const outcome = await runOne(30, 5_000);
     assert.ok(!outcome.ok);
     const line = LOOP_SOURCE.split('\n').findIndex((l) => l.includes("new Error('thirty')")) + 1;
     assert.match(outcome.error.message, new RegExp(`^plugins/moody\\.ts:${line}:\\d+: plugin "moody" threw Error: thirty$`));

@@ -12,6 +12,7 @@ import type { ErrorBody } from '../../src/api/errors.js';
 import { METRIC_NAMES } from '../../src/engine/result.js';
 import type { ResultRow } from '../../src/store/types.js';
 import { startStack, repoRoot, type Stack } from '../helpers/stack.js';
+import { FullResults } from '../../src/activities/full-results.js';
 import { uniqueId } from '../helpers/temporal.js';
 
 /*
@@ -252,7 +253,7 @@ describe('a variant test submitted as a YAML document', () => {
       eq.series.map((s: { params: { variant: string } }) => s.params.variant),
       ['Baseline', 'Hoge RR', 'Andere Exit'],
     );
-    const curves = await stack.store.getCurves(id, eq.series.map((s: { hash: string }) => s.hash));
+    const curves = await new FullResults(stack.store, repoRoot).of(id, eq.series.map((s: { hash: string }) => s.hash));
     const picks = sampleIndices(curves[0]!.result.equity.t.length, 200);
     assert.deepEqual(eq.t, picks.map((i) => curves[0]!.result.equity.t[i]));
     curves.forEach((curve, n) => {

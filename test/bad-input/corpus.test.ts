@@ -8,12 +8,13 @@ import { createApp } from '../../src/api/app.js';
 import type { ErrorBody } from '../../src/api/errors.js';
 import { specFromDocument } from '../../src/api/submission.js';
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
+import { blockReturns } from '../../src/engine/block-returns.js';
+import { DEFAULT_BLOCKS, encodeBlocks } from '../../src/store/blocks-codec.js';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { operationHash } from '../../src/config/hash.js';
 import { loadOptimizationFile, resolveVariantTest } from '../../src/config/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
 import { indexSpaceSize, paramNames, variantTestSpec } from '../../src/config/sweep.js';
-import { dumpYaml } from '../../src/config/yaml.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { repoRoot, runCli } from '../cli/run-cli.js';
@@ -441,8 +442,8 @@ describe('through the API', () => {
       const { op, params } = operationAt(spec, idx);
       const result = runMaterializedOperation(op, { dataRoot: root, file: 'corpus' });
       const hash = operationHash(op);
-      await store.saveResult({ hash, operation_yaml: dumpYaml(op), result });
-      await store.recordOperations([{ sweep_id: sweepId, idx, hash, params, status: 'done', error: null, metrics: result.metrics, duration_ms: 0 }]);
+      const blocks = encodeBlocks(blockReturns(result.equity.v, DEFAULT_BLOCKS));
+      await store.recordOperations([{ sweep_id: sweepId, idx, hash, params, status: 'done', error: null, metrics: result.metrics, duration_ms: 0, blocks }]);
     }
     await store.refreshSweepCounts(sweepId);
     await store.setSweepStatus(sweepId, 'completed');

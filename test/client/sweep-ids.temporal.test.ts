@@ -139,7 +139,8 @@ test('a sweep that reaches the worker under a taken id fails for good instead of
   const id = uniqueId('ids-race');
   const first = load('variant_test');
   await stack.store.createSweep({ id, kind: first.kind, name: first.name, total: 3, primary_metric: first.primary_metric, spec: first, param_names: ['variant'] });
-  const pool: BacktestPool = { threads: 1, run: () => Promise.reject(new Error('not used')), destroy: async () => {} };
+  const unused = () => Promise.reject(new Error('not used'));
+  const pool: BacktestPool = { threads: 1, hashOperations: unused, runOperations: unused, destroy: async () => {} };
   const activities = createActivities({ store: stack.store, pool, dataRoot: repoRoot });
   await assert.rejects(activities.recordSweepStart({ sweep_id: id, spec: load('optimization'), total: 480 }), /is already the id of another sweep in the results store \(variant test "exit study"\)/);
   // The sweep's own spec (a resume) is welcome.

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
-import { canonicalJson, operationHash } from '../../src/config/hash.js';
+import { canonicalJson, operationHash, sweepHasher } from '../../src/config/hash.js';
+import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
+import { operationAt } from '../../src/config/operation-at.js';
+import { optimizationSpec, variantTestSpec, type OptimizationSpec } from '../../src/config/sweep.js';
 import { materialize, type MaterializedOperation } from '../../src/config/materialize.js';
 import type { ResolvedOperation } from '../../src/config/resolved.js';
 import type { Workforce } from '../../src/config/schemas.js';
@@ -99,5 +104,63 @@ describe('operationHash', () => {
     relabelled.environment.data_source = 'src2';
     relabelled.data_source = { ...relabelled.data_source, path: 'copies/same_bars.csv' } as ResolvedOperation['data_source'];
     assert.equal(operationHash(op(relabelled, relabelled.blueprint.workforce, 'another name')), operationHash(op()));
+  });
+});
+
+describe('sweepHasher', () => {
+  const repoRoot = path.resolve(import.meta.dirname, '../..');
+  const sweep = (text: string): OptimizationSpec => {
+    const dir = fs.mkdtempSync(path.join(repoRoot, 'examples/.hash-test-'));
+    try {
+      const file = path.join(dir, 'optimization.yaml');
+      fs.writeFileSync(file, text.replace('BASE', path.relative(dir, path.join(repoRoot, 'examples/operation.yaml'))));
+      return optimizationSpec(loadOptimizationFile(file, { dataRoot: repoRoot }));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  test('gives every combination the hash of its materialized operation, across numbers, floats and words', () => {
+    const spec = sweep(`optimization_config:
+  name: many axes
+  base_operation: BASE
+  parameter_space:
+    - worker_category: analysis_workers
+      worker_phase: signal_generation
+      worker_plugin: sma_cross
+      parameters:
+        fast: { start: 2, end: 20, step: 3 }
+        slow: { values: [30, 60] }
+        direction: { values: [long, short, both] }
+    - worker_category: analysis_workers
+      worker_phase: exit_planning
+      worker_plugin: atr_exit
+      parameters:
+        atr_multiplier: { start: 0.5, end: 2, step: 0.3 }
+        risk_reward_ratio: { values: [1, 1.5, 3.25] }
+    - worker_category: context_workers
+      worker_phase: regime_context
+      worker_plugin: trend_filter
+      parameters:
+        period: { values: [100, 200] }
+  optimization_targets: { primary_metric: sharpe_ratio }
+`);
+    const hasher = sweepHasher(spec);
+    assert.equal(hasher.derived, true, 'the grid takes the derived path');
+    assert.ok(spec.grid.size > 1_000, `a grid of ${spec.grid.size} combinations`);
+    const seen = new Set<string>();
+    for (let idx = 0; idx < spec.grid.size; idx++) {
+      const expected = operationHash(operationAt(spec, idx).op);
+      assert.equal(hasher.hash(idx), expected, `combination ${idx}`);
+      seen.add(expected);
+    }
+    assert.equal(seen.size, spec.grid.size, 'every combination has a hash of its own');
+  });
+
+  test('hashes the variants of a variant test as their materialized operations', () => {
+    const loaded = loadVariantFile(path.join(repoRoot, 'examples/variant.yaml'), { dataRoot: repoRoot });
+    const spec = variantTestSpec(loaded);
+    const hasher = sweepHasher(spec);
+    spec.variants.forEach((_, idx) => assert.equal(hasher.hash(idx), operationHash(operationAt(spec, idx).op)));
   });
 });

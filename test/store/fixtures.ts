@@ -5,7 +5,9 @@ import path from 'node:path';
 import pg from 'pg';
 import type { BacktestResult, Metrics } from '../../src/engine/result.js';
 import { METRIC_NAMES } from '../../src/engine/result.js';
-import type { OperationRecord } from '../../src/store/index.js';
+import type { OperationRecord, Store } from '../../src/store/index.js';
+import { encodeResult } from '../../src/store/result-codec.js';
+import type { SqlStore } from '../../src/store/store.js';
 
 /** A database per call, so every test builds its own state; `cleanup` removes them all. */
 export interface TestDatabases {
@@ -56,11 +58,11 @@ export function metrics(values: Partial<Metrics> = {}): Metrics {
 }
 
 export function done(sweepId: string, idx: number, params: OperationRecord['params'], values: Partial<Metrics> = {}): OperationRecord {
-  return { sweep_id: sweepId, idx, hash: `${sweepId}-h${idx}`, params, status: 'done', error: null, metrics: metrics(values), duration_ms: 12.5 };
+  return { sweep_id: sweepId, idx, hash: `${sweepId}-h${idx}`, params, status: 'done', error: null, metrics: metrics(values), duration_ms: 12.5, blocks: null };
 }
 
 export function failed(sweepId: string, idx: number, params: OperationRecord['params'], error = 'engine failed'): OperationRecord {
-  return { sweep_id: sweepId, idx, hash: `${sweepId}-h${idx}`, params, status: 'failed', error, metrics: null, duration_ms: 3 };
+  return { sweep_id: sweepId, idx, hash: `${sweepId}-h${idx}`, params, status: 'failed', error, metrics: null, duration_ms: 3, blocks: null };
 }
 
 /** A small but complete result; values with many digits check that floats survive the round trip. */
@@ -94,4 +96,12 @@ export function sampleResult(seed: number): BacktestResult {
     start: '2023-11-14T22:13:20.000Z',
     end: '2023-11-16T22:13:20.000Z',
   };
+}
+
+/** A full result as the store kept it before migration 3 (one compressed blob per hash), for reading it back. */
+export async function saveLegacyResult(store: Store, hash: string, result: BacktestResult, operationYaml = `hash: ${hash}\n`): Promise<void> {
+  await (store as SqlStore).db
+    .insertInto('results')
+    .values({ hash, operation_yaml: operationYaml, result: Buffer.from(encodeResult(result)), created_at: new Date().toISOString() })
+    .execute();
 }

@@ -8,7 +8,9 @@ import { isConfigError } from '../../src/config/errors.js';
 import { connect, parseStoreUrl } from '../../src/store/connect.js';
 import { openStore, type NewSweep, type Store } from '../../src/store/index.js';
 import { SqlStore } from '../../src/store/store.js';
-import { done, failed, metrics, postgresDatabases, sampleResult, sqliteDatabases, type TestDatabases } from './fixtures.js';
+import { blockReturns } from '../../src/engine/block-returns.js';
+import { decodeBlocks, encodeBlocks } from '../../src/store/blocks-codec.js';
+import { done, failed, metrics, postgresDatabases, sampleResult, saveLegacyResult, sqliteDatabases, type TestDatabases } from './fixtures.js';
 
 /*
  * One contract suite, run on SQLite always and on PostgreSQL when SWEEPLAB_TEST_DATABASE_URL is
@@ -76,7 +78,7 @@ function storeSuite(databases: TestDatabases): void {
     const store = await freshStore(t);
     await store.migrate();
     const applied = await (store as SqlStore).db.selectFrom('store_migrations').select('version').execute();
-    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3]);
+    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3, 4]);
     await store.createSweep(sweep('m'));
     assert.equal((await store.getSweep('m'))?.id, 'm');
   });
@@ -149,15 +151,33 @@ function storeSuite(databases: TestDatabases): void {
     assert.ok(afterwards.updated_at > before.updated_at, `${afterwards.updated_at} should be later than ${before.updated_at}`);
   });
 
-  test('a saved result reads back equal to what was saved, and a second save of its hash is a no-op', async (t) => {
+  test('done operations are found by hash in any sweep, with their metrics and block returns; failed ones are not', async (t) => {
     const store = await freshStore(t);
-    await store.saveResult({ hash: 'r1', operation_yaml: 'display_name: first\n', result: sampleResult(1) });
-    await store.saveResult({ hash: 'r1', operation_yaml: 'display_name: second\n', result: sampleResult(2) });
-    const found = await store.findResults(['r1', 'missing']);
-    assert.deepEqual([...found.keys()], ['r1']);
-    assert.deepEqual(found.get('r1'), { hash: 'r1', operation_yaml: 'display_name: first\n', result: sampleResult(1) });
-    assert.equal(await store.getOperationYaml('r1'), 'display_name: first\n');
-    assert.equal(await store.getOperationYaml('missing'), null);
+    const blocks = encodeBlocks(blockReturns([100, 101, 99.5, 102, 103.25], 2));
+    await store.recordOperations([
+      { ...done('a', 0, { fast: 1 }, { sharpe_ratio: 1.25 }), hash: 'h1', blocks },
+      { ...failed('b', 0, { fast: 2 }), hash: 'h2' },
+    ]);
+    const found = await store.findDone(['h1', 'h2', 'missing']);
+    assert.deepEqual([...found.keys()], ['h1']);
+    assert.deepEqual(found.get('h1')?.metrics, metrics({ sharpe_ratio: 1.25 }));
+    assert.deepEqual(decodeBlocks(found.get('h1')!.blocks!), blockReturns([100, 101, 99.5, 102, 103.25], 2));
+    assert.deepEqual(await store.locateOperation('h1'), { sweep_id: 'a', idx: 0 });
+    assert.equal(await store.locateOperation('missing'), null);
+  });
+
+  test('block returns read back per done operation by idx, exactly as computed', async (t) => {
+    const store = await freshStore(t);
+    const curve = (k: number) => Array.from({ length: 40 }, (_, i) => 10_000 * (1 + 0.001 * k * Math.sin(i)));
+    await store.recordOperations([
+      { ...done('s', 2, { fast: 2 }), blocks: encodeBlocks(blockReturns(curve(2), 16)) },
+      failed('s', 1, { fast: 1 }),
+      { ...done('s', 0, { fast: 0 }), blocks: encodeBlocks(blockReturns(curve(0), 16)) },
+    ]);
+    const rows = await store.blockReturns('s');
+    assert.deepEqual(rows.map((r) => r.idx), [0, 2], 'done rows only, by idx');
+    assert.deepEqual(rows[1]!.blocks, blockReturns(curve(2), 16));
+    assert.deepEqual((await store.blockReturns('s', { offset: 1 })).map((r) => r.idx), [2]);
   });
 
   test('recording the same operations twice stores each once', async (t) => {
@@ -371,18 +391,12 @@ function storeSuite(databases: TestDatabases): void {
     await assert.rejects(store.heatmap('s', 'fast', 'variant', 'sharp', 'max'), { name: 'ConfigError', message: /^query: metric: unknown metric "sharp"/ });
   });
 
-  test('curves of a sweep read back equal to the saved results, only for that sweep, by idx', async (t) => {
+  test('operations of a sweep read back by hash with idx and params, only for that sweep', async (t) => {
     const store = await sixStore(t);
-    await store.createSweep(sweep('other'));
     await store.recordOperations([done('other', 0, { fast: 1 })]);
-    for (const [hash, seed] of [['s-h3', 3], ['s-h0', 0], ['other-h0', 9]] as const) {
-      await store.saveResult({ hash, operation_yaml: `seed: ${seed}\n`, result: sampleResult(seed) });
-    }
-    const curves = await store.getCurves('s', ['s-h3', 's-h0', 'other-h0', 's-h2']);
-    // other-h0 belongs to another sweep; s-h2 has no saved result.
-    assert.deepEqual(curves, [
-      { hash: 's-h0', idx: 0, params: { fast: 10, 'sma_cross.slow': 20, variant: 'Baseline' }, result: sampleResult(0) },
-      { hash: 's-h3', idx: 3, params: { fast: 5, 'sma_cross.slow': 50, variant: 'Andere' }, result: sampleResult(3) },
+    assert.deepEqual(await store.operationsOf('s', ['s-h3', 's-h0', 'other-h0']), [
+      { hash: 's-h0', idx: 0, params: { fast: 10, 'sma_cross.slow': 20, variant: 'Baseline' } },
+      { hash: 's-h3', idx: 3, params: { fast: 5, 'sma_cross.slow': 50, variant: 'Andere' } },
     ]);
   });
 
@@ -400,6 +414,14 @@ function storeSuite(databases: TestDatabases): void {
     assert.equal(windows[1]!.in_sample, null);
     assert.equal((await store.getSweep('wf'))?.completed, 2);
     assert.deepEqual(await store.walkForwardWindows('other'), []);
+  });
+
+  test('full results stored before migration 2 read back equal to what was stored', async (t) => {
+    const store = await freshStore(t);
+    await saveLegacyResult(store, 'r1', sampleResult(1));
+    const found = await store.legacyResults(['r1', 'missing']);
+    assert.deepEqual([...found.keys()], ['r1']);
+    assert.deepEqual(found.get('r1'), sampleResult(1));
   });
 
   test('done indices cover exactly the done rows within [from, to)', async (t) => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
+import { FullResults } from '../../src/activities/full-results.js';
 import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
 import { optimizationSpec, variantTestSpec } from '../../src/config/sweep.js';
@@ -46,7 +47,7 @@ describe('sweeps on postgres', { skip: baseUrl ? false : 'SWEEPLAB_TEST_DATABASE
     const { id } = await stack.sweeps.submit(spec);
     assert.equal((await stack.sweeps.result(id)).status, 'completed');
     const { rows } = await stack.store.queryResults(id, { sort: 'idx', order: 'asc' });
-    const curves = await stack.store.getCurves(id, rows.map((r) => r.hash));
+    const curves = await new FullResults(stack.store, repoRoot).of(id, rows.map((r) => r.hash));
     assert.equal(curves.length, 3);
     for (const c of curves) assert.deepEqual(c.result, runMaterializedOperation(operationAt(spec, c.idx).op, { dataRoot: repoRoot, file: 'direct' }));
   });

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
+import { FullResults } from '../../src/activities/full-results.js';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
@@ -144,7 +145,7 @@ describe('variant test', () => {
       rows.map((r) => r.params.variant),
       ['Baseline', 'Hoge RR', 'Andere Exit'],
     );
-    const curves = await store.getCurves(id, rows.map((r) => r.hash));
+    const curves = await new FullResults(store, dataRoot).of(id, rows.map((r) => r.hash));
     assert.equal(curves.length, 3);
     for (const c of curves) {
       const direct = runMaterializedOperation(operationAt(spec, c.idx).op, { dataRoot, file: 'direct' });

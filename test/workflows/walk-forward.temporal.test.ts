@@ -91,12 +91,12 @@ describe('walk-forward workflow', () => {
     assert.equal(resumed.restarted, true);
     assert.equal((await sweeps.result(id)).status, 'completed');
 
-    // 8 windows × 6 grid operations, and each window's two runs of its choice (an in-sample run is
-    // the child's own operation, found by hash): at most the activities in flight at the cancel again.
+    // 8 windows × 6 grid operations, and each choosing window's two runs of its choice (in and out
+    // of sample): at most the activities in flight at the cancel again.
     const expected = byHand(25_000);
     const chosen = expected.params.filter(Boolean).length;
     const ran = executions - before;
-    assert.ok(ran >= 48 + chosen && ran <= 48 + chosen + 4 * 2 + 1, `${ran} engine executions for ${48 + chosen} operations`);
+    assert.ok(ran >= 48 + 2 * chosen && ran <= 48 + 2 * chosen + 4 * 2 + 2, `${ran} engine executions for ${48 + 2 * chosen} operations`);
     const report = await walkForwardReport(store, id);
     assert.ok(report, 'the walk-forward is in the store');
     assert.deepEqual(report.windows.map((w) => w.params), expected.params);

@@ -1,11 +1,13 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { operationYaml } from '../../activities/full-results.js';
 import { ConfigError } from '../../config/errors.js';
 import type { ApiDeps } from '../deps.js';
 import { httpError, validationHook } from '../errors.js';
 import { errors, OperationParamsSchema } from '../schemas.js';
 
 /**
- * GET /api/operations/:hash: the materialized operation as stored. Its csv path is relative to the
+ * GET /api/operations/:hash: the materialized operation, derived from the spec and index of a sweep
+ * that ran it (src/activities/full-results.ts). Its csv path is relative to the
  * data root, so saved at the workspace root it replays with `sweeplab run-operation` to the same result.
  */
 export function operationRoutes(deps: ApiDeps) {
@@ -23,7 +25,7 @@ export function operationRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const { hash } = c.req.valid('param');
-      const yaml = await deps.store.getOperationYaml(hash);
+      const yaml = await operationYaml(deps.store, hash);
       if (yaml === null) throw httpError(404, new ConfigError('operation', hash, 'no such operation in the results store'));
       return c.body(yaml, 200, { 'Content-Type': 'text/yaml; charset=utf-8' });
     },

@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { FullResults } from '../../activities/full-results.js';
 import { rankedFilter, type SweepView } from '../../client/sweeps.js';
 import { ConfigError } from '../../config/errors.js';
 import { parseResultFilter } from '../../config/results-query.js';
@@ -35,6 +36,7 @@ const TOP_CURVES = 5;
 
 export function sweepRoutes(deps: ApiDeps) {
   const { sweeps, store } = deps;
+  const fullResults = new FullResults(store, deps.dataRoot);
   const app = new OpenAPIHono({ defaultHook: validationHook });
   const detail = (view: SweepView) => ({ ...view, links: sweepLinks(deps, view.id) });
 
@@ -115,7 +117,7 @@ export function sweepRoutes(deps: ApiDeps) {
       path: '/{id}/equity',
       summary: 'Equity and drawdown curves on one time axis',
       request: { params: SweepParamsSchema, query: EquityQuerySchema },
-      responses: { 200: json(EquitySchema, 'Aligned, downsampled curves.'), ...errors(400, 401, 404) },
+      responses: { 200: json(EquitySchema, 'Aligned, downsampled curves.'), ...errors(400, 401, 404, 409) },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -123,7 +125,8 @@ export function sweepRoutes(deps: ApiDeps) {
       const row = await storedSweep(id);
       if (!row) return c.json({ t: [], series: [] }, 200);
       const hashes = ids ? await chosenHashes(id, ids) : await defaultHashes(row);
-      const curves = await store.getCurves(id, hashes);
+      // Recomputed from the sweep's spec (src/activities/full-results.ts); changed data is a 409.
+      const curves = await withStatus(409, () => fullResults.of(id, hashes));
       const order = new Map(hashes.map((h, i) => [h, i]));
       curves.sort((a, b) => order.get(a.hash)! - order.get(b.hash)!);
       const aligned = alignCurves(

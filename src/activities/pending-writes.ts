@@ -1,0 +1,63 @@
+import { heartbeat } from '@temporalio/activity';
+import type { MetricName } from '../engine/result.js';
+import type { OperationRecord, Store } from '../store/types.js';
+import type { BatchFold } from './batch-fold.js';
+
+/**
+ * An activity's finished operations on their way to the store: collected, written in one
+ * transaction per flush, and folded for the workflow. Engine executions are reported to
+ * `onExecuted` with the flush that stored them, so a crash after a flush still counts them.
+ */
+export class PendingWrites {
+  #records: OperationRecord[] = [];
+  #executedUnreported = 0;
+  #lastFlush = performance.now();
+  /** Rows written so far (what heartbeats report). */
+  stored = 0;
+  executed = 0;
+
+  constructor(
+    readonly store: Store,
+    readonly fold: BatchFold,
+    readonly primaryMetric: MetricName,
+    readonly onExecuted?: (count: number) => void,
+  ) {}
+
+  get size(): number {
+    return this.#records.length;
+  }
+
+  /** Milliseconds since the last flush. */
+  get age(): number {
+    return performance.now() - this.#lastFlush;
+  }
+
+  add(record: OperationRecord, opts: { reused: boolean }): void {
+    this.#records.push(record);
+    if (!opts.reused) {
+      this.executed++;
+      this.#executedUnreported++;
+    }
+    const ok = record.status === 'done';
+    this.fold.add({
+      idx: record.idx,
+      hash: record.hash,
+      status: record.status,
+      value: ok ? (record.metrics?.[this.primaryMetric] ?? null) : null,
+      total_trades: ok ? (record.metrics?.total_trades ?? null) : null,
+      reused: ok && opts.reused,
+      error: record.error,
+    });
+  }
+
+  async flush(): Promise<void> {
+    const [records, executed] = [this.#records, this.#executedUnreported];
+    this.#records = [];
+    this.#executedUnreported = 0;
+    this.#lastFlush = performance.now();
+    if (records.length) await this.store.recordOperations(records);
+    this.stored += records.length;
+    if (executed) this.onExecuted?.(executed);
+    heartbeat({ stored: this.stored });
+  }
+}

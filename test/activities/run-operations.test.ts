@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../src/activities/index.js';
+import { createBacktestPool, type BacktestPool } from '../../src/activities/pool.js';
+import { runMaterializedOperation } from '../../src/activities/run-operation.js';
+import { operationHash } from '../../src/config/hash.js';
+import { loadOptimizationFile } from '../../src/config/load.js';
+import { operationAt } from '../../src/config/operation-at.js';
+import { optimizationSpec, type OptimizationSpec } from '../../src/config/sweep.js';
+import { blockReturns } from '../../src/engine/block-returns.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import type { RunOperationsOutput } from '../../src/workflows/types.js';
+
+/*
+ * The activity's own code with a real thread pool and store, no Temporal: what it stores per
+ * operation is exactly what the engine gives for the materialized operation, and a second sweep of
+ * the same operations runs none of them.
+ */
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+let dir: string;
+let store: Store;
+let pool: BacktestPool;
+let spec: OptimizationSpec;
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-run-ops-'));
+  store = await openStore({ url: `sqlite:${path.join(dir, 'store.db')}` });
+  await store.migrate();
+  pool = createBacktestPool(2);
+  spec = optimizationSpec(loadOptimizationFile(path.join(repoRoot, 'examples/optimization.yaml'), { dataRoot: repoRoot }));
+});
+
+after(async () => {
+  await pool.destroy();
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a pack stores each operation with the hash, metrics and block returns of its materialized operation; a repeat runs none', async () => {
+  const { runOperations } = createActivities({ store, pool, dataRoot: repoRoot });
+  const indices = [1, 2, 3, 5, 6, 7, 40, 41, 42, 90, 200, 333, 599];
+  const first: RunOperationsOutput = await new MockActivityEnvironment().run(runOperations, { sweep_id: 'a', spec, indices, top_k: 3 });
+  assert.deepEqual([first.done + first.failed, first.executed, first.reused], [indices.length, indices.length, 0]);
+  assert.ok(first.summaries.filter((s) => s.status === 'done').length <= 3, 'only the pack\'s best three come back');
+
+  const rows = await store.blockReturns('a');
+  const { rows: results } = await store.queryResults('a', { sort: 'idx', order: 'asc' });
+  assert.deepEqual(results.map((r) => r.idx), indices);
+  results.forEach((row, i) => {
+    const { op, params } = operationAt(spec, row.idx);
+    const direct = runMaterializedOperation(op, { dataRoot: repoRoot, file: 'direct' });
+    assert.equal(row.hash, operationHash(op));
+    assert.deepEqual(row.params, params);
+    assert.deepEqual(row.metrics, direct.metrics, `#${row.idx}: the metrics of a direct run`);
+    assert.deepEqual(rows[i]!.blocks, blockReturns(direct.equity.v, 16), `#${row.idx}: the block returns of a direct run`);
+  });
+
+  const repeat: RunOperationsOutput = await new MockActivityEnvironment().run(runOperations, { sweep_id: 'b', spec, indices });
+  assert.deepEqual([repeat.done, repeat.executed, repeat.reused], [first.done, 0, first.done]);
+  assert.deepEqual(
+    (await store.queryResults('b', { sort: 'idx', order: 'asc' })).rows.map((r) => r.metrics),
+    results.map((r) => r.metrics),
+  );
+});
