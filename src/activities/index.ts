@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { isConfigError } from '../config/errors.js';
 import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
 import { indexSpaceSize, paramNames, type SweepSpec } from '../config/sweep.js';
 import type { Store, SweepStatus } from '../store/types.js';
@@ -8,6 +9,7 @@ import { BatchFold } from './batch-fold.js';
 import { PendingWrites } from './pending-writes.js';
 import { createSweepCodeSource } from './plugin-code.js';
 import type { BacktestPool } from './pool.js';
+import { computeSweepStatistics } from './statistics.js';
 import { storedRanges } from './stored-ranges.js';
 import { refuseAnotherSweep } from './sweep-identity.js';
 import { createWalkForwardActivities } from './walk-forward.js';
@@ -61,6 +63,21 @@ export function createActivities(deps: ActivityDeps) {
     async recordSweepEnd(input: { sweep_id: string; status: SweepStatus }): Promise<void> {
       await store.refreshSweepCounts(input.sweep_id);
       await store.setSweepStatus(input.sweep_id, input.status);
+    },
+
+    /**
+     * The robustness statistics of an optimization (src/activities/statistics.ts), stored with the
+     * sweep; returns the two headline figures (null when not computable) for the workflow's history.
+     */
+    async computeStatistics(input: { sweep_id: string }): Promise<{ pbo: number | null; dsr: number | null }> {
+      try {
+        const statistics = await computeSweepStatistics({ store, dataRoot, progress: (stage) => heartbeat({ stage }) }, input.sweep_id);
+        await store.saveStatistics(statistics);
+        return { pbo: 'reason' in statistics.pbo ? null : statistics.pbo.pbo, dsr: 'reason' in statistics.dsr ? null : statistics.dsr.probability };
+      } catch (err) {
+        if (isConfigError(err)) throw ApplicationFailure.create({ type: 'ConfigError', message: err.message, nonRetryable: true });
+        throw err;
+      }
     },
 
     /** What a restarted sweep already has stored in [from, to): counts, its best, and the ranges to skip. */

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { SWEEP_ID_PATTERN, SWEEP_ID_RULE } from '../client/sweep-id.js';
 import type { SweepView } from '../client/sweeps.js';
+import { SweepStatisticsSchema } from '../stats/schemas.js';
 import { SweepKindSchema, SweepStatusSchema, type ResultRow } from '../store/types.js';
 
 /*
@@ -148,6 +149,13 @@ export const ErrorSchema = z
   .openapi('Error');
 
 /** Error responses, for the OpenAPI document. */
+/**
+ * The robustness statistics as stored (src/stats/schemas.ts is the one schema; this names it in the
+ * document). Rebuilt from its shape with this module's `z`, because a schema made before
+ * @hono/zod-openapi was loaded (the CLI loads src/stats first) has no `.openapi()`.
+ */
+export const StatisticsSchema = z.object(SweepStatisticsSchema.shape).openapi('SweepStatistics', { description: SweepStatisticsSchema.description });
+
 export function errors(...statuses: Array<400 | 401 | 404 | 409 | 413 | 415 | 422 | 503>) {
   const text: Record<number, string> = {
     400: 'The request could not be read (malformed body, bad query parameter).',

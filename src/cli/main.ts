@@ -94,6 +94,14 @@ for (const action of ['pause', 'resume', 'cancel'] as const) {
 }
 
 program
+  .command('statistics')
+  .description('how far to trust the best row of an optimization: DSR, PBO, neighbourhood stability, Monte Carlo of trades')
+  .argument('<id>')
+  .option('--compute', 'compute them now (also for a running optimization) and store them')
+  .option('--json', 'print them as JSON')
+  .action(run(async (id: string, opts) => (await import('./statistics.js')).statisticsCommand(id, opts)));
+
+program
   .command('export')
   .description("write each of a sweep's materialized operations as a YAML file that run-operation replays")
   .argument('<id>')

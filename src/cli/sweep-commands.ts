@@ -20,6 +20,7 @@ import type { ResultRow, ResultsQuery, Store } from '../store/types.js';
 import type { PluginBundle } from '../user-plugins/bundle.js';
 import { connectClient, taskQueue } from '../temporal/connection.js';
 import { formatDuration, formatMetric, table } from './format.js';
+import { readingLines } from './statistics.js';
 import { walkForwardResults } from './walk-forward-commands.js';
 
 /*
@@ -80,6 +81,8 @@ export async function submitCommand(kind: 'optimization' | 'variant_test', file:
       const limit = Number(opts.top ?? (kind === 'optimization' ? 20 : 1000));
       const { rows } = await store.queryResults(id, { sort: view.primary_metric, order: 'desc', limit });
       process.stdout.write(`${resultsTable(rows, view.primary_metric)}\n`);
+      const statistics = await store.getStatistics(id);
+      if (statistics) process.stdout.write(`\n${readingLines(statistics)}\n`);
     }
     return view.status === 'completed' ? 0 : 1;
   });
@@ -155,12 +158,14 @@ export function resultsTable(rows: ResultRow[], primary: string): string {
 }
 
 export async function statusCommand(id: string, opts: { watch?: boolean; json?: boolean }): Promise<number> {
-  return withSweeps(async (sweeps) => {
+  return withSweeps(async (sweeps, store) => {
     const view = opts.watch ? await watch(sweeps, id, { quiet: opts.json }) : await sweeps.view(id);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ ...view, progress: undefined })}\n`);
+    const statistics = await store.getStatistics(id);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ...view, progress: undefined, readings: statistics?.readings ?? null })}\n`);
     else {
       process.stdout.write(`${progressLine(view)}\n`);
       for (const e of view.errors) process.stdout.write(`  error: ${e}\n`);
+      if (statistics) process.stdout.write(`${readingLines(statistics)}\n`);
     }
     return 0;
   });
@@ -193,7 +198,11 @@ export async function resultsCommand(id: string, opts: ResultsOptions): Promise<
     const { rows, total } = await store.queryResults(id, query);
     if (format === 'json') process.stdout.write(`${JSON.stringify(rows)}\n`);
     else if (format === 'csv') process.stdout.write(resultsCsv(rows, sweep.param_names));
-    else process.stdout.write(`${resultsTable(rows, sweep.primary_metric)}\n${rows.length} of ${total} rows\n`);
+    else {
+      process.stdout.write(`${resultsTable(rows, sweep.primary_metric)}\n${rows.length} of ${total} rows\n`);
+      const statistics = await store.getStatistics(id);
+      if (statistics) process.stdout.write(`\n${readingLines(statistics)}\n`);
+    }
     return 0;
   });
 }

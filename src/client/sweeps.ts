@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowIdReusePolicy } from '@temporalio/client';
 import { ConfigError } from '../config/errors.js';
+import { rankedFilter } from '../config/results-query.js';
 import type { SweepSpec } from '../config/sweep.js';
 import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
 import type { PluginBundle } from '../user-plugins/bundle.js';
 import type { MetricName } from '../engine/result.js';
-import type { ResultFilter, Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
+import type { Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
 import { optimizationWorkflow } from '../workflows/optimization.js';
 import { rateAndEta, sweepPageUrl, sweepStaticMetadata } from '../workflows/details.js';
@@ -259,13 +260,6 @@ export class SweepIdTaken extends ConfigError {
     const what = row ? ` (${row.kind.replace('_', ' ')} "${row.name}", ${status})` : status ? ` (${status})` : '';
     super('id', '', `"${id}" is already the id of a sweep${what}; a new sweep needs an id of its own, and resume continues that one`);
   }
-}
-
-/** Operations that count in a ranking: done, with at least the sweep's min_trades closed trades. */
-export function rankedFilter(spec: SweepSpec): ResultFilter[] {
-  const filter: ResultFilter[] = [{ field: 'status', op: '=', value: 'done' }];
-  if (spec.min_trades > 0) filter.push({ field: 'total_trades', op: '>=', value: spec.min_trades });
-  return filter;
 }
 
 export function viewFromProgress(p: SweepProgress, workflowStatus: string): SweepView {

@@ -76,8 +76,15 @@ export function comboAt(grid: Grid, index: number): Combo {
   if (!Number.isInteger(index) || index < 0 || index >= grid.size) {
     throw new RangeError(`combination index ${index} is outside [0, ${grid.size})`);
   }
-  // Digits are peeled off from the last axis (fastest); keys are then set in axis order, so tables
-  // and materialized names list parameters as the file does.
+  // Keys are set in axis order, so tables and materialized names list parameters as the file does.
+  const picks = gridPicks(grid, index);
+  const combo: Combo = {};
+  grid.axes.forEach((axis, a) => (combo[axis.label] = axis.values[picks[a]]));
+  return combo;
+}
+
+/** The position on each axis (value index) of the combination at `index`; digits are peeled off from the last axis (fastest). */
+export function gridPicks(grid: Grid, index: number): number[] {
   const picks: number[] = new Array(grid.axes.length);
   let rest = index;
   for (let a = grid.axes.length - 1; a >= 0; a--) {
@@ -85,9 +92,22 @@ export function comboAt(grid: Grid, index: number): Combo {
     picks[a] = rest % length;
     rest = Math.floor(rest / length);
   }
-  const combo: Combo = {};
-  grid.axes.forEach((axis, a) => (combo[axis.label] = axis.values[picks[a]]));
-  return combo;
+  return picks;
+}
+
+/** The inverse of gridPicks: the combination index of one value index per axis. */
+export function gridIndex(grid: Grid, picks: number[]): number {
+  return grid.axes.reduce((index, axis, a) => index * axis.values.length + picks[a]!, 0);
+}
+
+/** The combinations one value up and one down each axis from `index` (those inside the grid), axis by axis. */
+export function gridNeighbours(grid: Grid, index: number): Array<{ idx: number; axis: string; step: -1 | 1 }> {
+  const picks = gridPicks(grid, index);
+  return grid.axes.flatMap((axis, a) =>
+    ([-1, 1] as const)
+      .filter((step) => picks[a]! + step >= 0 && picks[a]! + step < axis.values.length)
+      .map((step) => ({ idx: gridIndex(grid, picks.map((p, j) => (j === a ? p + step : p))), axis: axis.label, step })),
+  );
 }
 
 /** Decimal places of a number as written, e.g. 0.25 → 2, 1e-7 → 7, 5 → 0. */

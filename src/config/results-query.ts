@@ -1,5 +1,6 @@
 import { ConfigError } from './errors.js';
 import type { ResultFilter } from '../store/types.js';
+import type { SweepSpec } from './sweep.js';
 
 /**
  * Parses a results filter as users type it on the CLI or in a URL: conditions separated by commas,
@@ -18,4 +19,11 @@ export function parseResultFilter(text: string, file: string, field: string): Re
       const value = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
       return { field: m[1]!, op: m[2] as ResultFilter['op'], value };
     });
+}
+
+/** The results a sweep ranks (its "best" and top rows): done, with at least `min_trades` closed trades. */
+export function rankedFilter(spec: SweepSpec): ResultFilter[] {
+  const filter: ResultFilter[] = [{ field: 'status', op: '=', value: 'done' }];
+  if (spec.min_trades > 0) filter.push({ field: 'total_trades', op: '>=', value: spec.min_trades });
+  return filter;
 }

@@ -250,6 +250,23 @@ export const OptimizationTargetsSchema = z
   })
   .strict();
 
+/** Settings of the overfitting statistics computed when an optimization completes (docs/metrics.md, "Robustness statistics"). */
+export const RobustnessConfigSchema = z
+  .object({
+    /**
+     * Equal time blocks S the curves are cut into for PBO (CSCV): even, 4–24. Each operation keeps
+     * 3·S numbers; C(S, S/2) splits are compared (12,870 at the default 16, 2.7 M at 24).
+     */
+    blocks: z
+      .number()
+      .int()
+      .min(4)
+      .max(24)
+      .refine((s) => s % 2 === 0, 'must be even (half the blocks are in-sample, half out-of-sample)')
+      .default(16),
+  })
+  .strict();
+
 export const OptimizationConfigSchema = z
   .object({
     name: NameSchema,
@@ -268,6 +285,7 @@ export const OptimizationConfigSchema = z
       .default({ min_trades: 0 }),
     optimization_targets: OptimizationTargetsSchema.default({ primary_metric: 'sharpe_ratio', secondary_metrics: [] }),
     parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000, max_operation_seconds: DEFAULT_OPERATION_SECONDS }),
+    robustness: RobustnessConfigSchema.default({ blocks: 16 }),
   })
   .strict();
 export const OptimizationFileSchema = z.object({ optimization_config: OptimizationConfigSchema }).strict();

@@ -32,6 +32,8 @@ export interface OptimizationSpec extends SweepSpecBase {
   where: string | null;
   /** Combinations that satisfy `where`, counted when the file was loaded. */
   admissible: number;
+  /** Time blocks S of each operation's block returns, for PBO (optimization_config.robustness.blocks). */
+  blocks: number;
 }
 
 export interface VariantTestSpec extends SweepSpecBase {
@@ -58,6 +60,7 @@ export function optimizationSpec(loaded: {
     grid: loaded.grid,
     where: config.constraints.where ?? null,
     admissible: loaded.admissible,
+    blocks: config.robustness.blocks,
     min_trades: config.constraints.min_trades,
     primary_metric: config.optimization_targets.primary_metric,
     secondary_metrics: config.optimization_targets.secondary_metrics,

@@ -13,7 +13,8 @@ const MIGRATIONS: Array<{ version: number; name: string; up: (db: Kysely<any>, d
   { version: 1, name: 'sweeps, operations, results', up: createTables },
   { version: 2, name: 'plugin_bundles', up: createPluginBundles },
   { version: 3, name: 'block returns per operation; operations found by hash', up: keepBlocksNotResults },
-  { version: 4, name: 'walk_forward_windows', up: createWalkForwardWindows },
+  { version: 4, name: 'sweep_statistics', up: createStatisticsTable },
+  { version: 5, name: 'walk_forward_windows', up: createWalkForwardWindows },
 ];
 
 /**
@@ -113,6 +114,16 @@ async function createPluginBundles(db: Kysely<any>): Promise<void> {
     .addColumn('hash', 'text', (c) => c.primaryKey())
     .addColumn('bundle', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+}
+
+/** The robustness statistics of a sweep (src/stats), one JSON document per sweep, replaced on each computation. */
+async function createStatisticsTable(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('sweep_statistics')
+    .addColumn('sweep_id', 'text', (c) => c.primaryKey())
+    .addColumn('statistics', 'text', (c) => c.notNull())
+    .addColumn('computed_at', 'text', (c) => c.notNull())
     .execute();
 }
 

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import { ConfigError } from '../config/errors.js';
 import { METRIC_NAMES, type BacktestResult, type Metrics } from '../engine/result.js';
+import type { SweepStatistics } from '../stats/schemas.js';
 import type { StoreTarget } from './connect.js';
 import { migrate } from './migrations.js';
 import { paramJson, paramNumber, paramText } from './param-sql.js';
@@ -417,6 +418,22 @@ export class SqlStore implements Store {
       in_sample: row.is_result === null ? null : decodeResult(row.is_result),
       out_of_sample: decodeResult(row.oos_result),
     }));
+  }
+
+  async saveStatistics(statistics: SweepStatistics): Promise<void> {
+    const row = { sweep_id: statistics.sweep_id, statistics: JSON.stringify(statistics), computed_at: statistics.computed_at };
+    await this.#write((db) =>
+      db
+        .insertInto('sweep_statistics')
+        .values(row)
+        .onConflict((oc) => oc.column('sweep_id').doUpdateSet({ statistics: row.statistics, computed_at: row.computed_at }))
+        .execute(),
+    );
+  }
+
+  async getStatistics(sweepId: string): Promise<SweepStatistics | null> {
+    const row = await this.db.selectFrom('sweep_statistics').select('statistics').where('sweep_id', '=', sweepId).executeTakeFirst();
+    return row ? (JSON.parse(row.statistics) as SweepStatistics) : null;
   }
 
   async #paramNames(sweepId: string): Promise<string[]> {

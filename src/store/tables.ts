@@ -63,6 +63,13 @@ export interface WalkForwardWindowsTable {
   created_at: string;
 }
 
+export interface SweepStatisticsTable {
+  sweep_id: string;
+  /** JSON text of the SweepStatistics (src/stats/schemas.ts). */
+  statistics: string;
+  computed_at: string;
+}
+
 export interface PluginBundlesTable {
   /** sha256 of `bundle`. */
   hash: string;
@@ -81,6 +88,7 @@ export interface Database {
   sweeps: SweepsTable;
   operations: OperationsTable;
   results: ResultsTable;
+  sweep_statistics: SweepStatisticsTable;
   plugin_bundles: PluginBundlesTable;
   store_migrations: StoreMigrationsTable;
   walk_forward_windows: WalkForwardWindowsTable;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Combo } from '../config/grid.js';
 import type { BlockReturns } from '../engine/block-returns.js';
 import type { BacktestResult, Metrics } from '../engine/result.js';
+import type { SweepStatistics } from '../stats/schemas.js';
 
 /*
  * The results store's contract. One implementation (src/store/store.ts) speaks SQLite (default,
@@ -16,6 +17,7 @@ import type { BacktestResult, Metrics } from '../engine/result.js';
  *   walk_forward_windows  one row per (walk-forward, window): the combination chosen in sample and
  *               its in-sample and out-of-sample runs (a walk-forward is a sweeps row of kind walk_forward).
  *   plugin_bundles  one row per user plugin bundle (its sha256 and text), fetched by workers.
+ *   sweep_statistics  one row per optimization: its robustness statistics (src/stats), as JSON.
  * Every write is idempotent, so a retried activity or a resumed sweep never stores a row twice.
  */
 
@@ -158,4 +160,9 @@ export interface Store {
   saveWalkForwardWindow(record: WalkForwardWindowRecord): Promise<void>;
   /** The finished windows of a walk-forward, by window number. */
   walkForwardWindows(walkForwardId: string): Promise<WalkForwardWindowRecord[]>;
+
+  /** Stores a sweep's robustness statistics, replacing earlier ones. */
+  saveStatistics(statistics: SweepStatistics): Promise<void>;
+  /** The latest robustness statistics of a sweep; null when none were computed. */
+  getStatistics(sweepId: string): Promise<SweepStatistics | null>;
 }

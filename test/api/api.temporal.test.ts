@@ -224,6 +224,19 @@ describe('an optimization submitted as { path }', () => {
     }
   });
 
+  test('its robustness statistics are stored on completion, and a POST recomputes the same figures', async () => {
+    const stored = await getJson(`/api/sweeps/${id}/statistics`);
+    const view = await getJson(`/api/sweeps/${id}`);
+    assert.equal(stored.best.idx, view.best.idx, 'the statistics are about the best row the sweep shows');
+    assert.equal(stored.partial, false);
+    assert.equal(stored.dsr.trials, 480, 'every operation that ran is a trial');
+    assert.equal(stored.readings.length, 4);
+    assert.match(stored.readings[0], /^PBO \d\.\d\d: /);
+    const again = await getJson(`/api/sweeps/${id}/statistics`, { method: 'POST' });
+    const figures = (s: any) => ({ ...s, computed_at: null, elapsed_ms: null });
+    assert.deepEqual(figures(again), figures(stored), 'deterministic: the same store gives the same statistics');
+  });
+
   test('the list shows the sweep with its counts', async () => {
     const list = await getJson('/api/sweeps?kind=optimization');
     const row = list.rows.find((r: { id: string }) => r.id === id);
@@ -253,6 +266,10 @@ describe('a variant test submitted as a YAML document', () => {
       eq.series.map((s: { params: { variant: string } }) => s.params.variant),
       ['Baseline', 'Hoge RR', 'Andere Exit'],
     );
+    const refused = await app.request(`/api/sweeps/${id}/statistics`, { method: 'POST' });
+    assert.equal(refused.status, 409, 'the statistics are for optimizations');
+    assert.match((await errorOf(refused)).reason, /for optimizations/);
+    assert.equal((await app.request(`/api/sweeps/${id}/statistics`)).status, 404);
     const curves = await new FullResults(stack.store, repoRoot).of(id, eq.series.map((s: { hash: string }) => s.hash));
     const picks = sampleIndices(curves[0]!.result.equity.t.length, 200);
     assert.deepEqual(eq.t, picks.map((i) => curves[0]!.result.equity.t[i]));
@@ -354,6 +371,7 @@ test('the OpenAPI document lists every route', async () => {
     '/api/sweeps/{id}/pause',
     '/api/sweeps/{id}/results',
     '/api/sweeps/{id}/resume',
+    '/api/sweeps/{id}/statistics',
     '/api/variant-tests',
     '/api/walk-forwards',
     '/api/walk-forwards/{id}',

@@ -62,7 +62,17 @@ describe('the results page', { skip }, () => {
     });
     await page.waitForSelector('[data-testid=results-table] tbody tr');
     await page.waitForSelector('[data-testid=heatmap-canvas][data-cells]');
+    // Beside the best row: the four readings, the logit histogram and the Monte Carlo table.
+    const reading = await page.getByTestId('reading-pbo').textContent();
+    assert.match(reading ?? '', /^PBO \d\.\d\d: the in-sample winner/);
+    assert.match((await page.getByTestId('reading-dsr').textContent()) ?? '', /^DSR \d\.\d\d: /);
+    await page.waitForSelector('[data-testid=logit-histogram] .hist-bar');
+    await page.waitForSelector('[data-testid=monte-carlo] tbody tr');
     await shot('optimization');
+    // "Recompute now" posts, and the card is drawn again from the answer with the same figures.
+    await page.getByTestId('btn-statistics').click();
+    await page.waitForSelector('[data-testid=btn-statistics]:text("Recompute now"):not([disabled])');
+    assert.equal(await page.getByTestId('reading-pbo').textContent(), reading);
 
     // The table opens sorted by the primary metric, best first; a click turns it ascending, another back.
     const header = page.getByTestId('th-sharpe_ratio');

@@ -114,7 +114,9 @@ describe('optimize examples/optimization.yaml --wait --json', () => {
   });
 
   test('results --format table prints the parameters and metrics of the top rows and a count', async () => {
-    const table = (await ok('results', id, '--sort', 'total_return', '--order', 'desc', '--limit', '5')).trimEnd().split('\n');
+    const [tableText, readings] = (await ok('results', id, '--sort', 'total_return', '--order', 'desc', '--limit', '5')).split('\n\n');
+    const table = tableText!.trimEnd().split('\n');
+    assert.match(readings ?? '', /^How far to trust the best row \(.*\):\n  PBO \d\.\d\d: /, 'the robustness readings follow the table');
     assert.match(table[0]!, /^\s*#\s+fast\s+slow\s+atr_multiplier\s+risk_reward_ratio\s+sharpe_ratio\s+total_return\s+cagr\s+max_drawdown\s+win_rate\s+profit_factor\s+total_trades\s+status$/);
     assert.equal(table.length, 2 + 5 + 1, 'header, rule, five rows, count');
     const top = expectedOrder(all, (r) => r.metrics?.total_return ?? null, 'desc').slice(0, 5);
@@ -128,6 +130,17 @@ describe('optimize examples/optimization.yaml --wait --json', () => {
   test('status prints the finished progress', async () => {
     const out = await ok('status', id);
     assert.match(out, new RegExp(`^${id} completed 480/480 \\(100\\.0 %\\) failed 0 running 0 \\|`));
+    assert.match(out, /\n  PBO \d\.\d\d: .*\n  DSR \d\.\d\d: .*\n  Neighbourhood: .*\n  Monte Carlo /);
+  });
+
+  test('statistics prints the stored figures; --json is the API document; --compute gives the same figures', async () => {
+    const report = await ok('statistics', id);
+    for (const heading of ['Deflated Sharpe Ratio', 'PBO by CSCV: ', 'logit histogram:', 'Neighbourhood stability', 'Monte Carlo of the best']) assert.ok(report.includes(heading), heading);
+    const stored = JSON.parse(await ok('statistics', id, '--json'));
+    assert.equal(stored.dsr.trials, 480);
+    const again = JSON.parse(await ok('statistics', id, '--compute', '--json'));
+    const figures = (x: Record<string, unknown>) => ({ ...x, computed_at: null, elapsed_ms: null });
+    assert.deepEqual(figures(again), figures(stored));
   });
 
   test('export --ops writes every operation, and run-operation replays one to its stored metrics', async (t) => {
@@ -185,7 +198,7 @@ test('variants examples/variant.yaml --wait prints the comparison of the three v
 });
 
 test('an unknown sweep id exits 2 naming it', async () => {
-  for (const command of ['status', 'results', 'pause']) {
+  for (const command of ['status', 'results', 'pause', 'statistics']) {
     const run = await sweeplab(command, 'no-such-sweep');
     assert.equal(run.code, 2, `${command}: ${run.stderr}`);
     assert.match(run.stderr, /^error: sweep: no-such-sweep: /, command);

@@ -78,9 +78,35 @@ function storeSuite(databases: TestDatabases): void {
     const store = await freshStore(t);
     await store.migrate();
     const applied = await (store as SqlStore).db.selectFrom('store_migrations').select('version').execute();
-    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3, 4]);
+    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3, 4, 5]);
     await store.createSweep(sweep('m'));
     assert.equal((await store.getSweep('m'))?.id, 'm');
+  });
+
+  test("a sweep's robustness statistics read back as saved, and a second save replaces the first", async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('st'));
+    assert.equal(await store.getStatistics('st'), null);
+    const statistics = {
+      sweep_id: 'st',
+      computed_at: '2026-01-01T00:00:00.000Z',
+      partial: true,
+      primary_metric: 'sharpe_ratio',
+      best: { idx: 2, hash: 'h2', params: { fast: 20 }, value: 2.5 },
+      dsr: { reason: 'the best has 3 returns; skewness and kurtosis need at least 4' },
+      pbo: { reason: '1 operation(s) with block returns; PBO compares at least 2' },
+      neighbourhood: [{ idx: 2, params: { fast: 20 }, value: 2.5, neighbours: [{ idx: 0, axis: 'fast', step: -1, value: null }], mean: null, min: null, max: null, retained: null }],
+      monte_carlo: { reason: '1 closed trade(s); reordering needs at least 2' },
+      readings: ['PBO not computed: …'],
+      elapsed_ms: 12,
+      blocks_recomputed: 0,
+    };
+    await store.saveStatistics(statistics);
+    assert.deepEqual(await store.getStatistics('st'), statistics);
+    await store.saveStatistics({ ...statistics, partial: false, computed_at: '2026-01-02T00:00:00.000Z' });
+    const again = await store.getStatistics('st');
+    assert.equal(again?.partial, false);
+    assert.equal(again?.computed_at, '2026-01-02T00:00:00.000Z');
   });
 
   test('a plugin bundle is stored once under its hash and read back as written', async (t) => {

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
+import { computeSweepStatistics } from '../../src/activities/statistics.js';
 import { FullResults } from '../../src/activities/full-results.js';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
@@ -103,6 +104,13 @@ describe('optimization sweep', () => {
     const direct = runMaterializedOperation(operationAt(spec, best.idx).op, { dataRoot, file: 'direct' });
     assert.deepEqual(best.metrics, direct.metrics, 'the stored best equals a direct engine run of its combination');
     assert.equal((await t.client.workflow.getHandle(id).result()).best?.idx, best.idx, 'the workflow top-K agrees with the store ranking');
+
+    const statistics = await store.getStatistics(id);
+    assert.ok(statistics, 'the workflow stored the robustness statistics before it completed');
+    assert.equal(statistics.best?.idx, best.idx);
+    assert.ok(!('reason' in statistics.dsr) && !('reason' in statistics.pbo), JSON.stringify(statistics.readings));
+    assert.equal(statistics.dsr.trials, admissible, 'every operation that ran is a trial');
+    assert.equal(statistics.pbo.operations, rows.filter((r) => r.status === 'done' && (r.metrics?.total_trades ?? 0) >= 5).length);
   });
 
   test('is listed by its search attributes once it completes', async () => {
@@ -166,6 +174,11 @@ describe('control', () => {
     assert.equal(paused.status, 'paused');
     await sleep(1_500);
     assert.equal((await sweeps.view(id)).done, paused.done, 'nothing ran while paused');
+    // On demand while it does not run: statistics of the rows so far, marked partial.
+    const partial = await computeSweepStatistics({ store, dataRoot }, id);
+    assert.equal(partial.partial, true);
+    assert.ok(!('reason' in partial.dsr), JSON.stringify(partial.readings));
+    assert.equal(partial.dsr.trials, (await storedRows(id)).length, 'the trials are the operations stored so far');
     await sweeps.resume(id);
     const view = await sweeps.result(id);
     assert.equal(view.status, 'completed');

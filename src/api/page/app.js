@@ -225,7 +225,9 @@ async function renderSweep(id) {
   const results = h('section', { class: 'card', testid: 'results' });
   const chart = h('section', { class: 'card', testid: 'chart-card' });
   const heat = h('section', { class: 'card', testid: 'heatmap-card' });
-  main.replaceChildren(header, chart, results, heat);
+  const robust = h('section', { class: 'card', testid: 'robustness', hidden: true });
+  main.replaceChildren(header, robust, chart, results, heat);
+  let statisticsShown = false;
 
   const poll = async () => {
     try {
@@ -242,9 +244,106 @@ async function renderSweep(id) {
       state.shownDone = finished;
       await loadResults(results, chart, heat, state);
     }
+    // The statistics are stored when an optimization completes: look once on opening and once at the end.
+    if (state.view.kind === 'optimization' && (!statisticsShown || !running(state.view))) {
+      statisticsShown = true;
+      await loadStatistics(robust, state);
+    }
     if (running(state.view)) pollTimer = setTimeout(poll, POLL_MS);
   };
   await poll();
+}
+
+// ---------- robustness statistics (docs/metrics.md) ----------
+
+async function loadStatistics(box, state, compute = false) {
+  const url = `/api/sweeps/${encodeURIComponent(state.id)}/statistics`;
+  let statistics = null;
+  try {
+    statistics = await api(url, compute ? { method: 'POST' } : undefined);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404) || compute) {
+      box.hidden = false;
+      box.replaceChildren(h('h2', {}, 'How far to trust the best row'), h('p', { class: 'error', testid: 'robustness-error' }, err.message));
+      return;
+    }
+  }
+  box.hidden = false;
+  const button = h(
+    'button',
+    {
+      testid: 'btn-statistics',
+      onclick: async () => {
+        button.disabled = true;
+        button.textContent = 'Computing…';
+        await loadStatistics(box, state, true);
+      },
+    },
+    statistics ? 'Recompute now' : 'Compute now',
+  );
+  const head = h('div', { class: 'row spread' }, h('h2', {}, 'How far to trust the best row'), button);
+  if (!statistics) {
+    const text = running(state.view)
+      ? 'DSR, PBO, neighbourhood stability and a Monte Carlo of the best’s trades are computed when the optimization completes; “Compute now” gives them for the rows so far.'
+      : 'No statistics are stored for this sweep (it ended before they were computed, or computing them failed): “Compute now” computes them.';
+    box.replaceChildren(head, h('p', { class: 'muted', testid: 'robustness-pending' }, text));
+    return;
+  }
+  const when = `${statistics.partial ? 'computed while running (figures will change), ' : ''}${statistics.computed_at.replace('T', ' ').replace(/\..*$/, '')} UTC · ${statistics.elapsed_ms} ms`;
+  const names = ['pbo', 'dsr', 'neighbourhood', 'monte-carlo'];
+  box.replaceChildren(
+    head,
+    statistics.best ? h('p', { class: 'muted small' }, `best: #${statistics.best.idx} ${paramText(statistics.best.params)} · ${statistics.primary_metric} ${fmtMetric(statistics.primary_metric, statistics.best.value)} · ${when}`) : null,
+    h('ul', { class: 'readings' }, statistics.readings.map((r, i) => h('li', { testid: `reading-${names[i]}` }, r))),
+    h('div', { class: 'robust-grid' }, logitHistogram(statistics.pbo), neighbourTable(statistics), monteCarloTable(statistics.monte_carlo)),
+  );
+}
+
+function logitHistogram(pbo) {
+  if ('reason' in pbo) return null;
+  const most = Math.max(...pbo.logit_histogram.map((b) => b.count));
+  return h(
+    'figure',
+    { class: 'hist', testid: 'logit-histogram' },
+    h('div', { class: 'hist-bars' }, pbo.logit_histogram.map((b) => h('div', { class: `hist-bar${b.to <= 0 ? ' overfit' : ''}`, style: `height:${Math.max(1, (b.count / most) * 100)}%`, title: `λ ${b.from.toFixed(2)} … ${b.to.toFixed(2)}: ${b.count}` }))),
+    h('figcaption', { class: 'muted small' }, `logits λ of ${pbo.evaluated.toLocaleString()} splits (${pbo.blocks} blocks${pbo.sampled ? ', sampled' : ''}); red: λ ≤ 0, the IS winner below the OOS median`),
+  );
+}
+
+function neighbourTable(statistics) {
+  if (!statistics.neighbourhood.length) return null;
+  const m = statistics.primary_metric;
+  return h(
+    'table',
+    { class: 'grid', testid: 'neighbourhood' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'top rows'), h('th', { class: 'num' }, m), h('th', { class: 'num' }, 'neighbours'), h('th', { class: 'num' }, 'mean'), h('th', { class: 'num' }, 'min'), h('th', { class: 'num' }, 'kept'))),
+    h(
+      'tbody',
+      {},
+      statistics.neighbourhood.map((r) =>
+        h('tr', {}, h('td', {}, paramText(r.params)), h('td', { class: 'num' }, fmtMetric(m, r.value)), h('td', { class: 'num' }, String(r.neighbours.length)), h('td', { class: 'num' }, fmtMetric(m, r.mean)), h('td', { class: 'num' }, fmtMetric(m, r.min)), h('td', { class: 'num' }, r.retained === null ? '—' : `${Math.round(r.retained * 100)} %`)),
+      ),
+    ),
+  );
+}
+
+function monteCarloTable(mc) {
+  if ('reason' in mc) return null;
+  const q = (p, f) => ['p5', 'p25', 'p50', 'p75', 'p95'].map((k) => h('td', { class: 'num' }, f(p[k])));
+  const dd = (x) => `${(x * 100).toFixed(1)} %`;
+  const eq = (x) => x.toFixed(0);
+  return h(
+    'table',
+    { class: 'grid', testid: 'monte-carlo' },
+    h('thead', {}, h('tr', {}, h('th', {}, `${mc.paths} paths, ${mc.trades} trades`), ...['p5', 'p25', 'p50', 'p75', 'p95'].map((k) => h('th', { class: 'num' }, k)))),
+    h(
+      'tbody',
+      {},
+      h('tr', {}, h('td', {}, 'max drawdown, reshuffled'), ...q(mc.shuffled.max_drawdown, dd)),
+      h('tr', {}, h('td', {}, 'max drawdown, bootstrap'), ...q(mc.bootstrap.max_drawdown, dd)),
+      h('tr', {}, h('td', {}, 'final equity, bootstrap'), ...q(mc.bootstrap.final_equity, eq)),
+    ),
+  );
 }
 
 function renderHeader(box, state) {

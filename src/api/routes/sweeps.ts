@@ -1,9 +1,10 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { FullResults } from '../../activities/full-results.js';
-import { rankedFilter, type SweepView } from '../../client/sweeps.js';
+import type { SweepView } from '../../client/sweeps.js';
 import { ConfigError } from '../../config/errors.js';
-import { parseResultFilter } from '../../config/results-query.js';
+import { parseResultFilter, rankedFilter } from '../../config/results-query.js';
 import type { SweepSpec } from '../../config/sweep.js';
+import { computeSweepStatistics } from '../../activities/statistics.js';
 import { resultsCsv } from '../../cli/sweep-commands.js';
 import type { ResultFilter, SweepRow } from '../../store/types.js';
 import { sweepLinks, type ApiDeps } from '../deps.js';
@@ -20,6 +21,7 @@ import {
   ResultsQuerySchema,
   SweepDetailSchema,
   SweepListSchema,
+  StatisticsSchema,
   SweepParamsSchema,
 } from '../schemas.js';
 
@@ -182,6 +184,41 @@ export function sweepRoutes(deps: ApiDeps) {
       const metric = q.metric ?? row?.primary_metric ?? 'sharpe_ratio';
       const cells = row ? await withStatus(400, () => store.heatmap(id, q.x, q.y, metric, q.agg)) : [];
       return c.json({ x: distinctSorted(cells.map((cell) => cell.x)), y: distinctSorted(cells.map((cell) => cell.y)), metric, agg: q.agg, cells }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/statistics',
+      summary: 'How far to trust the best row: DSR, PBO, neighbourhood stability, Monte Carlo of trades',
+      description: 'As computed when the optimization completed, or by the last POST to this path (docs/metrics.md).',
+      request: { params: SweepParamsSchema },
+      responses: { 200: json(StatisticsSchema, 'The stored robustness statistics.'), ...errors(400, 401, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await storedSweep(id);
+      const statistics = await store.getStatistics(id);
+      if (!statistics) throw httpError(404, new ConfigError('sweep', id, 'has no robustness statistics yet (they are computed when an optimization completes; POST to this path computes them now)'));
+      return c.json(statistics, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/statistics',
+      summary: 'Compute the robustness statistics now (also for a running optimization) and store them',
+      request: { params: SweepParamsSchema },
+      responses: { 200: json(StatisticsSchema, 'The statistics just computed (partial: true while the sweep runs).'), ...errors(400, 401, 404, 409) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      if (!(await storedSweep(id))) throw httpError(409, new ConfigError('sweep', id, 'has no stored operations yet'));
+      const statistics = await withStatus(409, () => computeSweepStatistics({ store, dataRoot: deps.dataRoot }, id));
+      await store.saveStatistics(statistics);
+      return c.json(statistics, 200);
     },
   );
 
