@@ -9,6 +9,7 @@ import { healthRoutes } from './routes/health.js';
 import { operationRoutes } from './routes/operations.js';
 import { submitRoutes } from './routes/submit.js';
 import { sweepRoutes } from './routes/sweeps.js';
+import { walkForwardRoutes } from './routes/walk-forwards.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -70,11 +71,12 @@ export function createApp(deps: ApiDeps) {
 
   app.route('/api', submitRoutes(deps));
   app.route('/api/sweeps', sweepRoutes(deps));
+  app.route('/api/walk-forwards', walkForwardRoutes(deps));
   app.route('/api/operations', operationRoutes(deps));
   app.route('/api/health', healthRoutes(deps));
   app.doc('/api/openapi.json', {
     openapi: '3.0.0',
-    info: { title: 'sweeplab', version: '0.1.0', description: 'Backtest sweeps (grid optimizations and variant tests) on Temporal.' },
+    info: { title: 'sweeplab', version: '0.1.0', description: 'Backtest sweeps (grid optimizations, variant tests and walk-forwards) on Temporal.' },
     ...(deps.token ? { security: [{ bearer: [] }] } : {}),
   });
   if (deps.token) app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

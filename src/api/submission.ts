@@ -4,6 +4,8 @@ import { parseWith } from '../config/errors.js';
 import { isPlainObject } from '../config/json.js';
 import { readYamlFile, resolveOptimization, resolveVariantTest, type ResolveOptions } from '../config/load.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
+import { resolveWalkForward } from '../config/walk-forward.js';
+import type { SubmittableSpec } from '../client/sweeps.js';
 import { resolveDataPath, rootRelative } from '../data/paths.js';
 import type { SweepKind } from '../store/types.js';
 import type { PluginBundle } from '../user-plugins/bundle.js';
@@ -21,8 +23,11 @@ export const PathBodySchema = z
   .strict();
 
 /** The sweep a document describes, and the workspace's plugin bundle to store with it. */
-export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): { spec: SweepSpec; bundle: PluginBundle | null } {
+export function specFromDocument(kind: SweepSpec['kind'], document: unknown, dataRoot: string): { spec: SweepSpec; bundle: PluginBundle | null };
+export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): { spec: SubmittableSpec; bundle: PluginBundle | null };
+export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): { spec: SubmittableSpec; bundle: PluginBundle | null } {
   const { doc, opts } = locate(document, dataRoot);
+  if (kind === 'walk_forward') return resolveWalkForward(doc, opts);
   if (kind === 'optimization') {
     const loaded = resolveOptimization(doc, opts);
     return { spec: optimizationSpec(loaded), bundle: loaded.plugins.bundle };

@@ -45,6 +45,15 @@ for (const [name, kind, what] of [
 }
 
 program
+  .command('walk-forward')
+  .description('submit a walk-forward optimization from walk_forward.yaml: optimize in sample, trade the winner out of sample, roll on')
+  .argument('<file.yaml>')
+  .option('--wait', 'follow it to the end with a progress bar (windows), then print the windows and the stitched result')
+  .option('--json', 'with --wait: end with one JSON line {id, status, windows, completed, stitched}; without: print {id, windows}')
+  .option('--id <id>', 'walk-forward id (default: generated)')
+  .action(run(async (file: string, opts) => (await import('./walk-forward-commands.js')).walkForwardCommand(file, opts)));
+
+program
   .command('status')
   .description('progress of a sweep: done/failed/total, rate, ETA, best so far')
   .argument('<id>')
@@ -126,7 +135,7 @@ program
 program
   .command('up')
   .description('embedded default: Temporal dev server (state in ./data), a worker and the API, on one machine')
-  .option('--example', 'also submit the example optimization and variant test')
+  .option('--example', 'also submit the example optimization, variant test and walk-forward')
   .option('--port <port>', 'API and page port', '8787')
   .option('--temporal-port <port>', "the dev server's gRPC port (its UI gets this + 1000)", '7233')
   .option('--concurrency <n>', 'backtest slots of the worker (default: cores)')

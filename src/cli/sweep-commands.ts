@@ -22,6 +22,7 @@ import type { PluginBundle } from '../user-plugins/bundle.js';
 import { connectClient, taskQueue } from '../temporal/connection.js';
 import { formatDuration, formatMetric, table } from './format.js';
 import { readingLines } from './statistics.js';
+import { walkForwardResults } from './walk-forward-commands.js';
 
 /*
  * The sweep commands of the CLI: submit (optionally watching to the end), look, control, export.
@@ -192,6 +193,7 @@ export async function resultsCommand(id: string, opts: ResultsOptions): Promise<
   return withSweeps(async (_sweeps, store) => {
     const sweep = await store.getSweep(id);
     if (!sweep) throw new ConfigError('sweep', id, 'has no stored results yet (unknown id, or its worker has not started it)');
+    if (sweep.kind === 'walk_forward') return walkForwardResults(store, id, format).then(() => 0);
     const query: ResultsQuery = { sort: opts.sort ?? sweep.primary_metric, order: (opts.order as 'asc' | 'desc' | undefined) ?? 'desc', limit, offset, filter };
     const { rows, total } = await store.queryResults(id, query);
     if (format === 'json') process.stdout.write(`${JSON.stringify(rows)}\n`);

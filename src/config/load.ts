@@ -153,9 +153,15 @@ function bundleUsedBy(workforces: Workforce[], plugins: WorkspacePlugins): strin
 
 function resolveBaseOperation(base: unknown, opts: Resolving, field: string): ResolvedOperation {
   if (typeof base !== 'string') return resolveOperationAt(base, opts, field);
-  const abs = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: opts.baseDir, path: base, file: opts.file, field });
+  const { doc, options } = readReferencedFile(base, opts, field);
+  return resolveOperationAt(doc, options, '');
+}
+
+/** The YAML file a document names at `field` (relative to the document), and how to resolve inside it. */
+export function readReferencedFile<O extends ResolveOptions>(reference: string, opts: O, field: string): { doc: unknown; options: O } {
+  const abs = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: opts.baseDir, path: reference, file: opts.file, field });
   const label = rootRelative(opts.dataRoot, abs);
-  return resolveOperationAt(readYamlFile(abs, label), { ...opts, file: label, baseDir: path.dirname(abs) }, '');
+  return { doc: readYamlFile(abs, label), options: { ...opts, file: label, baseDir: path.dirname(abs) } };
 }
 
 /** Resolves an operation document found at `prefix` inside `opts.file`. */
@@ -305,7 +311,7 @@ function checkCsvBars(source: DataSource, environment: { start?: string; end?: s
  * The file a command or request names is confined to the data root like everything it points at,
  * so a path from an API caller cannot read arbitrary files. Messages keep the path as given.
  */
-function readTopFile(file: string, opts: LoadOptions): { doc: unknown; options: ResolveOptions } {
+export function readTopFile(file: string, opts: LoadOptions): { doc: unknown; options: ResolveOptions } {
   const abs = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: process.cwd(), path: file, file, field: '' });
   return { doc: readYamlFile(abs, file), options: { file, baseDir: path.dirname(abs), dataRoot: opts.dataRoot, plugins: opts.plugins } };
 }

@@ -22,7 +22,7 @@ export const WORKER_CATEGORIES = Object.keys(PHASES) as WorkerCategory[];
  * A name a person reads in tables, terminals and the Temporal UI: one line of printable text, so a
  * newline, NUL or escape sequence cannot garble a table or forge a line of output.
  */
-const name = z
+export const NameSchema = z
   .string()
   .trim()
   .min(1, 'must not be empty')
@@ -82,7 +82,7 @@ export type Workforce = z.infer<typeof WorkforceSchema>;
 
 export const BlueprintSchema = z
   .object({
-    name,
+    name: NameSchema,
     description: z.string().optional(),
     workforce: WorkforceSchema,
   })
@@ -107,11 +107,20 @@ export const EnvironmentSchema = z
     close_at_end: z.boolean().default(false),
     /** Annualisation factor; by default measured from the data's own bar spacing (docs/metrics.md). */
     periods_per_year: z.number().positive().max(1e7).optional(),
+    /**
+     * Trade and measure only from this time on: bars before it are warm-up (indicators see them,
+     * signals on them are not acted on), and equity, trades and metrics cover [trade_from, end].
+     * Walk-forward's out-of-sample runs set it (docs/formats.md, "walk_forward.yaml").
+     */
+    trade_from: DateSchema.optional(),
   })
   .strict()
   .superRefine((env, ctx) => {
     if (env.start && env.end && parseUtc(env.start) > parseUtc(env.end)) {
       ctx.addIssue({ code: 'custom', path: ['start'], message: `"${env.start}" is after end "${env.end}"` });
+    }
+    if (env.trade_from && env.start && parseUtc(env.trade_from) < parseUtc(env.start)) {
+      ctx.addIssue({ code: 'custom', path: ['trade_from'], message: `"${env.trade_from}" is before start "${env.start}"` });
     }
   });
 export type Environment = z.infer<typeof EnvironmentSchema>;
@@ -161,7 +170,7 @@ export const PluginCodeSchema = z.record(z.string().regex(/^plugins\/[^/]+\.(ts|
 
 export const OperationSchema = z
   .object({
-    display_name: name,
+    display_name: NameSchema,
     strategy_links: z.array(StrategyLinkSchema).min(1, 'needs at least one strategy link'),
     environments: z.record(z.string(), EnvironmentSchema),
     data_sources: z.record(z.string(), DataSourceSchema),
@@ -279,7 +288,7 @@ export const RobustnessConfigSchema = z
 
 export const OptimizationConfigSchema = z
   .object({
-    name,
+    name: NameSchema,
     description: z.string().optional(),
     /** Path to operation.yaml, relative to this file (or the document itself, over the API). */
     base_operation: z.union([z.string().min(1), OperationSchema]),
@@ -303,7 +312,7 @@ export type OptimizationConfig = z.infer<typeof OptimizationConfigSchema>;
 
 export const VariantSchema = z
   .object({
-    name,
+    name: NameSchema,
     /** A partial blueprint workforce; see src/config/overrides.ts for the merge rules. */
     overrides: z.record(z.string(), z.unknown()).default({}),
   })
@@ -311,7 +320,7 @@ export const VariantSchema = z
 
 export const VariantConfigSchema = z
   .object({
-    name,
+    name: NameSchema,
     description: z.string().optional(),
     base_operation: z.union([z.string().min(1), OperationSchema]),
     variants: z

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { ConfigError, joinPath } from '../config/errors.js';
 import { parseUtc, type DataSource } from '../config/schemas.js';
-import { sliceBars, type BarSeries } from '../engine/bars.js';
+import { firstAtOrAfter, sliceBars, type BarSeries } from '../engine/bars.js';
 import { checkCsvSize, decodeUtf8, parseCsvBars } from './csv.js';
 import { resolveDataPath } from './paths.js';
 import { generateBars } from './synthetic.js';
@@ -130,18 +130,6 @@ function toMs(date: string): number {
   const ms = parseUtc(date);
   if (!Number.isFinite(ms)) throw new Error(`loadBars: "${date}" is not a date (the schema should have caught it)`);
   return ms;
-}
-
-/** Index of the first time ≥ t (binary search; times are strictly increasing). */
-function firstAtOrAfter(times: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** A date alone when the bar opens at midnight UTC, the full ISO time otherwise. */

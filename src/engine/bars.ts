@@ -46,3 +46,15 @@ export function sliceBars(bars: BarSeries, from: number, to: number): BarSeries 
     length: Math.max(0, to - from),
   };
 }
+
+/** Index of the first time ≥ t (binary search; times are strictly increasing); `times.length` when none. */
+export function firstAtOrAfter(times: ArrayLike<number>, t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

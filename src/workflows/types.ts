@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Combo } from '../config/grid.js';
 import type { SweepSpec } from '../config/sweep.js';
+import type { SweepKind } from '../store/types.js';
 
 /*
  * Types and messages shared by the sweep workflows, the activities and their callers (CLI, API).
@@ -125,7 +126,7 @@ export type SweepPhase = 'running' | 'paused' | 'draining' | 'finishing';
 
 export interface SweepProgress {
   sweep_id: string;
-  kind: SweepSpec['kind'];
+  kind: SweepKind;
   name: string;
   phase: SweepPhase;
   primary_metric: string;

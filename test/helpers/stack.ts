@@ -29,7 +29,7 @@ export interface Stack {
  * options go to the dev server (its UI with `headless: false`, dynamic config). The worker's data
  * root is the repository unless `dataRoot` names another. `const s = await startStack(); after(() => s.stop());`
  */
-export async function startStack(opts: { concurrency?: number; databaseUrl?: string; server?: Omit<DevServerOptions, 'dbFile'>; dataRoot?: string } = {}): Promise<Stack> {
+export async function startStack(opts: { concurrency?: number; databaseUrl?: string; server?: Omit<DevServerOptions, 'dbFile'>; dataRoot?: string; onExecuted?: (count: number) => void } = {}): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-stack-'));
   const temporal = await startTestServer(opts.server);
   const databaseUrl = opts.databaseUrl ?? `sqlite:${path.join(dir, 'store.db')}`;
@@ -43,6 +43,7 @@ export async function startStack(opts: { concurrency?: number; databaseUrl?: str
     databaseUrl,
     dataRoot: opts.dataRoot ?? repoRoot,
     workflowBundle: await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') }),
+    onExecuted: opts.onExecuted,
   });
   const running = worker.run();
   return {
