@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { METRIC_NAMES } from '../../src/engine/result.js';
 import type { ResultRow } from '../../src/store/types.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { cliEnv, startStack, type Stack } from '../helpers/stack.js';
 import { uniqueId } from '../helpers/temporal.js';
 import { repoRoot, runCli } from './run-cli.js';
 
@@ -32,14 +32,7 @@ function sweeplab(...args: string[]) {
 function sweeplabWith(env: Record<string, string>, ...args: string[]) {
   return runCli(args, {
     cwd: repoRoot,
-    env: {
-      TEMPORAL_ADDRESS: stack.temporal.server.address,
-      TEMPORAL_NAMESPACE: stack.temporal.namespace,
-      SWEEPLAB_TASK_QUEUE: stack.sweeps.taskQueue,
-      DATABASE_URL: `sqlite:${path.join(stack.dir, 'store.db')}`,
-      SWEEPLAB_DATA_ROOT: repoRoot,
-      ...env,
-    },
+    env: { ...cliEnv(stack), ...env },
     timeoutMs: 300_000,
   });
 }

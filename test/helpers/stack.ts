@@ -66,3 +66,14 @@ async function shutdown(worker: Worker, running: Promise<void>): Promise<void> {
   worker.shutdown();
   await running;
 }
+
+/** The environment that points a spawned `sweeplab` at this stack (its SQLite store): Temporal, task queue, store and data root. */
+export function cliEnv(stack: Stack): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: stack.temporal.server.address,
+    TEMPORAL_NAMESPACE: stack.temporal.namespace,
+    SWEEPLAB_TASK_QUEUE: stack.sweeps.taskQueue,
+    DATABASE_URL: `sqlite:${path.join(stack.dir, 'store.db')}`,
+    SWEEPLAB_DATA_ROOT: stack.dataRoot,
+  };
+}
