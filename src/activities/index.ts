@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { isConfigError } from '../config/errors.js';
-import { canonicalJson } from '../config/hash.js';
 import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
 import { indexSpaceSize, paramNames, type SweepSpec } from '../config/sweep.js';
 import type { Store, SweepStatus } from '../store/types.js';
@@ -12,6 +11,8 @@ import { createSweepCodeSource } from './plugin-code.js';
 import type { BacktestPool } from './pool.js';
 import { computeSweepStatistics } from './statistics.js';
 import { storedRanges } from './stored-ranges.js';
+import { refuseAnotherSweep } from './sweep-identity.js';
+import { createWalkForwardActivities } from './walk-forward.js';
 
 /*
  * Activities act: they own the store, the data and the CPU. One `runOperations` call runs a pack of
@@ -40,18 +41,11 @@ export function createActivities(deps: ActivityDeps) {
   const sweepCode = createSweepCodeSource(store);
 
   return {
+    ...createWalkForwardActivities(deps),
+
     /** Records the sweep; `stored` counts operations it already has done (a restarted sweep), so the workflow knows to scan. */
     async recordSweepStart(input: { sweep_id: string; spec: SweepSpec; total: number }): Promise<{ stored: number }> {
-      // The client refuses a taken id; this catches the sweep that slipped past it (a store that
-      // had the id while Temporal did not), so one sweep's rows never join another's.
-      const existing = await store.getSweep(input.sweep_id);
-      if (existing && canonicalJson(existing.spec) !== canonicalJson(input.spec)) {
-        throw ApplicationFailure.create({
-          type: 'ConfigError',
-          message: `sweep id "${input.sweep_id}" is already the id of another sweep in the results store (${existing.kind.replace('_', ' ')} "${existing.name}"); a new sweep needs an id of its own`,
-          nonRetryable: true,
-        });
-      }
+      await refuseAnotherSweep(store, input.sweep_id, input.spec);
       await store.createSweep({
         id: input.sweep_id,
         kind: input.spec.kind,

@@ -1,14 +1,45 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bearerAuth } from 'hono/bearer-auth';
 import type { ApiDeps } from './deps.js';
-import { onError, type ErrorBody } from './errors.js';
+import type { MiddlewareHandler } from 'hono';
+import { ConfigError } from '../config/errors.js';
+import { describe, httpError, onError, type ErrorBody } from './errors.js';
 import { pageRoutes } from './page.js';
 import { healthRoutes } from './routes/health.js';
 import { operationRoutes } from './routes/operations.js';
 import { submitRoutes } from './routes/submit.js';
 import { sweepRoutes } from './routes/sweeps.js';
+import { walkForwardRoutes } from './routes/walk-forwards.js';
 
 export type { ApiDeps } from './deps.js';
+
+/** The methods of the routes whose path pattern matches `path` (middleware, `ALL`, excluded). */
+function allowedMethods(routes: ReadonlyArray<{ method: string; path: string }>, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of routes) {
+    if (route.method === 'ALL') continue;
+    const pattern = route.path
+      .split('/')
+      .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    if (new RegExp(`^${pattern}/?$`).test(path)) methods.add(route.method);
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
+}
+
+/**
+ * No query parameter of this API takes several values (lists are comma-separated), so a repeated one
+ * is a mistake to name, not an array to coerce into "received NaN".
+ */
+const refuseRepeatedQuery: MiddlewareHandler = async (c, next) => {
+  for (const [key, values] of Object.entries(c.req.queries())) {
+    if (values.length > 1) {
+      throw httpError(400, new ConfigError('query', key, `is given ${values.length} times (${values.map((v) => `"${v}"`).join(', ')}); give it once`));
+    }
+  }
+  await next();
+};
 
 /**
  * The HTTP API and its page (DESIGN §6). Stateless: everything lives in Temporal and the store,
@@ -17,7 +48,15 @@ export type { ApiDeps } from './deps.js';
 export function createApp(deps: ApiDeps) {
   const app = new OpenAPIHono();
   app.onError(onError);
-  app.notFound((c) => c.json({ error: { message: `no route for ${c.req.method} ${c.req.path}` } } satisfies ErrorBody, 404));
+  app.notFound((c) => {
+    const allowed = allowedMethods(app.routes, c.req.path);
+    if (allowed.length > 0) {
+      const error = new ConfigError('request', 'method', `"${c.req.method}" is not allowed on ${c.req.path}; it answers ${allowed.join(', ')}`);
+      return c.json(describe(error), 405, { Allow: allowed.join(', ') });
+    }
+    return c.json({ error: { message: `no route for ${c.req.method} ${c.req.path}` } } satisfies ErrorBody, 404);
+  });
+  app.use('/api/*', refuseRepeatedQuery);
 
   if (deps.token) {
     const refuse = (message: string) => ({ error: { message } }) satisfies ErrorBody;
@@ -32,11 +71,12 @@ export function createApp(deps: ApiDeps) {
 
   app.route('/api', submitRoutes(deps));
   app.route('/api/sweeps', sweepRoutes(deps));
+  app.route('/api/walk-forwards', walkForwardRoutes(deps));
   app.route('/api/operations', operationRoutes(deps));
   app.route('/api/health', healthRoutes(deps));
   app.doc('/api/openapi.json', {
     openapi: '3.0.0',
-    info: { title: 'sweeplab', version: '0.1.0', description: 'Backtest sweeps (grid optimizations and variant tests) on Temporal.' },
+    info: { title: 'sweeplab', version: '0.1.0', description: 'Backtest sweeps (grid optimizations, variant tests and walk-forwards) on Temporal.' },
     ...(deps.token ? { security: [{ bearer: [] }] } : {}),
   });
   if (deps.token) app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

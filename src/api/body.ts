@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from '../config/errors.js';
-import { parseYaml } from '../config/yaml.js';
+import { checkedDocument, parseYaml } from '../config/yaml.js';
 import { httpError } from './errors.js';
 
 /*
@@ -53,10 +53,12 @@ function parseJson(bytes: Buffer): unknown {
   } catch {
     throw new ConfigError(BODY_FILE, '', 'is not valid UTF-8 text');
   }
+  let doc: unknown;
   try {
-    return JSON.parse(text);
+    doc = JSON.parse(text);
   } catch (error) {
     // V8's message names the position ("… in JSON at position 12 (line 2 column 3)").
     throw new ConfigError(BODY_FILE, '', `is not valid JSON: ${(error as Error).message}`);
   }
+  return checkedDocument(doc, BODY_FILE);
 }

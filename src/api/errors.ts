@@ -32,7 +32,7 @@ export async function withStatus<T>(status: ContentfulStatusCode, fn: () => Prom
   }
 }
 
-function describe(error: ConfigError): ErrorBody {
+export function describe(error: ConfigError): ErrorBody {
   return { error: { file: error.file, field: error.field, reason: error.reason, message: error.message } };
 }
 

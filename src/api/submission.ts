@@ -1,11 +1,11 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseWith } from '../config/errors.js';
 import { isPlainObject } from '../config/json.js';
-import { resolveOptimization, resolveVariantTest, type ResolveOptions } from '../config/load.js';
+import { readYamlFile, resolveOptimization, resolveVariantTest, type ResolveOptions } from '../config/load.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
-import { parseYaml } from '../config/yaml.js';
+import { resolveWalkForward } from '../config/walk-forward.js';
+import type { SubmittableSpec } from '../client/sweeps.js';
 import { resolveDataPath, rootRelative } from '../data/paths.js';
 import type { SweepKind } from '../store/types.js';
 import type { PluginBundle } from '../user-plugins/bundle.js';
@@ -23,8 +23,11 @@ export const PathBodySchema = z
   .strict();
 
 /** The sweep a document describes, and the workspace's plugin bundle to store with it. */
-export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): { spec: SweepSpec; bundle: PluginBundle | null } {
+export function specFromDocument(kind: SweepSpec['kind'], document: unknown, dataRoot: string): { spec: SweepSpec; bundle: PluginBundle | null };
+export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): { spec: SubmittableSpec; bundle: PluginBundle | null };
+export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): { spec: SubmittableSpec; bundle: PluginBundle | null } {
   const { doc, opts } = locate(document, dataRoot);
+  if (kind === 'walk_forward') return resolveWalkForward(doc, opts);
   if (kind === 'optimization') {
     const loaded = resolveOptimization(doc, opts);
     return { spec: optimizationSpec(loaded), bundle: loaded.plugins.bundle };
@@ -38,5 +41,5 @@ function locate(document: unknown, dataRoot: string): { doc: unknown; opts: Reso
   const { path: wanted } = parseWith(PathBodySchema, document, BODY_FILE);
   const abs = resolveDataPath({ dataRoot, baseDir: dataRoot, path: wanted, file: BODY_FILE, field: 'path' });
   const label = rootRelative(dataRoot, abs);
-  return { doc: parseYaml(fs.readFileSync(abs), label), opts: { file: label, baseDir: path.dirname(abs), dataRoot } };
+  return { doc: readYamlFile(abs, label), opts: { file: label, baseDir: path.dirname(abs), dataRoot } };
 }

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { isConfigError } from '../config/errors.js';
+import { ConfigError, isConfigError } from '../config/errors.js';
 import { packageInfo } from '../package.js';
 import { exitWhenOutputCloses, flushOutput } from './output.js';
 
@@ -43,6 +43,15 @@ for (const [name, kind, what] of [
     .option('--top <n>', 'rows of the final ranking to print')
     .action(run(async (file: string, opts) => (await import('./sweep-commands.js')).submitCommand(kind, file, opts)));
 }
+
+program
+  .command('walk-forward')
+  .description('submit a walk-forward optimization from walk_forward.yaml: optimize in sample, trade the winner out of sample, roll on')
+  .argument('<file.yaml>')
+  .option('--wait', 'follow it to the end with a progress bar (windows), then print the windows and the stitched result')
+  .option('--json', 'with --wait: end with one JSON line {id, status, windows, completed, stitched}; without: print {id, windows}')
+  .option('--id <id>', 'walk-forward id (default: generated)')
+  .action(run(async (file: string, opts) => (await import('./walk-forward-commands.js')).walkForwardCommand(file, opts)));
 
 program
   .command('status')
@@ -113,17 +122,31 @@ program
 program
   .command('api')
   .description('serve the HTTP API and the page only (Temporal and workers run elsewhere)')
-  .option('--port <port>', 'port', process.env.SWEEPLAB_API_PORT ?? '8787')
-  .action(run(async (opts) => (await import('./up.js')).apiCommand(opts)));
+  .option('--port <port>', 'port (default: SWEEPLAB_API_PORT, else 8787)')
+  .action(
+    run(async (opts: { port?: string }) => {
+      const fromEnv = opts.port === undefined && process.env.SWEEPLAB_API_PORT !== undefined;
+      const port = opts.port ?? process.env.SWEEPLAB_API_PORT ?? '8787';
+      portNumber(port, fromEnv ? 'SWEEPLAB_API_PORT' : '--port');
+      return (await import('./up.js')).apiCommand({ port });
+    }),
+  );
 
 program
   .command('up')
   .description('embedded default: Temporal dev server (state in ./data), a worker and the API, on one machine')
-  .option('--example', 'also submit the example optimization and variant test')
+  .option('--example', 'also submit the example optimization, variant test and walk-forward')
   .option('--port <port>', 'API and page port', '8787')
   .option('--temporal-port <port>', "the dev server's gRPC port (its UI gets this + 1000)", '7233')
   .option('--concurrency <n>', 'backtest slots of the worker (default: cores)')
-  .action(run(async (opts) => (await import('./up.js')).upCommand(opts)));
+  .action(
+    // Flags are checked before anything starts: a dev server is not started only to fail afterwards.
+    run(async (opts: { example?: boolean; port: string; temporalPort: string; concurrency?: string }) => {
+      portNumber(opts.port, '--port');
+      if (opts.concurrency !== undefined) slots(opts.concurrency);
+      return (await import('./up.js')).upCommand(opts);
+    }),
+  );
 
 program
   .command('init')
@@ -133,7 +156,14 @@ program
 
 function slots(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new CommanderError(2, 'sweeplab.concurrency', `--concurrency: "${text}" is not a whole number from 1 to 1024`);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > 1024) throw new ConfigError('--concurrency', 'concurrency', `"${text}" is not a whole number from 1 to 1024`);
+  return n;
+}
+
+/** A TCP port to listen on; 0 asks the system for a free one. */
+function portNumber(text: string, setting: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n > 65_535) throw new ConfigError(setting, 'port', `"${text}" is not a port number from 0 to 65535`);
   return n;
 }
 
@@ -153,7 +183,6 @@ process.exit(exitCode);
 function reportError(err: unknown): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    if (err.code === 'sweeplab.concurrency') process.stderr.write(`error: ${err.message}\n`);
     return 2;
   }
   if (isConfigError(err)) {

@@ -12,6 +12,7 @@ import { sweepCodeFromStore } from '../activities/plugin-code.js';
 import { operationAt } from '../config/operation-at.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
 import { dumpYaml } from '../config/yaml.js';
+import { ensureDirectory, fsError } from '../data/files.js';
 import { dataRootFromEnv, rootRelative } from '../data/paths.js';
 import { paramText } from '../engine/format.js';
 import { METRIC_NAMES } from '../engine/result.js';
@@ -21,6 +22,7 @@ import type { PluginBundle } from '../user-plugins/bundle.js';
 import { connectClient, taskQueue } from '../temporal/connection.js';
 import { formatDuration, formatMetric, table } from './format.js';
 import { readingLines } from './statistics.js';
+import { walkForwardResults } from './walk-forward-commands.js';
 
 /*
  * The sweep commands of the CLI: submit (optionally watching to the end), look, control, export.
@@ -63,7 +65,9 @@ export interface SubmitOptions {
 }
 
 export async function submitCommand(kind: 'optimization' | 'variant_test', file: string, opts: SubmitOptions): Promise<number> {
+  // Every flag is checked before the sweep is submitted: a bad one must not leave a sweep running.
   if (opts.id !== undefined) checkSweepId(opts.id, '--id');
+  const top = opts.top === undefined ? (kind === 'optimization' ? 20 : 1000) : positiveInt(opts.top, '--top');
   const { spec, bundle } = loadSweepFile(kind, file);
   return withSweeps(async (sweeps, store) => {
     const { id } = await sweeps.submit(spec, { id: opts.id, bundle });
@@ -77,8 +81,7 @@ export async function submitCommand(kind: 'optimization' | 'variant_test', file:
       process.stdout.write(`${JSON.stringify({ id, status: view.status, total: view.total, completed: view.done, failed: view.failed })}\n`);
     } else {
       process.stdout.write(`${summaryLine(view)}\n\n`);
-      const limit = Number(opts.top ?? (kind === 'optimization' ? 20 : 1000));
-      const { rows } = await store.queryResults(id, { sort: view.primary_metric, order: 'desc', limit });
+      const { rows } = await store.queryResults(id, { sort: view.primary_metric, order: 'desc', limit: top });
       process.stdout.write(`${resultsTable(rows, view.primary_metric)}\n`);
       const statistics = await store.getStatistics(id);
       if (statistics) process.stdout.write(`\n${readingLines(statistics)}\n`);
@@ -183,16 +186,15 @@ export async function resultsCommand(id: string, opts: ResultsOptions): Promise<
   const format = opts.format ?? 'table';
   if (!['table', 'csv', 'json'].includes(format)) throw new ConfigError('--format', 'format', `"${format}" is not one of "table", "csv", "json"`);
   if (opts.order && opts.order !== 'asc' && opts.order !== 'desc') throw new ConfigError('--order', 'order', `"${opts.order}" is not "asc" or "desc"`);
+  // Flags first: a mistake in one is told before any connection is tried.
+  const limit = positiveInt(opts.limit ?? '20', '--limit');
+  const offset = positiveInt(opts.offset ?? '0', '--offset');
+  const filter = opts.filter ? parseResultFilter(opts.filter, '--filter', 'filter') : undefined;
   return withSweeps(async (_sweeps, store) => {
     const sweep = await store.getSweep(id);
     if (!sweep) throw new ConfigError('sweep', id, 'has no stored results yet (unknown id, or its worker has not started it)');
-    const query: ResultsQuery = {
-      sort: opts.sort ?? sweep.primary_metric,
-      order: (opts.order as 'asc' | 'desc' | undefined) ?? 'desc',
-      limit: positiveInt(opts.limit ?? '20', '--limit'),
-      offset: positiveInt(opts.offset ?? '0', '--offset'),
-      filter: opts.filter ? parseResultFilter(opts.filter, '--filter', 'filter') : undefined,
-    };
+    if (sweep.kind === 'walk_forward') return walkForwardResults(store, id, format).then(() => 0);
+    const query: ResultsQuery = { sort: opts.sort ?? sweep.primary_metric, order: (opts.order as 'asc' | 'desc' | undefined) ?? 'desc', limit, offset, filter };
     const { rows, total } = await store.queryResults(id, query);
     if (format === 'json') process.stdout.write(`${JSON.stringify(rows)}\n`);
     else if (format === 'csv') process.stdout.write(resultsCsv(rows, sweep.param_names));
@@ -231,18 +233,23 @@ export async function controlCommand(action: 'pause' | 'resume' | 'cancel', id: 
 export async function exportCommand(id: string, opts: { ops: string }): Promise<number> {
   const dir = path.resolve(opts.ops);
   const dataRoot = dataRootFromEnv();
+  ensureDirectory(dir, opts.ops, '--ops', 'ops');
   return withSweeps(async (_sweeps, store) => {
     const sweep = await store.getSweep(id);
     if (!sweep) throw new ConfigError('sweep', id, 'has no stored results');
     const code = await sweepCodeFromStore(store, (sweep.spec as SweepSpec).plugin_bundle);
-    fs.mkdirSync(dir, { recursive: true });
     let written = 0;
     for (let offset = 0; ; offset += 500) {
       const { rows } = await store.queryResults(id, { sort: 'idx', order: 'asc', limit: 500, offset });
       for (const row of rows) {
         // Derived from the sweep's spec and the index, as the worker ran it (docs/store.md).
         const { op } = operationAt(sweep.spec as SweepSpec, row.idx, code.set);
-        fs.writeFileSync(path.join(dir, `${String(row.idx).padStart(6, '0')}-${row.hash.slice(0, 12)}.yaml`), dumpYaml(relocate(op, dataRoot, dir)));
+        const name = `${String(row.idx).padStart(6, '0')}-${row.hash.slice(0, 12)}.yaml`;
+        try {
+          fs.writeFileSync(path.join(dir, name), dumpYaml(relocate(op, dataRoot, dir)));
+        } catch (error) {
+          throw fsError(error, path.join(opts.ops, name), '--ops', 'ops');
+        }
         written++;
       }
       if (rows.length < 500) break;

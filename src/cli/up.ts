@@ -13,6 +13,7 @@ import { connectClient, taskQueue, temporalAddress } from '../temporal/connectio
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { createWorker } from '../../worker.js';
 import { loadSweepFile, progressLine } from './sweep-commands.js';
+import { loadWalkForwardCommandFile } from './walk-forward-commands.js';
 
 /**
  * The embedded default on one machine: the Temporal dev server keeping its state in
@@ -72,11 +73,12 @@ export async function upCommand(opts: { example?: boolean; port: string; tempora
   );
 
   if (opts.example) {
-    for (const [kind, file] of [
-      ['optimization', exampleFile('optimization.yaml')],
-      ['variant_test', exampleFile('variant.yaml')],
+    for (const [file, load] of [
+      [exampleFile('optimization.yaml'), (f: string) => loadSweepFile('optimization', f)],
+      [exampleFile('variant.yaml'), (f: string) => loadSweepFile('variant_test', f)],
+      [exampleFile('walk_forward.yaml'), loadWalkForwardCommandFile],
     ] as const) {
-      const { spec, bundle } = loadSweepFile(kind, file);
+      const { spec, bundle } = load(file);
       const { id } = await sweeps.submit(spec, { bundle });
       process.stdout.write(`submitted ${file} as ${id}: ${api.url}/#/sweeps/${id}\n`);
       void followQuietly(sweeps, id);

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowIdReusePolicy } from '@temporalio/client';
 import { ConfigError } from '../config/errors.js';
 import { rankedFilter } from '../config/results-query.js';
-import type { SweepSpec } from '../config/sweep.js';
+import { operationCount, paramNames, type SweepSpec } from '../config/sweep.js';
+import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
 import type { PluginBundle } from '../user-plugins/bundle.js';
 import type { MetricName } from '../engine/result.js';
 import type { Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
@@ -11,6 +12,8 @@ import { optimizationWorkflow } from '../workflows/optimization.js';
 import { rateAndEta, sweepPageUrl, sweepStaticMetadata } from '../workflows/details.js';
 import { pauseSignal, progressQuery, resumeSignal, type SweepOptions, type SweepProgress } from '../workflows/types.js';
 import { variantTestWorkflow } from '../workflows/variant-test.js';
+import { walkForwardWorkflow } from '../workflows/walk-forward.js';
+import { walkForwardStaticMetadata } from '../workflows/walk-forward-details.js';
 import { checkSweepId } from './sweep-id.js';
 
 /*
@@ -40,6 +43,13 @@ export interface SweepView {
   workflow_status: string | null;
 }
 
+const ID_PREFIX: Record<SweepKind, string> = { optimization: 'opt', variant_test: 'var', walk_forward: 'wf' };
+
+/** What a sweep id can be started from: a sweep's spec, or a walk-forward's (whose windows are sweeps). */
+export type SubmittableSpec = SweepSpec | WalkForwardSpec;
+
+const WORKFLOWS = { optimization: optimizationWorkflow, variant_test: variantTestWorkflow, walk_forward: walkForwardWorkflow } as const;
+
 /** The API's public base URL: SWEEPLAB_PUBLIC_URL, or the address `sweeplab up` serves by default. */
 export function publicUrlFromEnv(): string {
   return process.env.SWEEPLAB_PUBLIC_URL ?? 'http://127.0.0.1:8787';
@@ -47,7 +57,7 @@ export function publicUrlFromEnv(): string {
 
 export function newSweepId(kind: SweepKind): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return `${kind === 'optimization' ? 'opt' : 'var'}-${stamp}-${randomBytes(3).toString('hex')}`;
+  return `${ID_PREFIX[kind]}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
 /**
@@ -55,6 +65,8 @@ export function newSweepId(kind: SweepKind): string {
  * task on a worker); fifty browsers polling one sweep should cost one query per interval, not fifty.
  */
 const VIEW_TTL_MS = 250;
+/** How long a view waits for the workflow's progress query before answering from the store. */
+const PROGRESS_QUERY_MS = 500;
 
 export class Sweeps {
   readonly #views = new Map<string, { at: number; view: Promise<SweepView> }>();
@@ -74,17 +86,26 @@ export class Sweeps {
    * A sweep that runs user plugin code stores its bundle first (`bundle`, from loading), so every
    * worker can fetch it; without one, the bundle must be in the store already.
    */
-  async submit(spec: SweepSpec, opts: { id?: string; options?: SweepOptions; bundle?: PluginBundle | null } = {}): Promise<{ id: string; runId: string }> {
+  async submit(spec: SubmittableSpec, opts: { id?: string; options?: SweepOptions; bundle?: PluginBundle | null } = {}): Promise<{ id: string; runId: string }> {
     const id = opts.id === undefined ? newSweepId(spec.kind) : checkSweepId(opts.id, 'id');
     const [row, description] = await Promise.all([this.store.getSweep(id), this.describe(id)]);
     if (row || description) throw new SweepIdTaken(id, row, description);
-    await this.#storeBundle(spec, opts.bundle ?? null);
-    return this.#start(spec, id, opts.options, 'REJECT_DUPLICATE');
+    // A walk-forward runs its optimization's code.
+    await this.#storeBundle(spec.kind === 'walk_forward' ? spec.optimization : spec, opts.bundle ?? null);
+    const started = await this.#start(spec, id, opts.options, 'REJECT_DUPLICATE');
+    // In the store at once, so lists show the sweep before a worker has picked it up; the
+    // workflow's own start record finds this same row and carries on.
+    const counts =
+      spec.kind === 'walk_forward'
+        ? { total: spec.windows.length, primary_metric: spec.optimization.primary_metric, param_names: paramNames(spec.optimization) }
+        : { total: operationCount(spec), primary_metric: spec.primary_metric, param_names: paramNames(spec) };
+    await this.store.createSweep({ id, kind: spec.kind, name: spec.name, spec, ...counts });
+    return started;
   }
 
-  async #start(spec: SweepSpec, id: string, options: SweepOptions | undefined, reuse: WorkflowIdReusePolicy): Promise<{ id: string; runId: string }> {
+  async #start(spec: SubmittableSpec, id: string, options: SweepOptions | undefined, reuse: WorkflowIdReusePolicy): Promise<{ id: string; runId: string }> {
     try {
-      const handle = await this.client.workflow.start(spec.kind === 'optimization' ? optimizationWorkflow : variantTestWorkflow, {
+      const handle = await this.client.workflow.start(WORKFLOWS[spec.kind] as (input: { spec: SubmittableSpec; options?: SweepOptions }) => Promise<unknown>, {
         workflowId: id,
         taskQueue: this.taskQueue,
         args: [{ spec, options }],
@@ -96,7 +117,7 @@ export class Sweeps {
           { key: sweepTotalKey, value: 0 },
         ],
         memo: { kind: spec.kind, name: spec.name },
-        ...sweepStaticMetadata(spec, sweepPageUrl(this.publicUrl, id)),
+        ...(spec.kind === 'walk_forward' ? walkForwardStaticMetadata(spec, sweepPageUrl(this.publicUrl, id)) : sweepStaticMetadata(spec, sweepPageUrl(this.publicUrl, id))),
       });
       return { id, runId: handle.firstExecutionRunId };
     } catch (err) {
@@ -134,12 +155,16 @@ export class Sweeps {
     const open = description?.status.name === 'RUNNING';
     if (open) {
       try {
-        const progress = await this.client.workflow.getHandle(id).query(progressQuery);
+        // A query is answered by a worker; with none polling (or the one that had the sweep just
+        // killed) Temporal holds it for up to its own timeout of ~30 s, so the wait is ours to bound.
+        const progress = await this.client.withDeadline(Date.now() + PROGRESS_QUERY_MS, () => this.client.workflow.getHandle(id).query(progressQuery));
         return viewFromProgress(progress, description!.status.name);
-      } catch (err) {
-        // A query needs a worker to answer it; with none polling, the store still knows what is done.
-        const view = await this.storedView(id, row && (await this.store.refreshSweepCounts(id), await this.store.getSweep(id)), description);
-        return { ...view, errors: [`no worker answered the progress query (${err instanceof Error ? err.message : String(err)}); is a worker running on task queue "${this.taskQueue}"?`] };
+      } catch {
+        // The store knows what is done, Temporal's description whether the sweep is paused. A
+        // walk-forward counts its windows as they are stored; a sweep's counts are recounted here.
+        const counted = row && row.kind !== 'walk_forward' ? (await this.store.refreshSweepCounts(id), await this.store.getSweep(id)) : row;
+        const view = await this.storedView(id, counted, description);
+        return { ...view, errors: [`no worker answered the progress query within ${PROGRESS_QUERY_MS / 1000} s, so the counts are the results store's; is a worker running on task queue "${this.taskQueue}"?`] };
       }
     }
     return this.storedView(id, row, description);
@@ -151,7 +176,8 @@ export class Sweeps {
    */
   async storedView(id: string, row: SweepRow | null, description: WorkflowExecutionDescription | null = null): Promise<SweepView> {
     const view = viewFromStore(id, row, description);
-    if (!row) return view;
+    // A walk-forward has no ranking of its own: its figures are its windows' (src/client/walk-forwards.ts).
+    if (!row || row.kind === 'walk_forward') return view;
     const metric = row.primary_metric as MetricName;
     const [top] = (await this.store.queryResults(id, { sort: metric, order: 'desc', limit: 1, filter: rankedFilter(row.spec as SweepSpec) })).rows;
     const value = top?.metrics?.[metric];
@@ -189,7 +215,7 @@ export class Sweeps {
     if (row.status === 'completed' && description?.status.name === 'COMPLETED') {
       throw new ConfigError('sweep', id, 'is completed; there is nothing to resume');
     }
-    await this.#start(row.spec as SweepSpec, id, options, 'ALLOW_DUPLICATE');
+    await this.#start(row.spec as SubmittableSpec, id, options, 'ALLOW_DUPLICATE');
     this.#views.delete(id);
     return { ...(await this.view(id)), restarted: true };
   }
@@ -249,7 +275,7 @@ export class SweepIdTaken extends ConfigError {
 }
 
 export function viewFromProgress(p: SweepProgress, workflowStatus: string): SweepView {
-  const { rate, eta_s } = rateAndEta(p);
+  const { rate, eta_s } = rateAndEta({ ...p, paused: p.phase === 'paused' });
   return {
     id: p.sweep_id,
     kind: p.kind,
@@ -280,7 +306,9 @@ const CLOSED_STATUS: Record<string, SweepStatus> = {
 
 function viewFromStore(id: string, row: SweepRow | null, description: WorkflowExecutionDescription | null): SweepView {
   const temporal = description?.status.name ?? null;
-  const status = (temporal && CLOSED_STATUS[temporal]) || row?.status || 'running';
+  // An open sweep's SweepStatus search attribute follows pause and resume without a worker.
+  const attribute = temporal === 'RUNNING' ? (description?.typedSearchAttributes.get(sweepStatusKey) as SweepStatus | undefined) : undefined;
+  const status = (temporal && CLOSED_STATUS[temporal]) || attribute || row?.status || 'running';
   const memo = (description?.memo ?? {}) as { kind?: SweepKind; name?: string };
   return {
     id,

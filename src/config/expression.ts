@@ -33,6 +33,12 @@ interface Token {
   column: number;
 }
 
+/**
+ * Bounds that keep parsing and evaluation (both recursive) far from the stack's end: a `where` is a
+ * line in a YAML file, and a chain of 4,000 characters evaluates a couple of thousand calls deep at most.
+ */
+export const WHERE_LIMITS = { length: 4_000, depth: 32 } as const;
+
 const KEYWORDS = new Set(['and', 'or', 'not', 'true', 'false']);
 const OPERATORS = ['<=', '>=', '==', '!=', '&&', '||', '<', '>', '+', '-', '*', '/', '%', '!', '(', ')'];
 
@@ -49,8 +55,19 @@ export function compileWhere(expr: string, grid: Grid, file: string, field: stri
   }
   for (const axis of grid.axes) names.set(axis.label, axis.label);
 
+  if (expr.length > WHERE_LIMITS.length) {
+    throw new ConfigError(file, field, `is ${expr.length.toLocaleString('en-US')} characters long, more than the ${WHERE_LIMITS.length.toLocaleString('en-US')} a where expression may have`);
+  }
   const tokens = tokenize(expr, fail);
   let pos = 0;
+  // Parentheses, `not` and unary minus nest the parser; each level is counted on the way in.
+  let depth = 0;
+  const nested = <T>(column: number, parse: () => T): T => {
+    if (++depth > WHERE_LIMITS.depth) fail(column, `nests deeper than ${WHERE_LIMITS.depth} levels (parentheses, not, unary minus)`);
+    const out = parse();
+    depth--;
+    return out;
+  };
   const peek = () => tokens[pos];
   const isOp = (...ops: string[]) => peek().kind === 'op' && ops.includes(peek().text);
   const isWord = (...words: string[]) => peek().kind === 'name' && words.includes(peek().text);
@@ -75,8 +92,7 @@ export function compileWhere(expr: string, grid: Grid, file: string, field: stri
   };
   const parseNot = (): Evaluate => {
     if (isOp('!') || isWord('not')) {
-      pos++;
-      const operand = parseNot();
+      const operand = nested(tokens[pos++].column, parseNot);
       return (c) => !truthy(operand(c));
     }
     return parseComparison();
@@ -128,7 +144,7 @@ export function compileWhere(expr: string, grid: Grid, file: string, field: stri
   const parseUnary = (): Evaluate => {
     if (!isOp('-')) return parsePrimary();
     const op = tokens[pos++];
-    const operand = parseUnary();
+    const operand = nested(op.column, parseUnary);
     return (c) => {
       const a = operand(c);
       return typeof a === 'number' ? -a : fail(op.column, `"-" needs a number, got ${describe(a)}`);
@@ -154,7 +170,7 @@ export function compileWhere(expr: string, grid: Grid, file: string, field: stri
       return (c) => c[label];
     }
     if (token.kind === 'op' && token.text === '(') {
-      const inner = parseOr();
+      const inner = nested(token.column, parseOr);
       if (!isOp(')')) fail(peek().column, `expected ")" but found ${shown(peek())}`);
       pos++;
       return inner;

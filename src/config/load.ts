@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { checkCsvSize } from '../data/csv.js';
+import { readFileLimited } from '../data/files.js';
 import { resolveDataPath, rootRelative } from '../data/paths.js';
 import { loadBars, sha256File } from '../data/load.js';
 import { runBacktest } from '../engine/index.js';
@@ -28,7 +30,7 @@ import {
   type Workforce,
 } from './schemas.js';
 import { checkParameterSpace, countAdmissible } from './space.js';
-import { parseYaml } from './yaml.js';
+import { MAX_YAML_BYTES, parseYaml } from './yaml.js';
 
 /*
  * Loading the user's files: read, parse, resolve every reference (blueprint, base operation, data
@@ -151,9 +153,15 @@ function bundleUsedBy(workforces: Workforce[], plugins: WorkspacePlugins): strin
 
 function resolveBaseOperation(base: unknown, opts: Resolving, field: string): ResolvedOperation {
   if (typeof base !== 'string') return resolveOperationAt(base, opts, field);
-  const abs = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: opts.baseDir, path: base, file: opts.file, field });
+  const { doc, options } = readReferencedFile(base, opts, field);
+  return resolveOperationAt(doc, options, '');
+}
+
+/** The YAML file a document names at `field` (relative to the document), and how to resolve inside it. */
+export function readReferencedFile<O extends ResolveOptions>(reference: string, opts: O, field: string): { doc: unknown; options: O } {
+  const abs = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: opts.baseDir, path: reference, file: opts.file, field });
   const label = rootRelative(opts.dataRoot, abs);
-  return resolveOperationAt(readYamlFile(abs, label), { ...opts, file: label, baseDir: path.dirname(abs) }, '');
+  return { doc: readYamlFile(abs, label), options: { ...opts, file: label, baseDir: path.dirname(abs) } };
 }
 
 /** Resolves an operation document found at `prefix` inside `opts.file`. */
@@ -280,6 +288,7 @@ function resolveDataSource(source: DataSource, opts: ResolveOptions, field: stri
       throw error;
     }
   }
+  checkCsvSize(fs.statSync(abs).size, rootRelative(opts.dataRoot, abs));
   const sha256 = sha256File(abs);
   if (source.sha256 && source.sha256 !== sha256) {
     throw new ConfigError(opts.file, joinPath(field, 'sha256'), `"${source.sha256}" does not match "${source.path}" (sha256 "${sha256}"): the file changed since this was written`);
@@ -295,35 +304,18 @@ function resolveDataSource(source: DataSource, opts: ResolveOptions, field: stri
  */
 function checkCsvBars(source: DataSource, environment: { start?: string; end?: string }, opts: ResolveOptions, field: string): void {
   if (source.type !== 'csv_archive') return;
-  try {
-    loadBars(source, { dataRoot: opts.dataRoot, file: opts.file, field, start: environment.start, end: environment.end });
-  } catch (error) {
-    // The parser names the csv by its real path; the user knows it by its path in the workspace.
-    const abs = path.join(fs.realpathSync(opts.dataRoot), source.path);
-    if (isConfigError(error) && error.file === abs) throw new ConfigError(source.path, error.field, error.reason);
-    throw error;
-  }
+  loadBars(source, { dataRoot: opts.dataRoot, file: opts.file, field, start: environment.start, end: environment.end });
 }
 
 /**
  * The file a command or request names is confined to the data root like everything it points at,
  * so a path from an API caller cannot read arbitrary files. Messages keep the path as given.
  */
-function readTopFile(file: string, opts: LoadOptions): { doc: unknown; options: ResolveOptions } {
+export function readTopFile(file: string, opts: LoadOptions): { doc: unknown; options: ResolveOptions } {
   const abs = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: process.cwd(), path: file, file, field: '' });
   return { doc: readYamlFile(abs, file), options: { file, baseDir: path.dirname(abs), dataRoot: opts.dataRoot, plugins: opts.plugins } };
 }
 
-function readYamlFile(abs: string, label: string): unknown {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(abs);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ConfigError(label, '', `file not found ("${abs}")`);
-    if (code === 'EISDIR') throw new ConfigError(label, '', 'is a directory, not a YAML file');
-    if (code === 'EACCES') throw new ConfigError(label, '', 'is not readable (permission denied)');
-    throw error;
-  }
-  return parseYaml(bytes, label);
+export function readYamlFile(abs: string, label: string): unknown {
+  return parseYaml(readFileLimited(abs, MAX_YAML_BYTES, label, label, ''), label);
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, joinPath, parseWith } from './errors.js';
 import type { Combo, Grid } from './grid.js';
-import { cloneJson, isPlainObject } from './json.js';
+import { cloneJson, isPlainObject, setOwn } from './json.js';
 import { PHASES, PluginEntrySchema, quoteList, type PluginEntry, type Workforce, type WorkerCategory } from './schemas.js';
 
 /*
@@ -26,7 +26,8 @@ const OverridePhaseSchema = z.array(PluginEntrySchema);
 export function applyOverrides(workforce: Workforce, overrides: Record<string, unknown>, file: string, field: string): Workforce {
   const result = cloneJson(workforce);
   for (const [category, phases] of Object.entries(overrides)) {
-    if (!(category in PHASES)) {
+    // Own keys only: `toString` or `constructor` are "in" every object through its prototype.
+    if (!Object.hasOwn(PHASES, category)) {
       throw new ConfigError(file, joinPath(field, category), `unknown worker category "${category}"; expected one of ${quoteList(Object.keys(PHASES))}`);
     }
     if (!isPlainObject(phases)) {
@@ -68,7 +69,8 @@ function overridePhase(base: PluginEntry[], entries: PluginEntry[]): PluginEntry
 function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = cloneJson(base);
   for (const [key, value] of Object.entries(patch)) {
-    out[key] = isPlainObject(out[key]) && isPlainObject(value) ? deepMerge(out[key] as Record<string, unknown>, value) : cloneJson(value);
+    const own = Object.hasOwn(out, key) ? out[key] : undefined;
+    setOwn(out, key, isPlainObject(own) && isPlainObject(value) ? deepMerge(own, value) : cloneJson(value));
   }
   return out;
 }

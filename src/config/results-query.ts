@@ -7,6 +7,8 @@ import type { SweepSpec } from './sweep.js';
  * each `field op value` with op one of = != < <= > >=, e.g. `sharpe_ratio>1,fast=10`.
  * Numbers stay numbers; anything else compares as text. Field names are checked by the store.
  */
+const OPERATORS = ['=', '!=', '<', '<=', '>', '>='] as const;
+
 export function parseResultFilter(text: string, file: string, field: string): ResultFilter[] {
   return text
     .split(',')
@@ -16,6 +18,11 @@ export function parseResultFilter(text: string, file: string, field: string): Re
       const m = /^([A-Za-z_][\w.]*)\s*(!=|<=|>=|=|<|>)\s*(.+)$/.exec(part);
       if (!m) throw new ConfigError(file, field, `"${part}" is not a condition like "sharpe_ratio>1" or "fast=10"`);
       const raw = m[3]!.trim();
+      // `fast==10` or `fast=>10` would otherwise read as `fast = "=10"` and match nothing, silently.
+      const glued = /^[=<>!]+/.exec(raw);
+      if (glued) {
+        throw new ConfigError(file, field, `"${part}": unknown operator "${m[2]}${glued[0]}"; use one of ${OPERATORS.map((o) => `"${o}"`).join(', ')}`);
+      }
       const value = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
       return { field: m[1]!, op: m[2] as ResultFilter['op'], value };
     });

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { parseTimestamp } from '../data/timestamp.js';
+import { MAX_BARS } from '../engine/bars.js';
 import { MetricNameSchema } from '../engine/result.js';
 
 /*
@@ -16,17 +18,34 @@ export type WorkerCategory = keyof typeof PHASES;
 export type Phase = (typeof PHASES)[WorkerCategory][number];
 export const WORKER_CATEGORIES = Object.keys(PHASES) as WorkerCategory[];
 
-const name = z.string().trim().min(1, 'must not be empty').max(200, 'is longer than 200 characters');
+/**
+ * A name a person reads in tables, terminals and the Temporal UI: one line of printable text, so a
+ * newline, NUL or escape sequence cannot garble a table or forge a line of output.
+ */
+export const NameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'is longer than 200 characters')
+  .refine((s) => !/\p{Cc}/u.test(s), { message: 'must be one line of printable text (no newline, tab, NUL or other control character)' });
 
-/** `2004-08-19` or a full ISO 8601 timestamp; read as UTC. */
+/**
+ * `2004-08-19` or a full ISO 8601 timestamp; read as UTC. Checked by the same strict parser as a
+ * CSV's times (src/data/timestamp.ts), so `2014-02-30` is refused here too instead of rolling
+ * into March the way Date.parse would.
+ */
 export const DateSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/, 'must be a date like "2004-08-19" or an ISO 8601 timestamp')
-  .refine((s) => Number.isFinite(parseUtc(s)), 'is not a valid calendar date');
+  .superRefine((s, ctx) => {
+    const parsed = parseTimestamp(s);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: `"${s}" ${parsed}` });
+  });
 
+/** Epoch ms of a date that DateSchema accepted. */
 export function parseUtc(date: string): number {
-  const iso = date.length === 10 ? `${date}T00:00:00Z` : /(Z|[+-]\d{2}:?\d{2})$/.test(date) ? date : `${date}Z`;
-  return Date.parse(iso.replace(' ', 'T'));
+  const parsed = parseTimestamp(date);
+  return typeof parsed === 'number' ? parsed : Number.NaN;
 }
 
 /** `1m`, `15m`, `1h`, `4h`, `1d`, `1w`: the bar length of a data source. */
@@ -63,7 +82,7 @@ export type Workforce = z.infer<typeof WorkforceSchema>;
 
 export const BlueprintSchema = z
   .object({
-    name,
+    name: NameSchema,
     description: z.string().optional(),
     workforce: WorkforceSchema,
   })
@@ -88,11 +107,20 @@ export const EnvironmentSchema = z
     close_at_end: z.boolean().default(false),
     /** Annualisation factor; by default measured from the data's own bar spacing (docs/metrics.md). */
     periods_per_year: z.number().positive().max(1e7).optional(),
+    /**
+     * Trade and measure only from this time on: bars before it are warm-up (indicators see them,
+     * signals on them are not acted on), and equity, trades and metrics cover [trade_from, end].
+     * Walk-forward's out-of-sample runs set it (docs/formats.md, "walk_forward.yaml").
+     */
+    trade_from: DateSchema.optional(),
   })
   .strict()
   .superRefine((env, ctx) => {
     if (env.start && env.end && parseUtc(env.start) > parseUtc(env.end)) {
       ctx.addIssue({ code: 'custom', path: ['start'], message: `"${env.start}" is after end "${env.end}"` });
+    }
+    if (env.trade_from && env.start && parseUtc(env.trade_from) < parseUtc(env.start)) {
+      ctx.addIssue({ code: 'custom', path: ['trade_from'], message: `"${env.trade_from}" is before start "${env.start}"` });
     }
   });
 export type Environment = z.infer<typeof EnvironmentSchema>;
@@ -113,7 +141,7 @@ export const SyntheticDataSourceSchema = z
   .object({
     type: z.literal('synthetic'),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
-    bars: z.number().int().min(2).max(50_000_000),
+    bars: z.number().int().min(2).max(MAX_BARS, `is more than the ${MAX_BARS.toLocaleString('en-US')} bars one data source may have (each busy slot holds them in memory; docs/formats.md)`),
     start: DateSchema.default('2015-01-01'),
     asset_pair: z.string().min(1).default('SYNTH/USD'),
     timeframe: TimeframeSchema.default('1d'),
@@ -142,7 +170,7 @@ export const PluginCodeSchema = z.record(z.string().regex(/^plugins\/[^/]+\.(ts|
 
 export const OperationSchema = z
   .object({
-    display_name: name,
+    display_name: NameSchema,
     strategy_links: z.array(StrategyLinkSchema).min(1, 'needs at least one strategy link'),
     environments: z.record(z.string(), EnvironmentSchema),
     data_sources: z.record(z.string(), DataSourceSchema),
@@ -260,7 +288,7 @@ export const RobustnessConfigSchema = z
 
 export const OptimizationConfigSchema = z
   .object({
-    name,
+    name: NameSchema,
     description: z.string().optional(),
     /** Path to operation.yaml, relative to this file (or the document itself, over the API). */
     base_operation: z.union([z.string().min(1), OperationSchema]),
@@ -284,7 +312,7 @@ export type OptimizationConfig = z.infer<typeof OptimizationConfigSchema>;
 
 export const VariantSchema = z
   .object({
-    name,
+    name: NameSchema,
     /** A partial blueprint workforce; see src/config/overrides.ts for the merge rules. */
     overrides: z.record(z.string(), z.unknown()).default({}),
   })
@@ -292,7 +320,7 @@ export const VariantSchema = z
 
 export const VariantConfigSchema = z
   .object({
-    name,
+    name: NameSchema,
     description: z.string().optional(),
     base_operation: z.union([z.string().min(1), OperationSchema]),
     variants: z

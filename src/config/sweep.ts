@@ -1,3 +1,4 @@
+import { ConfigError } from './errors.js';
 import type { Grid } from './grid.js';
 import type { ResolvedOperation } from './resolved.js';
 import type { OptimizationConfig, ParallelConfig, VariantConfig, Workforce } from './schemas.js';
@@ -43,6 +44,28 @@ export interface VariantTestSpec extends SweepSpecBase {
 
 export type SweepSpec = OptimizationSpec | VariantTestSpec;
 
+/**
+ * The largest specification a sweep may have, as JSON. Temporal carries the spec in the workflow's
+ * input (again at each continue-as-new) and in every activity's input, refuses a message over a few
+ * MB, and a workflow history grows by the spec with each activity; a real sweep's is a few KB, a
+ * grid axis of 30,000 values about 256 KiB (docs/formats.md).
+ */
+export const MAX_SPEC_BYTES = 256 * 1024;
+
+/** Refuses a spec too large to travel through Temporal, naming what makes it large. */
+function checkSpecSize<S extends SweepSpec>(spec: S, field: string, what: string): S {
+  const bytes = new TextEncoder().encode(JSON.stringify(spec)).length;
+  if (bytes > MAX_SPEC_BYTES) {
+    const size = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`);
+    throw new ConfigError(
+      spec.file,
+      field,
+      `makes a sweep specification of ${size(bytes)} (${what}), more than the ${size(MAX_SPEC_BYTES)} a sweep may carry: Temporal passes it in the workflow's and every activity's input; use fewer values`,
+    );
+  }
+  return spec;
+}
+
 export function optimizationSpec(loaded: {
   file: string;
   config: OptimizationConfig;
@@ -52,7 +75,8 @@ export function optimizationSpec(loaded: {
   plugin_bundle: string | null;
 }): OptimizationSpec {
   const { config } = loaded;
-  return {
+  const values = loaded.grid.axes.reduce((n, axis) => n + axis.values.length, 0);
+  return checkSpecSize({
     kind: 'optimization',
     name: config.name,
     file: loaded.file,
@@ -66,7 +90,7 @@ export function optimizationSpec(loaded: {
     secondary_metrics: config.optimization_targets.secondary_metrics,
     parallel: config.parallel_config,
     plugin_bundle: loaded.plugin_bundle,
-  };
+  } satisfies OptimizationSpec, 'optimization_config.parameter_space', `${values.toLocaleString('en-US')} values on its axes`);
 }
 
 export function variantTestSpec(loaded: {
@@ -77,7 +101,7 @@ export function variantTestSpec(loaded: {
   plugin_bundle: string | null;
 }): VariantTestSpec {
   const { config } = loaded;
-  return {
+  return checkSpecSize({
     kind: 'variant_test',
     name: config.name,
     file: loaded.file,
@@ -88,7 +112,7 @@ export function variantTestSpec(loaded: {
     secondary_metrics: config.optimization_targets.secondary_metrics,
     parallel: config.parallel_config,
     plugin_bundle: loaded.plugin_bundle,
-  };
+  } satisfies VariantTestSpec, 'variant_config.variants', `${loaded.variants.length.toLocaleString('en-US')} variants`);
 }
 
 /** How many operations a sweep runs: admissible combinations, or variants. */

@@ -1,6 +1,6 @@
 import { CORE_SCHEMA, YAMLException, constructFromEvents, dump, parseEvents, visit, type Event } from 'js-yaml';
-import { ConfigError } from './errors.js';
-import { cloneJson } from './json.js';
+import { ConfigError, joinPath } from './errors.js';
+import { cloneJson, documentProblem, MAX_DOCUMENT_DEPTH } from './json.js';
 
 /*
  * YAML in and out. Input is user-controlled (files, API bodies), so parsing is bounded: the core
@@ -9,7 +9,10 @@ import { cloneJson } from './json.js';
  * "billion laughs" document is refused before anything walks it.
  */
 
-export const YAML_LIMITS = { aliases: 10_000, depth: 64, expandedNodes: 1_000_000 } as const;
+/** A YAML file larger than this is refused unread: ten times the API's body limit, far beyond any real file. */
+export const MAX_YAML_BYTES = 16 * 1024 * 1024;
+
+export const YAML_LIMITS = { aliases: 10_000, depth: MAX_DOCUMENT_DEPTH, expandedNodes: 1_000_000 } as const;
 
 export function parseYaml(text: string | Buffer, file: string): unknown {
   const source = typeof text === 'string' ? text.replace(/^\uFEFF/, '') : decodeUtf8(text, file);
@@ -26,7 +29,14 @@ export function parseYaml(text: string | Buffer, file: string): unknown {
   }
   if (documents.length > 1) throw new ConfigError(file, '', `holds ${documents.length} YAML documents ("---"); put one per file`);
   if (documents[0] === undefined || documents[0] === null) throw new ConfigError(file, '', 'is empty');
-  return documents[0];
+  return checkedDocument(documents[0], file);
+}
+
+/** A parsed user document (YAML or JSON), once it is known not to reach an object's prototype. */
+export function checkedDocument(doc: unknown, file: string): unknown {
+  const problem = documentProblem(doc);
+  if (problem) throw new ConfigError(file, joinPath(...problem.path), problem.reason);
+  return doc;
 }
 
 /** YAML with every mapping's keys sorted and no anchors/aliases, so equal values dump identically. */

@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { ConfigError } from '../config/errors.js';
-import { allocateBars, type BarSeries } from '../engine/bars.js';
+import { allocateBars, MAX_BARS, type BarSeries } from '../engine/bars.js';
+import { formatBytes, readFileLimited } from './files.js';
 import { parseTimestamp } from './timestamp.js';
 
 /*
@@ -52,6 +52,9 @@ export function parseCsvBars(text: string, file: string): BarSeries {
   const mayBeQuoted = body.includes('"');
 
   const capacity = lines.remainingLineCount();
+  if (capacity > MAX_BARS) {
+    throw new ConfigError(file, '', `has ${capacity.toLocaleString('en-US')} rows, more than the ${MAX_BARS.toLocaleString('en-US')} bars one data source may have (each busy slot holds them in memory); resample or split it`);
+  }
   const bars = allocateBars(capacity);
   let n = 0;
   let prevLineNo = 0;
@@ -360,19 +363,22 @@ function compact(bars: BarSeries, n: number): BarSeries {
 }
 
 function readFile(absPath: string, displayName: string): Buffer {
-  try {
-    return fs.readFileSync(absPath);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError(displayName, '', `"${absPath}" does not exist`);
-    throw error;
+  return readFileLimited(absPath, MAX_CSV_BYTES, displayName, displayName, '');
+}
+
+/** The largest text V8 can hold in one string, which the parser needs (about 512 MiB). */
+export const MAX_CSV_BYTES = bufferConstants.MAX_STRING_LENGTH;
+
+/** Refuses a csv file too large to parse, by its size alone (before reading or hashing it). */
+export function checkCsvSize(size: number, displayName: string): void {
+  if (size > MAX_CSV_BYTES) {
+    throw new ConfigError(displayName, '', `is ${formatBytes(size)}, more than the ${formatBytes(MAX_CSV_BYTES)} one file may have; split or resample it`);
   }
 }
 
 /** Decodes UTF-8 (a BOM is dropped); other encodings are a ConfigError naming the first bad line. */
 export function decodeUtf8(bytes: Uint8Array, displayName: string): string {
-  if (bytes.length > bufferConstants.MAX_STRING_LENGTH) {
-    throw new ConfigError(displayName, '', `is ${bytes.length} bytes, more than one file may have (${bufferConstants.MAX_STRING_LENGTH}); split or resample it`);
-  }
+  checkCsvSize(bytes.length, displayName);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (error) {

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { ConfigError, joinPath } from '../config/errors.js';
 import { parseUtc, type DataSource } from '../config/schemas.js';
-import { sliceBars, type BarSeries } from '../engine/bars.js';
-import { decodeUtf8, parseCsvBars } from './csv.js';
+import { firstAtOrAfter, sliceBars, type BarSeries } from '../engine/bars.js';
+import { checkCsvSize, decodeUtf8, parseCsvBars } from './csv.js';
 import { resolveDataPath } from './paths.js';
 import { generateBars } from './synthetic.js';
 
@@ -74,9 +74,10 @@ function csvEntry(
     const fd = fs.openSync(absPath, 'r');
     try {
       const opened = fs.fstatSync(fd);
+      checkCsvSize(opened.size, source.path);
       const bytes = fs.readFileSync(fd);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
-      entry = { version: `${opened.size}:${opened.mtimeMs}`, sha256, bars: parseCsvBars(decodeUtf8(bytes, absPath), absPath), slices: new Map() };
+      entry = { version: `${opened.size}:${opened.mtimeMs}`, sha256, bars: parseCsvBars(decodeUtf8(bytes, source.path), source.path), slices: new Map() };
     } finally {
       fs.closeSync(fd);
     }
@@ -129,18 +130,6 @@ function toMs(date: string): number {
   const ms = parseUtc(date);
   if (!Number.isFinite(ms)) throw new Error(`loadBars: "${date}" is not a date (the schema should have caught it)`);
   return ms;
-}
-
-/** Index of the first time ≥ t (binary search; times are strictly increasing). */
-function firstAtOrAfter(times: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** A date alone when the bar opens at midnight UTC, the full ISO time otherwise. */

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config/errors.js';
+import { fsReason, pathTextProblem, quotePath } from './files.js';
 
 /**
  * Resolves `path` (relative to baseDir, or absolute) and confines it to dataRoot, following
@@ -12,28 +13,33 @@ import { ConfigError } from '../config/errors.js';
  */
 export function resolveDataPath(opts: { dataRoot: string; baseDir: string; path: string; file: string; field: string }): string {
   const { file, field } = opts;
+  const fail = (reason: string) => new ConfigError(file, field, `${quotePath(opts.path)} ${reason}`);
+  const problem = pathTextProblem(opts.path);
+  if (problem) throw fail(problem);
   const root = realRoot(opts.dataRoot, file, field);
   const wanted = path.resolve(opts.baseDir, opts.path);
-  const outside = () =>
-    new ConfigError(file, field, `"${opts.path}" resolves to "${wanted}", outside the data root "${root}"`);
+  // Messages show paths relative to the data root only: an API caller must not learn the server's layout.
+  const outside = () => fail('lies outside the data root (the workspace); every file a sweep reads must be inside it');
 
   let real: string;
   try {
     real = fs.realpathSync(wanted);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
     // Say "outside" before "missing": where a path points is the bigger mistake.
     if (!isInside(root, wanted) && !isInside(path.resolve(opts.dataRoot), wanted)) throw outside();
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new ConfigError(file, field, `"${opts.path}" does not exist (looked for "${wanted}")`);
-    if (code === 'ELOOP') throw new ConfigError(file, field, `"${opts.path}" is a symlink loop`);
-    if (code === 'EACCES') throw new ConfigError(file, field, `"${opts.path}" is not readable (permission denied)`);
-    throw error;
+    const reason = fsReason(error);
+    if (reason === null) throw error;
+    const relative = insideRelative(root, wanted) ?? insideRelative(path.resolve(opts.dataRoot), wanted);
+    throw fail(relative !== null && relative !== opts.path ? `${reason} (looked for "${relative}" in the data root)` : reason);
   }
-  if (!isInside(root, real)) {
-    throw new ConfigError(file, field, `"${opts.path}" resolves to "${real}", outside the data root "${root}"`);
-  }
-  if (!fs.statSync(real).isFile()) throw new ConfigError(file, field, `"${opts.path}" is not a file (resolved "${real}")`);
+  if (!isInside(root, real)) throw outside();
+  if (!fs.statSync(real).isFile()) throw fail('is not a file');
   return real;
+}
+
+/** `target` relative to `root` with `/` separators, or null when it is not inside. */
+function insideRelative(root: string, target: string): string | null {
+  return isInside(root, target) ? path.relative(root, target).split(path.sep).join('/') : null;
 }
 
 /**

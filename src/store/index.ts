@@ -1,4 +1,4 @@
-import { connect, resolveStoreTarget } from './connect.js';
+import { namedStoreTarget, openConnection } from './connect.js';
 import { SqlStore } from './store.js';
 import type { Store } from './types.js';
 
@@ -10,6 +10,6 @@ export { parseStoreUrl, DEFAULT_SQLITE_PATH } from './connect.js';
  * Call `migrate()` before first use (every process may; it is idempotent and concurrency-safe).
  */
 export async function openStore(opts: { url?: string } = {}): Promise<Store> {
-  const target = resolveStoreTarget(opts.url);
-  return new SqlStore(connect(target), target);
+  const named = namedStoreTarget(opts.url);
+  return new SqlStore(await openConnection(named), named.target);
 }

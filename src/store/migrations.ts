@@ -15,7 +15,7 @@ const MIGRATIONS: Array<{ version: number; name: string; up: (db: Kysely<any>, d
   { version: 2, name: 'plugin_bundles', up: createPluginBundles },
   { version: 3, name: 'block returns per operation; operations found by hash', up: keepBlocksNotResults },
   { version: 4, name: 'sweep_statistics', up: createStatisticsTable },
-  // 5 is taken by another branch's migration; unrelated migrations may apply in either order.
+  { version: 5, name: 'walk_forward_windows', up: createWalkForwardWindows },
   { version: 6, name: 'typed parameter columns per axis', up: addAxisColumns },
 ];
 
@@ -88,6 +88,24 @@ async function createTables(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('operation_yaml', 'text', (c) => c.notNull())
     .addColumn('result', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+}
+
+/** Walk-forward windows; the walk-forward itself is a sweeps row of kind walk_forward. */
+async function createWalkForwardWindows(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  const blob = dialect === 'postgres' ? 'bytea' : 'blob';
+  await db.schema
+    .createTable('walk_forward_windows')
+    .addColumn('walk_forward_id', 'text', (c) => c.notNull())
+    .addColumn('k', 'integer', (c) => c.notNull())
+    .addColumn('sweep_id', 'text', (c) => c.notNull())
+    .addColumn('params', 'text')
+    .addColumn('is_hash', 'text')
+    .addColumn('oos_hash', 'text')
+    .addColumn('is_result', blob)
+    .addColumn('oos_result', blob, (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('walk_forward_windows_pk', ['walk_forward_id', 'k'])
     .execute();
 }
 

@@ -7,7 +7,7 @@ import { axisColumns, ensureIndex, metricIndexName, migrate, PARAM_AXES } from '
 import { paramJson, paramKeys, paramNumber, paramText } from './param-sql.js';
 import { blockReturns } from '../engine/block-returns.js';
 import { decodeBlocks, DEFAULT_BLOCKS, specBlocks } from './blocks-codec.js';
-import { decodeResult } from './result-codec.js';
+import { decodeResult, encodeResult } from './result-codec.js';
 import { resolveFilters, resolvePage, resolveSort } from './results-query.js';
 import { withProcessWriteLock } from './sqlite-write-lock.js';
 import type { AxisColumns, Database, MetricColumns, OperationsTable, SweepsTable } from './tables.js';
@@ -25,6 +25,7 @@ import {
   type SweepKind,
   type SweepRow,
   type SweepStatus,
+  type WalkForwardWindowRecord,
 } from './types.js';
 
 /**
@@ -404,6 +405,47 @@ export class SqlStore implements Store {
       .filter((row): row is typeof row & { x: string; y: string } => row.x !== null && row.y !== null)
       .map((row) => ({ x: JSON.parse(row.x), y: JSON.parse(row.y), value: row.value === null ? null : Number(row.value), count: Number(row.count) }))
       .sort((a, b) => compareParamValues(a.x, b.x) || compareParamValues(a.y, b.y));
+  }
+
+  async saveWalkForwardWindow(record: WalkForwardWindowRecord): Promise<void> {
+    const blob = (result: BacktestResult) => Buffer.from(encodeResult(result));
+    await this.#write(async (db) => {
+      await db
+        .insertInto('walk_forward_windows')
+        .values({
+          walk_forward_id: record.walk_forward_id,
+          k: record.k,
+          sweep_id: record.sweep_id,
+          params: record.params === null ? null : JSON.stringify(record.params),
+          is_hash: record.is_hash,
+          oos_hash: record.oos_hash,
+          is_result: record.in_sample === null ? null : blob(record.in_sample),
+          oos_result: blob(record.out_of_sample),
+          created_at: new Date().toISOString(),
+        })
+        .onConflict((oc) => oc.columns(['walk_forward_id', 'k']).doNothing())
+        .execute();
+      const { done } = await db
+        .selectFrom('walk_forward_windows')
+        .where('walk_forward_id', '=', record.walk_forward_id)
+        .select(sql<string | number>`count(*)`.as('done'))
+        .executeTakeFirstOrThrow();
+      await db.updateTable('sweeps').set({ completed: Number(done), updated_at: new Date().toISOString() }).where('id', '=', record.walk_forward_id).execute();
+    });
+  }
+
+  async walkForwardWindows(walkForwardId: string): Promise<WalkForwardWindowRecord[]> {
+    const rows = await this.db.selectFrom('walk_forward_windows').selectAll().where('walk_forward_id', '=', walkForwardId).orderBy('k', 'asc').execute();
+    return rows.map((row) => ({
+      walk_forward_id: row.walk_forward_id,
+      k: Number(row.k),
+      sweep_id: row.sweep_id,
+      params: row.params === null ? null : JSON.parse(row.params),
+      is_hash: row.is_hash,
+      oos_hash: row.oos_hash,
+      in_sample: row.is_result === null ? null : decodeResult(row.is_result),
+      out_of_sample: decodeResult(row.oos_result),
+    }));
   }
 
   async saveStatistics(statistics: SweepStatistics): Promise<void> {

@@ -52,6 +52,20 @@ export interface ResultsTable {
   created_at: string;
 }
 
+export interface WalkForwardWindowsTable {
+  walk_forward_id: string;
+  k: number;
+  sweep_id: string;
+  /** JSON text of the chosen combination, or NULL. */
+  params: string | null;
+  is_hash: string | null;
+  oos_hash: string | null;
+  /** BacktestResults encoded like results.result (src/store/result-codec.ts). */
+  is_result: Uint8Array | null;
+  oos_result: Uint8Array;
+  created_at: string;
+}
+
 export interface SweepStatisticsTable {
   sweep_id: string;
   /** JSON text of the SweepStatistics (src/stats/schemas.ts). */
@@ -80,4 +94,5 @@ export interface Database {
   sweep_statistics: SweepStatisticsTable;
   plugin_bundles: PluginBundlesTable;
   store_migrations: StoreMigrationsTable;
+  walk_forward_windows: WalkForwardWindowsTable;
 }

@@ -14,12 +14,14 @@ import type { SweepStatistics } from '../stats/schemas.js';
  *               block returns. Everything else of an operation (its YAML, curves, trades) is a pure
  *               function of the sweep's spec and the index, recomputed when asked for.
  *   results     full results of operations stored before migration 3, read for old sweeps only.
+ *   walk_forward_windows  one row per (walk-forward, window): the combination chosen in sample and
+ *               its in-sample and out-of-sample runs (a walk-forward is a sweeps row of kind walk_forward).
  *   plugin_bundles  one row per user plugin bundle (its sha256 and text), fetched by workers.
  *   sweep_statistics  one row per optimization: its robustness statistics (src/stats), as JSON.
  * Every write is idempotent, so a retried activity or a resumed sweep never stores a row twice.
  */
 
-export const SweepKindSchema = z.enum(['optimization', 'variant_test']);
+export const SweepKindSchema = z.enum(['optimization', 'variant_test', 'walk_forward']);
 export type SweepKind = z.infer<typeof SweepKindSchema>;
 
 export const SweepStatusSchema = z.enum(['running', 'paused', 'completed', 'failed', 'cancelled', 'terminated']);
@@ -97,6 +99,21 @@ export interface HeatmapCell {
   count: number;
 }
 
+/** A finished walk-forward window (src/workflows/walk-forward.ts). */
+export interface WalkForwardWindowRecord {
+  walk_forward_id: string;
+  /** 1-based window number. */
+  k: number;
+  /** The window's in-sample optimization, a sweep of its own. */
+  sweep_id: string;
+  /** The combination chosen in sample; null when none met min_trades (the window stays out of the market). */
+  params: Combo | null;
+  is_hash: string | null;
+  oos_hash: string | null;
+  in_sample: BacktestResult | null;
+  out_of_sample: BacktestResult;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Creates or upgrades the tables; safe to call from every process at start-up. */
@@ -138,6 +155,11 @@ export interface Store {
 
   queryResults(sweepId: string, query: ResultsQuery): Promise<{ rows: ResultRow[]; total: number }>;
   heatmap(sweepId: string, x: string, y: string, metric: string, agg: 'max' | 'mean'): Promise<HeatmapCell[]>;
+
+  /** Stores a finished window (a second save of the same window is a no-op) and counts it on the walk-forward's sweeps row. */
+  saveWalkForwardWindow(record: WalkForwardWindowRecord): Promise<void>;
+  /** The finished windows of a walk-forward, by window number. */
+  walkForwardWindows(walkForwardId: string): Promise<WalkForwardWindowRecord[]>;
 
   /** Stores a sweep's robustness statistics, replacing earlier ones. */
   saveStatistics(statistics: SweepStatistics): Promise<void>;

@@ -2,7 +2,7 @@
 // kind, name and status. Workflow code imports this module: no Node imports here.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-/** Which meta workflow runs the sweep (optimization or variant test). */
+/** Which meta workflow runs the sweep: optimization, variant_test or walk_forward (a Keyword: new kinds need no registration). */
 export const sweepKindKey = defineSearchAttributeKey('SweepKind', SearchAttributeType.KEYWORD);
 /** The sweep's `name` from its YAML. */
 export const sweepNameKey = defineSearchAttributeKey('SweepName', SearchAttributeType.KEYWORD);

@@ -110,13 +110,21 @@ export interface SweepMoment {
   now: number;
   generation: number;
   paused: boolean;
+  /** Time spent in pauses that ended (ms). */
+  paused_ms?: number;
   best: RankedOperation | null;
 }
 
-/** Operations finished per second since the sweep started, and seconds left at that rate. */
-export function rateAndEta(m: Pick<SweepMoment, 'total' | 'done' | 'failed' | 'started_at' | 'now'>): { rate: number | null; eta_s: number | null } {
+/**
+ * Operations finished per second since the sweep started, leaving out the time it spent paused, and
+ * seconds left at that rate. While paused there is neither: nothing is being done.
+ */
+export function rateAndEta(
+  m: Pick<SweepMoment, 'total' | 'done' | 'failed' | 'started_at' | 'now'> & Partial<Pick<SweepMoment, 'paused' | 'paused_ms'>>,
+): { rate: number | null; eta_s: number | null } {
+  if (m.paused) return { rate: null, eta_s: null };
   const finished = m.done + m.failed;
-  const elapsed = (m.now - m.started_at) / 1000;
+  const elapsed = (m.now - m.started_at - (m.paused_ms ?? 0)) / 1000;
   const rate = finished > 0 && elapsed > 0 ? finished / elapsed : null;
   return { rate, eta_s: rate ? (m.total - finished) / rate : null };
 }

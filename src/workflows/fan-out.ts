@@ -10,12 +10,13 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   allHandlersFinished,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import { comboAt } from '../config/grid.js';
+import { comboAt, comboWalker } from '../config/grid.js';
 import { compileWhere } from '../config/expression.js';
 import { indexSpaceSize, operationCount, type SweepSpec } from '../config/sweep.js';
 import { sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
@@ -51,6 +52,12 @@ const MAX_PACK = 1_000;
 /** Keep at least this many activities for the rest of the sweep, so all worker slots stay busy. */
 const MIN_ACTIVITIES_LEFT = 16;
 const MAX_ERRORS_KEPT = 10;
+/**
+ * Indices one workflow task may test against `where` before it yields (a 1 ms timer), so a sparse
+ * admissible set — 10,000,000 combinations of which one passes — is walked over many short tasks
+ * instead of one that outlives the task deadline (docs/formats.md). About 0.05–0.1 s of work.
+ */
+const SCAN_PER_TASK = 250_000;
 
 export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   const { spec } = input;
@@ -116,6 +123,9 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     pack: state.pack,
     started_at: state.started_at,
     now: Date.now(),
+    // Pauses that ended; a query's clock is the last workflow task's, so the current one is a start time.
+    paused_ms: state.paused_ms ?? 0,
+    paused_since: state.paused ? (state.paused_since ?? null) : null,
     generation: state.generation,
     best: state.top[0] ?? null,
     top: state.top,
@@ -123,12 +133,14 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   }));
   const show = (shown: string = phase): void => showDetails(spec, state, shown, running);
   setHandler(pauseSignal, () => {
+    notePause(state);
     state.paused = true;
     if (phase === 'running') phase = 'paused';
     setStatus('paused');
     show();
   });
   setHandler(resumeSignal, () => {
+    noteResume(state);
     state.paused = false;
     if (phase === 'paused') phase = 'running';
     setStatus('running');
@@ -178,6 +190,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     }
     const inFlight = new Set<Promise<void>>();
     const window = spec.parallel.max_in_flight;
+    const scan = { left: SCAN_PER_TASK };
 
     while (state.next < space && !failure) {
       await condition(() => (!state.paused && inFlight.size < (batched ? windowNow(spec, state, window) : window)) || failure !== null);
@@ -190,9 +203,13 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
         );
         continue;
       }
-      const indices = takeBatch(state, space, admissible, nextPack(spec, state, byTotal));
-      // Nothing left before the scanned part ends: scan on (the loop ends when the space does).
-      if (indices.length === 0) continue;
+      const indices = takeBatch(state, space, admissible, nextPack(spec, state, byTotal), scan);
+      if (indices.length === 0) {
+        // Out of `where` budget: end this workflow task first. Otherwise nothing is left before the
+        // scanned part ends: scan on (the loop ends when the space does).
+        if (scan.left <= 0) await yieldTask(scan);
+        continue;
+      }
       const p: Promise<void> = dispatch(indices).finally(() => inFlight.delete(p));
       inFlight.add(p);
     }
@@ -255,6 +272,16 @@ function setStatus(status: SweepStatus): void {
   upsertSearchAttributes([{ key: sweepStatusKey, value: status }]);
 }
 
+/** Pauses are timed in workflow time, so a rate after `resume` counts only time spent running. */
+function notePause(state: SweepCursor): void {
+  if (!state.paused) state.paused_since = Date.now();
+}
+
+function noteResume(state: SweepCursor): void {
+  if (state.paused && typeof state.paused_since === 'number') state.paused_ms = (state.paused_ms ?? 0) + Date.now() - state.paused_since;
+  state.paused_since = null;
+}
+
 /**
  * The current details the Temporal UI shows (README.md, "Watching sweeps in the Temporal UI"). They live in workflow memory and reach
  * the UI only through the SDK's metadata query, never the history, so they are rewritten on every change.
@@ -272,6 +299,7 @@ function showDetails(spec: SweepSpec, state: SweepCursor, phase: string, running
       now: Date.now(),
       generation: state.generation,
       paused: state.paused,
+      paused_ms: state.paused_ms ?? 0,
       best: state.top[0] ?? null,
     }),
   );
@@ -284,14 +312,16 @@ function shouldContinueAsNew(): boolean {
 function admissibility(spec: SweepSpec): ((idx: number) => boolean) | null {
   if (spec.kind !== 'optimization' || !spec.where) return null;
   const where = compileWhere(spec.where, spec.grid, spec.file, 'optimization_config.constraints.where');
-  return (idx) => where(comboAt(spec.grid, idx));
+  const walk = comboWalker(spec.grid);
+  return (idx) => where(walk(idx));
 }
 
 /**
- * Advances the cursor past the next `pack` admissible indices and returns them. A restarted sweep's
- * cursor jumps over the ranges its scan found stored, and stops where the scan has not looked yet.
+ * Advances the cursor past the next `pack` admissible indices and returns them, testing at most
+ * `scan.left` indices against `where` (fewer, or none, when that budget runs out first). A restarted
+ * sweep's cursor jumps over the ranges its scan found stored, and stops where the scan has not looked yet.
  */
-function takeBatch(state: SweepCursor, space: number, admissible: ((idx: number) => boolean) | null, pack: number): number[] {
+function takeBatch(state: SweepCursor, space: number, admissible: ((idx: number) => boolean) | null, pack: number, scan: { left: number }): number[] {
   const indices: number[] = [];
   const end = state.scanned_to ?? space;
   while (state.next < end && indices.length < pack) {
@@ -301,10 +331,17 @@ function takeBatch(state: SweepCursor, space: number, admissible: ((idx: number)
       state.skip!.shift();
       continue;
     }
+    if (admissible && scan.left-- <= 0) break;
     const idx = state.next++;
     if (!admissible || admissible(idx)) indices.push(idx);
   }
   return indices;
+}
+
+/** Ends this workflow task (a timer is the cheapest command that does) and renews the scan budget. */
+async function yieldTask(scan: { left: number }): Promise<void> {
+  await sleep(1);
+  scan.left = SCAN_PER_TASK;
 }
 
 /** Stored indices are looked up this many at a time; a fully stored range costs one activity. */

@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Combo } from '../config/grid.js';
 import type { SweepSpec } from '../config/sweep.js';
+import type { SweepKind } from '../store/types.js';
 
 /*
  * Types and messages shared by the sweep workflows, the activities and their callers (CLI, API).
@@ -96,6 +97,9 @@ export interface SweepCursor {
   started_at: number;
   /** How many times this sweep has continued as new. */
   generation: number;
+  /** Workflow time spent paused before the current pause (ms), and when the current one began (epoch ms). */
+  paused_ms?: number;
+  paused_since?: number | null;
   /**
    * A restarted sweep (its store already held operations): the index space below `scanned_to` has
    * been scanned, and `skip` lists the ranges found stored that are still ahead of `next`.
@@ -122,7 +126,7 @@ export type SweepPhase = 'running' | 'paused' | 'draining' | 'finishing';
 
 export interface SweepProgress {
   sweep_id: string;
-  kind: SweepSpec['kind'];
+  kind: SweepKind;
   name: string;
   phase: SweepPhase;
   primary_metric: string;
@@ -139,6 +143,10 @@ export interface SweepProgress {
   started_at: number;
   /** Workflow time when this progress was produced, epoch ms. */
   now: number;
+  /** Of the time since started_at, how long the sweep was paused before now (ms), so rates leave it out. */
+  paused_ms: number;
+  /** When the current pause began (workflow time, epoch ms); null while running. */
+  paused_since: number | null;
   generation: number;
   best: RankedOperation | null;
   top: RankedOperation[];

@@ -373,5 +373,9 @@ test('the OpenAPI document lists every route', async () => {
     '/api/sweeps/{id}/resume',
     '/api/sweeps/{id}/statistics',
     '/api/variant-tests',
+    '/api/walk-forwards',
+    '/api/walk-forwards/{id}',
+    '/api/walk-forwards/{id}/equity',
+    '/api/walk-forwards/{id}/windows',
   ]);
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { serveApi } from '../../src/api/server.js';
+import { walkForwardReport } from '../../src/client/walk-forwards.js';
 import { artifacts, browserSkip as skip, launchBrowser, type Browser } from '../helpers/browser.js';
 import { repoRoot, startStack, type Stack } from '../helpers/stack.js';
 
@@ -114,5 +115,29 @@ describe('the results page', { skip }, () => {
     await error.waitFor({ state: 'visible' });
     assert.match((await error.textContent()) ?? '', /^request body: line \d+, column \d+: /);
     await shot('submit-error');
+  });
+
+  test('a walk-forward shows its windows on a timeline, the stitched equity against the in-sample curves and the per-window table', async () => {
+    await page.goto(`${server.url}/#/`);
+    await page.getByTestId('submit-kind').selectOption('walk-forwards');
+    await page.getByTestId('submit-yaml').fill('');
+    await page.getByTestId('submit-path').fill('test/fixtures/walk-forward/walk_forward.yaml');
+    await page.getByTestId('submit-button').click();
+    await page.waitForURL(/#\/sweeps\/wf-/);
+    await page.waitForSelector('[data-testid=sweep-header] [data-testid=sweep-status]:text("completed")', { timeout: 180_000 });
+    await page.waitForSelector('[data-testid=wf-row-8] [data-field=efficiency]');
+    const id = decodeURIComponent(new URL(page.url()).hash.replace('#/sweeps/', ''));
+
+    assert.equal(await page.locator('[data-testid=wf-timeline] .wf-row[data-status=done]').count(), 8, 'eight finished windows on the timeline');
+    assert.equal(await page.locator('[data-testid=wf-window-table] tbody tr').count(), 8);
+    const report = await walkForwardReport(stack.store, id);
+    assert.ok(report?.stitched);
+    const shown = await page.getAttribute('[data-testid=wf-stitched] [data-field=total_return]', 'data-value');
+    assert.equal(Number(shown), report.stitched.metrics.total_return, "the stitched total return the page shows is the report's");
+    const chosen = report.windows.filter((w) => w.params).length;
+    await page.waitForSelector('[data-testid=wf-equity-chart] canvas');
+    assert.equal(await page.getAttribute('[data-testid=wf-equity-chart]', 'data-series'), String(1 + chosen), 'the stitched curve and one in-sample curve per window that chose');
+    assert.equal(await page.locator('[data-testid=wf-stability] tbody tr').count(), 2, 'stability of fast and slow');
+    await shot('walk-forward');
   });
 });

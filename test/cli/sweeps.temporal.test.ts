@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { METRIC_NAMES } from '../../src/engine/result.js';
 import type { ResultRow } from '../../src/store/types.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { cliEnv, startStack, type Stack } from '../helpers/stack.js';
 import { uniqueId } from '../helpers/temporal.js';
 import { repoRoot, runCli } from './run-cli.js';
 
@@ -32,14 +32,7 @@ function sweeplab(...args: string[]) {
 function sweeplabWith(env: Record<string, string>, ...args: string[]) {
   return runCli(args, {
     cwd: repoRoot,
-    env: {
-      TEMPORAL_ADDRESS: stack.temporal.server.address,
-      TEMPORAL_NAMESPACE: stack.temporal.namespace,
-      SWEEPLAB_TASK_QUEUE: stack.sweeps.taskQueue,
-      DATABASE_URL: `sqlite:${path.join(stack.dir, 'store.db')}`,
-      SWEEPLAB_DATA_ROOT: repoRoot,
-      ...env,
-    },
+    env: { ...cliEnv(stack), ...env },
     timeoutMs: 300_000,
   });
 }
@@ -204,4 +197,43 @@ test('an unknown sweep id exits 2 naming it', async () => {
     assert.match(run.stderr, /^error: sweep: no-such-sweep: /, command);
     assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace');
   }
+});
+
+describe('sweeplab walk-forward', () => {
+  test('shows the windows at submission, follows to the end, and status and results work on its id', async () => {
+    const run = await sweeplab('walk-forward', 'test/fixtures/walk-forward/walk_forward.yaml', '--wait', '--json');
+    assert.equal(run.code, 0, run.stderr);
+    const end = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { id: string; status: string; windows: number; completed: number; stitched: { windows: number } };
+    assert.deepEqual([end.status, end.windows, end.completed, end.stitched.windows], ['completed', 8, 8, 8]);
+
+    const status = JSON.parse(await ok('status', end.id, '--json')) as { kind: string; done: number; total: number };
+    assert.deepEqual([status.kind, status.done, status.total], ['walk_forward', 8, 8]);
+    const table = await ok('results', end.id);
+    assert.match(table, /^w +in-sample +out-of-sample +fast +slow +IS sharpe_ratio/);
+    assert.match(table, /stitched out of sample \(8 of 8 windows\)/);
+    assert.match(table, /parameter stability:/);
+    const report = JSON.parse(await ok('results', end.id, '--format', 'json')) as { windows: unknown[] };
+    assert.equal(report.windows.length, 8);
+  });
+
+  test('prints the window plan before submitting', async () => {
+    const run = await sweeplab('walk-forward', 'test/fixtures/walk-forward/walk_forward.yaml');
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /^8 windows: in-sample 2y, out-of-sample 1y, step 1y, rolling; out of sample from 2016-01-01 to 2023-12-29; warm-up 199 bars; 6 combinations per window$/m);
+    assert.match(run.stdout.trim(), /^wf-/);
+  });
+
+  test('refuses a bad file with exit 2 and one line naming file, field and reason', async () => {
+    const file = path.join(stack.dir, 'bad.yaml');
+    fs.writeFileSync(file, 'walk_forward_config: { name: x, base_optimization: optimization.yaml, windows: { in_sample: 2y, out_of_sample: 6m, step: 3m } }\n');
+    const inside = path.join(repoRoot, 'test/fixtures/walk-forward/bad-step.tmp.yaml');
+    fs.copyFileSync(file, inside);
+    try {
+      const run = await sweeplab('walk-forward', 'test/fixtures/walk-forward/bad-step.tmp.yaml');
+      assert.equal(run.code, 2);
+      assert.match(run.stderr, /^error: test\/fixtures\/walk-forward\/bad-step\.tmp\.yaml: walk_forward_config\.windows\.step: "3m" is shorter than out_of_sample "6m"/);
+    } finally {
+      fs.rmSync(inside);
+    }
+  });
 });

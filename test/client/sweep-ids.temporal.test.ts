@@ -10,7 +10,7 @@ import { isConfigError } from '../../src/config/errors.js';
 import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../../src/config/sweep.js';
 import { runCli } from '../cli/run-cli.js';
-import { repoRoot, startStack, type Stack } from '../helpers/stack.js';
+import { cliEnv, repoRoot, startStack, type Stack } from '../helpers/stack.js';
 import { uniqueId } from '../helpers/temporal.js';
 
 /*
@@ -35,13 +35,7 @@ async function rowsOf(id: string): Promise<string> {
 function cli(...args: string[]) {
   return runCli(args, {
     cwd: repoRoot,
-    env: {
-      TEMPORAL_ADDRESS: stack.temporal.server.address,
-      TEMPORAL_NAMESPACE: stack.temporal.namespace,
-      SWEEPLAB_TASK_QUEUE: stack.sweeps.taskQueue,
-      DATABASE_URL: `sqlite:${path.join(stack.dir, 'store.db')}`,
-      SWEEPLAB_DATA_ROOT: repoRoot,
-    },
+    env: cliEnv(stack),
     timeoutMs: 120_000,
   });
 }

@@ -153,3 +153,31 @@ describe('compileWhere errors', () => {
     assertConfigError(() => where('fast < slow; 1'), /column 12: unexpected character ";"/);
   });
 });
+
+describe('bounds: nothing a user writes overflows the stack', () => {
+  test('1,000 nested parentheses are refused at the 33rd', () => {
+    assertConfigError(() => where(`${'('.repeat(1000)}fast < slow${')'.repeat(1000)}`), /^column 33: nests deeper than 32 levels/);
+  });
+
+  test('1,000 nested nots and minuses are refused too', () => {
+    assertConfigError(() => where(`${'not '.repeat(900)}fast < slow`), /nests deeper than 32 levels/);
+    assertConfigError(() => where(`${'-'.repeat(1000)}fast < slow`), /nests deeper than 32 levels/);
+  });
+
+  test('32 levels still work', () => {
+    assert.equal(where(`${'('.repeat(31)}fast < slow${')'.repeat(31)}`)(combo), true);
+  });
+
+  test('a 10,000-term or is refused by its length', () => {
+    const expr = Array.from({ length: 10_000 }, (_, i) => `fast == ${i}`).join(' or ');
+    assertConfigError(() => where(expr), /^is 158,886 characters long, more than the 4,000 a where expression may have/);
+  });
+
+  test('the longest chains within the limit evaluate without overflowing', () => {
+    const sum = `${Array.from({ length: 799 }, () => 'fast').join('+')} > 0`;
+    assert.ok(sum.length <= 4_000);
+    assert.equal(where(sum)(combo), true);
+    const or = Array.from({ length: 300 }, () => 'fast == 1').join(' or ');
+    assert.equal(where(or)(combo), false);
+  });
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildGrid, comboAt, rangeLength, rangeValues } from '../../src/config/grid.js';
+import { buildGrid, comboAt, comboWalker, rangeLength, rangeValues } from '../../src/config/grid.js';
 import type { ParameterAxisGroup } from '../../src/config/schemas.js';
 
 const group = (plugin: string, parameters: ParameterAxisGroup['parameters'], phase = 'signal_generation'): ParameterAxisGroup => ({
@@ -118,5 +118,22 @@ describe('comboAt', () => {
     // Place values are (2·3, 3, 1) = (6, 3, 1): 7 = 1·6 + 0·3 + 1.
     const g = buildGrid([group('x', { a: { values: ['a0', 'a1'] }, b: { values: ['b0', 'b1'] }, c: { values: ['c0', 'c1', 'c2'] } })]);
     assert.deepEqual(comboAt(g, 7), { a: 'a1', b: 'b0', c: 'c1' });
+  });
+});
+
+describe('comboWalker', () => {
+  const grid = buildGrid([
+    group('sma_cross', { fast: { values: [5, 10, 15] }, slow: { values: [20, 50] } }),
+    group('atr_exit', { atr_multiplier: { values: [1, 1.5] }, risk_reward_ratio: { values: [1, 2, 3] } }),
+  ]);
+
+  test('gives comboAt at every index of an in-order walk, across every carry', () => {
+    const walk = comboWalker(grid);
+    for (let i = 0; i < grid.size; i++) assert.deepEqual({ ...walk(i) }, comboAt(grid, i), `index ${i}`);
+  });
+
+  test('gives comboAt after a jump, and walks on from there', () => {
+    const walk = comboWalker(grid);
+    for (const i of [7, 8, 3, 35, 0, 1, 20, 21, 22]) assert.deepEqual({ ...walk(i) }, comboAt(grid, i), `index ${i}`);
   });
 });

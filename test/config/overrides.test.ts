@@ -139,3 +139,23 @@ describe('applyCombo', () => {
     assert.throws(() => applyCombo(seedWorkforce(), grid, { fast: 5 }), (error: unknown) => error instanceof Error && !(error instanceof ConfigError));
   });
 });
+
+describe('override keys that only an object prototype has', () => {
+  for (const key of ['toString', 'constructor', 'hasOwnProperty']) {
+    test(`"${key}" is an unknown worker category, named as the field`, () => {
+      assert.throws(
+        () => apply({ [key]: { prototype: {} } }),
+        (e: unknown) => e instanceof ConfigError && e.field === `variant_config.variants[1].overrides.${key}` && /^unknown worker category/.test(e.reason),
+      );
+    });
+  }
+
+  test('"__proto__" as an own key (as JSON.parse and js-yaml make it) never reaches the prototype', () => {
+    const overrides = JSON.parse('{"analysis_workers": {"exit_planning": [{"plugin": "atr_exit", "params": {"__proto__": {"polluted": 1}}}]}}');
+    const result = apply(overrides);
+    const params = result.analysis_workers.exit_planning[0].params;
+    assert.equal(Object.getPrototypeOf(params), Object.prototype);
+    assert.equal(params.polluted, undefined);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});

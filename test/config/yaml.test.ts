@@ -104,3 +104,12 @@ describe('dumpYaml', () => {
     assert.doesNotMatch(dumpYaml({ a: shared, b: shared }), /[&*]/);
   });
 });
+
+describe('keys that name a prototype', () => {
+  test('a "__proto__" key anywhere is refused with its field path', () => {
+    assert.throws(
+      () => parseYaml('variant_config:\n  variants:\n    - name: x\n      overrides:\n        __proto__: { a: 1 }\n', 'v.yaml'),
+      (e: unknown) => e instanceof ConfigError && e.file === 'v.yaml' && e.field === 'variant_config.variants[0].overrides.__proto__' && /prototype/.test(e.reason),
+    );
+  });
+});

@@ -37,7 +37,7 @@ test('rejects ../ leading out of the root and names the path', () => {
     name: 'ConfigError',
     file: 'op.yaml',
     field: 'data_sources.d.path',
-    reason: /^"\.\.\/outside\/secret\.csv" resolves to ".*outside\/secret\.csv", outside the data root/,
+    reason: /^"\.\.\/outside\/secret\.csv" lies outside the data root \(the workspace\); every file a sweep reads must be inside it$/,
   });
 });
 
@@ -56,7 +56,7 @@ test('rejects a symlink inside the root that points outside', () => {
   fs.symlinkSync(path.join(base, 'outside', 'secret.csv'), path.join(root, 'data', 'link.csv'));
   assert.throws(() => resolve(root, root, 'data/link.csv'), {
     name: 'ConfigError',
-    reason: /^"data\/link\.csv" resolves to ".*outside\/secret\.csv", outside the data root/,
+    reason: /^"data\/link\.csv" lies outside the data root \(the workspace\); every file a sweep reads must be inside it$/,
   });
 });
 

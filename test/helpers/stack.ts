@@ -29,7 +29,7 @@ export interface Stack {
  * options go to the dev server (its UI with `headless: false`, dynamic config). The worker's data
  * root is the repository unless `dataRoot` names another. `const s = await startStack(); after(() => s.stop());`
  */
-export async function startStack(opts: { concurrency?: number; databaseUrl?: string; server?: Omit<DevServerOptions, 'dbFile'>; dataRoot?: string } = {}): Promise<Stack> {
+export async function startStack(opts: { concurrency?: number; databaseUrl?: string; server?: Omit<DevServerOptions, 'dbFile'>; dataRoot?: string; onExecuted?: (count: number) => void } = {}): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-stack-'));
   const temporal = await startTestServer(opts.server);
   const databaseUrl = opts.databaseUrl ?? `sqlite:${path.join(dir, 'store.db')}`;
@@ -43,6 +43,7 @@ export async function startStack(opts: { concurrency?: number; databaseUrl?: str
     databaseUrl,
     dataRoot: opts.dataRoot ?? repoRoot,
     workflowBundle: await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') }),
+    onExecuted: opts.onExecuted,
   });
   const running = worker.run();
   return {
@@ -64,4 +65,15 @@ export async function startStack(opts: { concurrency?: number; databaseUrl?: str
 async function shutdown(worker: Worker, running: Promise<void>): Promise<void> {
   worker.shutdown();
   await running;
+}
+
+/** The environment that points a spawned `sweeplab` at this stack (its SQLite store): Temporal, task queue, store and data root. */
+export function cliEnv(stack: Stack): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: stack.temporal.server.address,
+    TEMPORAL_NAMESPACE: stack.temporal.namespace,
+    SWEEPLAB_TASK_QUEUE: stack.sweeps.taskQueue,
+    DATABASE_URL: `sqlite:${path.join(stack.dir, 'store.db')}`,
+    SWEEPLAB_DATA_ROOT: stack.dataRoot,
+  };
 }

@@ -37,3 +37,11 @@ test('the store URL comes from the option, else DATABASE_URL, else ./data/sweepl
   assert.deepEqual(resolveStoreTarget(), { dialect: 'postgres', url: 'postgres://env/x' });
   assert.deepEqual(resolveStoreTarget('sqlite:/opt/s.db'), { dialect: 'sqlite', path: '/opt/s.db' });
 });
+
+test('a postgres URL that does not parse is refused naming DATABASE_URL, without echoing it', () => {
+  assert.throws(() => parseStoreUrl('postgres://u:secret@[bad', 'DATABASE_URL'), (e: unknown) => e instanceof Error && e.message === 'DATABASE_URL: is not a valid postgres:// URL (postgres://user:password@host:5432/database)');
+});
+
+test('a bare path says to write sqlite:', () => {
+  assert.throws(() => parseStoreUrl('data/x.db', 'DATABASE_URL'), { name: 'ConfigError', message: /for the SQLite file "data\/x\.db" write "sqlite:data\/x\.db"/ });
+});

@@ -78,7 +78,7 @@ function storeSuite(databases: TestDatabases): void {
     const store = await freshStore(t);
     await store.migrate();
     const applied = await (store as SqlStore).db.selectFrom('store_migrations').select('version').execute();
-    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3, 4, 6]);
+    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3, 4, 5, 6]);
     await store.createSweep(sweep('m'));
     assert.equal((await store.getSweep('m'))?.id, 'm');
   });
@@ -465,6 +465,22 @@ function storeSuite(databases: TestDatabases): void {
       { hash: 's-h0', idx: 0, params: { fast: 10, 'sma_cross.slow': 20, variant: 'Baseline' } },
       { hash: 's-h3', idx: 3, params: { fast: 5, 'sma_cross.slow': 50, variant: 'Andere' } },
     ]);
+  });
+
+  test('a walk-forward window reads back as saved, once, and counts on its sweeps row', async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('wf', { kind: 'walk_forward', total: 2 }));
+    const window = { walk_forward_id: 'wf', k: 1, sweep_id: 'wf-w1', params: { fast: 10 }, is_hash: 'a'.repeat(64), oos_hash: 'b'.repeat(64), in_sample: sampleResult(3), out_of_sample: sampleResult(5) };
+    await store.saveWalkForwardWindow(window);
+    await store.saveWalkForwardWindow({ ...window, params: { fast: 20 } });
+    await store.saveWalkForwardWindow({ walk_forward_id: 'wf', k: 2, sweep_id: 'wf-w2', params: null, is_hash: null, oos_hash: null, in_sample: null, out_of_sample: sampleResult(4) });
+    const windows = await store.walkForwardWindows('wf');
+    assert.deepEqual(windows.map((w) => [w.k, w.params]), [[1, { fast: 10 }], [2, null]], 'the second save of window 1 changed nothing');
+    assert.deepEqual(windows[0]!.in_sample, window.in_sample);
+    assert.deepEqual(windows[0]!.out_of_sample, window.out_of_sample);
+    assert.equal(windows[1]!.in_sample, null);
+    assert.equal((await store.getSweep('wf'))?.completed, 2);
+    assert.deepEqual(await store.walkForwardWindows('other'), []);
   });
 
   test('full results stored before migration 2 read back equal to what was stored', async (t) => {

@@ -83,6 +83,10 @@ function paramText(params) {
     .join(' ');
 }
 
+function kindText(kind) {
+  return { optimization: 'optimization', variant_test: 'variant test', walk_forward: 'walk-forward' }[kind] ?? kind;
+}
+
 function pct(view) {
   return view.total ? Math.floor(((view.done + view.failed) / view.total) * 100) : view.status === 'completed' ? 100 : 0;
 }
@@ -151,7 +155,7 @@ function sweepTable(rows, total) {
             'tr',
             { testid: `sweep-row-${v.id}` },
             h('td', {}, h('a', { href: `#/sweeps/${encodeURIComponent(v.id)}` }, v.name), h('div', { class: 'muted small' }, v.id)),
-            h('td', {}, v.kind === 'optimization' ? 'optimization' : 'variant test'),
+            h('td', {}, kindText(v.kind)),
             h('td', {}, statusBadge(v.status)),
             h('td', {}, progressBar(v)),
             h('td', { class: 'num' }, `${v.done + v.failed} / ${v.total}`),
@@ -166,7 +170,7 @@ function sweepTable(rows, total) {
 }
 
 function submitForm() {
-  const kind = h('select', { testid: 'submit-kind', name: 'kind' }, h('option', { value: 'optimizations' }, 'Optimization'), h('option', { value: 'variant-tests' }, 'Variant test'));
+  const kind = h('select', { testid: 'submit-kind', name: 'kind' }, h('option', { value: 'optimizations' }, 'Optimization'), h('option', { value: 'variant-tests' }, 'Variant test'), h('option', { value: 'walk-forwards' }, 'Walk-forward'));
   const path = h('input', { type: 'text', testid: 'submit-path', placeholder: 'examples/optimization.yaml', class: 'path' });
   const yaml = h('textarea', { testid: 'submit-yaml', rows: '12', spellcheck: 'false', placeholder: 'optimization_config:\n  name: …\n  base_operation: examples/operation.yaml   # paths start at the workspace root\n  …' });
   const file = h('input', {
@@ -232,6 +236,7 @@ async function renderSweep(id) {
       header.replaceChildren(h('p', { class: 'error' }, err.message), h('a', { href: '#/' }, '← all sweeps'));
       return;
     }
+    if (state.view.kind === 'walk_forward') return renderWalkForward(header, state);
     renderHeader(header, state);
     const finished = state.view.done + state.view.failed;
     // Table, chart and heatmap follow the stored results: redraw when more operations finished.
@@ -363,7 +368,7 @@ function renderHeader(box, state) {
       action[0].toUpperCase() + action.slice(1),
     );
   box.replaceChildren(
-    h('div', { class: 'row spread' }, h('div', {}, h('a', { href: '#/', class: 'muted small' }, '← all sweeps'), h('h2', { testid: 'sweep-name' }, v.name, ' ', statusBadge(v.status)), h('div', { class: 'muted small' }, `${v.kind === 'optimization' ? 'optimization' : 'variant test'} · ${v.id}`)), h('div', { class: 'row' }, control('pause', v.status === 'running'), control('resume', v.status !== 'running' && v.status !== 'completed'), control('cancel', running(v)), v.links.temporal_ui ? h('a', { href: v.links.temporal_ui, target: '_blank', rel: 'noopener', testid: 'temporal-link', class: 'button' }, 'Temporal UI ↗') : null)),
+    h('div', { class: 'row spread' }, h('div', {}, h('a', { href: '#/', class: 'muted small' }, '← all sweeps'), h('h2', { testid: 'sweep-name' }, v.name, ' ', statusBadge(v.status)), h('div', { class: 'muted small' }, `${kindText(v.kind)} · ${v.id}`)), h('div', { class: 'row' }, control('pause', v.status === 'running'), control('resume', v.status !== 'running' && v.status !== 'completed'), control('cancel', running(v)), v.links.temporal_ui ? h('a', { href: v.links.temporal_ui, target: '_blank', rel: 'noopener', testid: 'temporal-link', class: 'button' }, 'Temporal UI ↗') : null)),
     progressBar(v),
     h(
       'div',
@@ -662,6 +667,169 @@ function drawHeatmap(canvas, data) {
       return grid.get(`${i},${j}`) ?? null;
     },
   };
+}
+
+// ---------- walk-forward ----------
+
+/**
+ * A walk-forward (kind walk_forward): the header of any sweep (its controls are the sweep routes),
+ * then the windows on a timeline, the stitched out-of-sample equity against each window's in-sample
+ * curve, the stitched figures and parameter stability, and the per-window table.
+ */
+async function renderWalkForward(header, state) {
+  const timeline = h('section', { class: 'card', testid: 'wf-timeline-card' });
+  const chart = h('section', { class: 'card', testid: 'wf-chart-card' });
+  const figures = h('section', { class: 'card', testid: 'wf-figures' });
+  const windows = h('section', { class: 'card', testid: 'wf-windows' });
+  main.replaceChildren(header, figures, timeline, chart, windows);
+  const id = encodeURIComponent(state.id);
+  let shown = -1;
+  const poll = async () => {
+    let detail;
+    try {
+      detail = await api(`/api/walk-forwards/${id}`);
+    } catch (err) {
+      figures.replaceChildren(h('p', { class: 'error' }, err.message));
+      return;
+    }
+    state.view = detail.sweep;
+    renderHeader(header, state);
+    if (detail.report && detail.sweep.done !== shown) {
+      shown = detail.sweep.done;
+      renderWalkForwardFigures(figures, detail.report);
+      renderWalkForwardTimeline(timeline, detail.report);
+      renderWalkForwardTable(windows, detail.report);
+      await renderWalkForwardChart(chart, state.id);
+    }
+    if (running(state.view)) pollTimer = setTimeout(poll, POLL_MS);
+  };
+  await poll();
+}
+
+function renderWalkForwardFigures(box, report) {
+  const s = report.stitched;
+  const plan = `${report.windows.length} windows: in-sample ${report.plan.in_sample}, out-of-sample ${report.plan.out_of_sample}, step ${report.plan.step}, ${report.plan.mode}; warm-up ${report.warmup_bars} bars`;
+  if (!s) return box.replaceChildren(h('h2', {}, 'Stitched out-of-sample result'), h('p', { class: 'muted' }, plan), h('p', { class: 'muted' }, 'No window has finished yet.'));
+  const metrics = ['total_return', 'cagr', 'sharpe_ratio', 'sortino_ratio', 'max_drawdown', 'calmar_ratio', 'win_rate', 'profit_factor', 'total_trades', 'exposure'];
+  const stability = Object.entries(s.stability);
+  box.replaceChildren(
+    h('h2', {}, `Stitched out-of-sample result (${s.windows} of ${report.windows.length} windows)`),
+    h('p', { class: 'muted' }, plan),
+    h(
+      'div',
+      { class: 'stats', testid: 'wf-stitched' },
+      metrics.map((m) => h('span', { 'data-field': m, 'data-value': s.metrics[m] ?? '' }, `${m.replace(/_/g, ' ')} `, h('b', {}, fmtMetric(m, s.metrics[m])))),
+      h('span', { 'data-field': 'efficiency', 'data-value': s.efficiency ?? '' }, 'walk-forward efficiency ', h('b', {}, fmtMetric('efficiency', s.efficiency))),
+    ),
+    h('h3', {}, 'Parameter stability'),
+    h(
+      'table',
+      { class: 'grid', testid: 'wf-stability' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'param'), h('th', {}, 'chosen per window'), h('th', { class: 'num' }, 'distinct'), h('th', {}, 'mode'), h('th', { class: 'num' }, 'mode share'), h('th', { class: 'num' }, 'cv'))),
+      h('tbody', {}, stability.map(([label, p]) => h('tr', {}, h('td', {}, label), h('td', {}, p.values.map((v) => (v === null ? '–' : String(v))).join(' ')), h('td', { class: 'num' }, p.distinct), h('td', {}, String(p.mode)), h('td', { class: 'num' }, fmtMetric('win_rate', p.mode_share)), h('td', { class: 'num' }, fmtMetric('cv', p.cv))))),
+    ),
+  );
+}
+
+/** One row per window: its in-sample piece (grey) and out-of-sample piece (green up, red down, hatched while pending). */
+function renderWalkForwardTimeline(box, report) {
+  const ms = (iso) => Date.parse(iso);
+  const lo = Math.min(...report.windows.map((w) => ms(w.is_start)));
+  const hi = Math.max(...report.windows.map((w) => ms(w.oos_end)));
+  const at = (iso) => (((ms(iso) - lo) / Math.max(1, hi - lo)) * 100).toFixed(3);
+  const span = (from, to) => `left:${at(from)}%;width:${Math.max(0.3, at(to) - at(from))}%`;
+  box.replaceChildren(
+    h('h2', {}, 'Windows'),
+    h(
+      'div',
+      { class: 'wf-timeline', testid: 'wf-timeline' },
+      report.windows.map((w) => {
+        const r = w.out_of_sample?.total_return;
+        const oosClass = w.status === 'pending' ? 'wf-pending' : w.params === null ? 'wf-idle' : r >= 0 ? 'wf-up' : 'wf-down';
+        return h(
+          'div',
+          { class: 'wf-row', testid: `wf-window-${w.k}`, 'data-status': w.status, title: `window ${w.k}: in sample ${w.is_start.slice(0, 10)}…${w.is_end.slice(0, 10)}, out of sample ${w.oos_start.slice(0, 10)}…${w.oos_end.slice(0, 10)}` },
+          h('span', { class: 'wf-label' }, `w${w.k}`),
+          h('span', { class: 'wf-track' }, h('span', { class: 'wf-is', style: span(w.is_start, w.is_end) }), h('span', { class: `wf-oos ${oosClass}`, style: span(w.oos_start, w.oos_end) })),
+        );
+      }),
+    ),
+    h('p', { class: 'muted small' }, `${report.windows[0].is_start.slice(0, 10)} … ${report.windows.at(-1).oos_end.slice(0, 10)}; grey in sample; out of sample green up, red down, white when nothing qualified in sample (out of the market).`),
+  );
+}
+
+function renderWalkForwardTable(box, report) {
+  const m = report.primary_metric;
+  const cols = ['w', 'in sample', 'out of sample', ...report.param_names, `IS ${m}`, `OOS ${m}`, 'IS cagr', 'OOS cagr', 'OOS return', 'OOS trades', 'WFE', ''];
+  box.replaceChildren(
+    h('h2', {}, 'Per window'),
+    h(
+      'div',
+      { class: 'scroll' },
+      h(
+        'table',
+        { class: 'grid results', testid: 'wf-window-table' },
+        h('thead', {}, h('tr', {}, cols.map((c) => h('th', {}, c)))),
+        h(
+          'tbody',
+          {},
+          report.windows.map((w) =>
+            h(
+              'tr',
+              { testid: `wf-row-${w.k}` },
+              h('td', { class: 'num' }, w.k),
+              h('td', {}, `${w.is_start.slice(0, 10)} … ${w.is_end.slice(0, 10)}`),
+              h('td', {}, `${w.oos_start.slice(0, 10)} … ${w.oos_end.slice(0, 10)}`),
+              report.param_names.map((p) => h('td', {}, w.status === 'pending' ? '…' : w.params ? String(w.params[p]) : '(none)')),
+              h('td', { class: 'num' }, fmtMetric(m, w.in_sample?.[m])),
+              h('td', { class: 'num' }, fmtMetric(m, w.out_of_sample?.[m])),
+              h('td', { class: 'num' }, fmtMetric('cagr', w.in_sample?.cagr)),
+              h('td', { class: 'num' }, fmtMetric('cagr', w.out_of_sample?.cagr)),
+              h('td', { class: 'num' }, fmtMetric('total_return', w.out_of_sample?.total_return)),
+              h('td', { class: 'num' }, fmtMetric('total_trades', w.out_of_sample?.total_trades)),
+              h('td', { class: 'num', 'data-field': 'efficiency' }, fmtMetric('efficiency', w.efficiency)),
+              h('td', {}, h('a', { href: `#/sweeps/${encodeURIComponent(w.sweep_id)}` }, 'in-sample sweep')),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The stitched out-of-sample equity (thick) and each window's in-sample curve leading into its piece. */
+async function renderWalkForwardChart(box, id) {
+  let data;
+  try {
+    data = await api(`/api/walk-forwards/${encodeURIComponent(id)}/equity?points=400`);
+  } catch (err) {
+    box.replaceChildren(h('h2', {}, 'Equity'), h('p', { class: 'error' }, err.message));
+    return;
+  }
+  destroyCharts();
+  const chartBox = h('div', { testid: 'wf-equity-chart', 'data-series': String(1 + data.in_sample.length) });
+  box.replaceChildren(h('h2', {}, 'Stitched out-of-sample equity against the in-sample curves'), data.stitched.t.length ? chartBox : h('p', { class: 'muted' }, 'No curves yet.'));
+  if (!data.stitched.t.length || !window.uPlot) return;
+  const curves = [data.stitched, ...data.in_sample.map((w) => w.equity)];
+  const axis = [...new Set(curves.flatMap((c) => c.t))].sort((a, b) => a - b);
+  const index = new Map(axis.map((t, i) => [t, i]));
+  const aligned = curves.map((c) => {
+    const out = new Array(axis.length).fill(null);
+    c.t.forEach((t, i) => (out[index.get(t)] = c.v[i]));
+    return out;
+  });
+  const fmt = (u, v) => (v === null ? '—' : v.toLocaleString('en-US', { maximumFractionDigits: 0 }));
+  const series = [
+    { label: 'stitched out of sample', stroke: PALETTE[0], width: 2.5, spanGaps: true, value: fmt },
+    ...data.in_sample.map((w, i) => ({ label: `w${w.k} in sample (${paramText(w.params)})`, stroke: PALETTE[1 + (i % (PALETTE.length - 1))], width: 1, dash: [4, 3], value: fmt })),
+  ];
+  charts.push(
+    new uPlot(
+      { width: Math.max(400, box.clientWidth - 32), height: 340, series: [{}, ...series], axes: [{}, { label: 'equity', size: 70, values: (u, vals) => vals.map((v) => v.toLocaleString('en-US')) }] },
+      [axis.map((ms) => ms / 1000), ...aligned],
+      chartBox,
+    ),
+  );
 }
 
 // ---------- router ----------

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi';
 import { OptimizationFileSchema, VariantFileSchema } from '../../config/schemas.js';
+import { WalkForwardFileSchema } from '../../config/walk-forward.js';
 import type { SweepKind } from '../../store/types.js';
 import { DEFAULT_BODY_LIMIT, JSON_TYPE, limitBody, parseDocument, YAML_TYPES, type DocumentVariables } from '../body.js';
 import { sweepLinks, type ApiDeps } from '../deps.js';
@@ -21,12 +22,18 @@ function bodySchema(document: z.ZodType): DocumentedSchema {
   return { oneOf: [z.toJSONSchema(PathBodySchema, options), z.toJSONSchema(document, options)] } as DocumentedSchema;
 }
 
+const WHAT: Record<SweepKind, string> = {
+  optimization: 'an optimization',
+  variant_test: 'a variant test',
+  walk_forward: 'a walk-forward (its windows are laid out and checked at submission; GET /api/walk-forwards/{id} has its figures)',
+};
+
 function submitRoute(kind: SweepKind, path: string, document: z.ZodType, deps: ApiDeps) {
   const schema = bodySchema(document);
   return createRoute({
     method: 'post',
     path,
-    summary: `Start ${kind === 'optimization' ? 'an optimization' : 'a variant test'}`,
+    summary: `Start ${WHAT[kind]}`,
     description: 'The body is `{ "path": "<file inside the workspace>" }` or the document itself, as JSON or YAML.',
     middleware: [limitBody(deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT), parseDocument] as const,
     request: {
@@ -48,6 +55,7 @@ export function submitRoutes(deps: ApiDeps) {
   for (const [kind, path, document] of [
     ['optimization', '/optimizations', OptimizationFileSchema],
     ['variant_test', '/variant-tests', VariantFileSchema],
+    ['walk_forward', '/walk-forwards', WalkForwardFileSchema],
   ] as const) {
     app.openapi(submitRoute(kind, path, document, deps), async (c) => {
       const { spec, bundle } = specFromDocument(kind, c.get('document'), deps.dataRoot);

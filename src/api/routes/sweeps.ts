@@ -129,6 +129,9 @@ export function sweepRoutes(deps: ApiDeps) {
       const hashes = ids ? await chosenHashes(id, ids) : await defaultHashes(row);
       // Recomputed from the sweep's spec (src/activities/full-results.ts); changed data is a 409.
       const curves = await withStatus(409, () => fullResults.of(id, hashes));
+      // A hash this sweep never ran is as unknown as an index it does not have.
+      const missing = hashes.find((hash) => !curves.some((curve) => curve.hash === hash));
+      if (missing) throw httpError(404, new ConfigError('query', 'ids', `"${missing}" is not an index or operation hash of sweep "${id}"`));
       const order = new Map(hashes.map((h, i) => [h, i]));
       curves.sort((a, b) => order.get(a.hash)! - order.get(b.hash)!);
       const aligned = alignCurves(
