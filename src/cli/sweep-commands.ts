@@ -85,6 +85,8 @@ export async function submitCommand(kind: 'optimization' | 'variant_test', file:
       process.stdout.write(`${resultsTable(rows, view.primary_metric)}\n`);
       const statistics = await store.getStatistics(id);
       if (statistics) process.stdout.write(`\n${readingLines(statistics)}\n`);
+      // Computed right after completion by a workflow of their own, so usually not there yet.
+      else if (kind === 'optimization' && view.status === 'completed') process.stderr.write(`robustness statistics are being computed: sweeplab statistics ${id}\n`);
     }
     return view.status === 'completed' ? 0 : 1;
   });

@@ -1,26 +1,43 @@
-import { ApplicationFailure, isCancellation, log, proxyActivities } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
+import {
+  ApplicationFailure,
+  isCancellation,
+  log,
+  ParentClosePolicy,
+  patched,
+  startChild,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { runSweep } from './fan-out.js';
-import type { SweepInput, SweepOutcome } from './types.js';
-
-const { computeStatistics } = proxyActivities<ReturnType<typeof createActivities>>({
-  summary: 'robustness statistics of the best row: DSR, PBO, neighbourhood, Monte Carlo',
-  // One pass over the stored operations plus a bounded CSCV (docs/metrics.md, "How it scales").
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: { maximumAttempts: 3 },
-});
+import { computeStatistics, sweepStatisticsWorkflow } from './statistics.js';
+import { statisticsWorkflowId, type SweepInput, type SweepOutcome } from './types.js';
 
 /**
  * The seed's OptimizationService: every admissible combination of a parameter grid, ranked; then
- * how far to trust the best row (robustness statistics, stored with the sweep). A failure of the
- * statistics is logged and leaves the completed sweep as it is: they can be computed again on demand.
+ * how far to trust the best row (robustness statistics, stored with the sweep). The statistics run
+ * in a workflow of their own that outlives this one, so the sweep completes as soon as its last
+ * operation is stored; a failure there leaves the sweep as it is (they can be computed on demand).
  */
 export async function optimizationWorkflow(input: SweepInput): Promise<SweepOutcome> {
   if (input.spec.kind !== 'optimization') {
     throw ApplicationFailure.nonRetryable(`optimizationWorkflow needs an optimization spec, got "${input.spec.kind}"`);
   }
   const outcome = await runSweep(input);
+  if (input.options?.statistics === false) return outcome;
+  if (patched('statistics-after-completion')) {
+    try {
+      await startChild(sweepStatisticsWorkflow, {
+        workflowId: statisticsWorkflowId(outcome.id),
+        args: [{ sweep_id: outcome.id }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `robustness statistics of ${outcome.id}`,
+      });
+    } catch (err) {
+      // A resumed sweep completing again while its earlier statistics still run: those will do.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    return outcome;
+  }
+  // Sweeps started before statistics moved out computed them here, before completing.
   try {
     await computeStatistics({ sweep_id: outcome.id });
   } catch (err) {

@@ -120,6 +120,16 @@ export interface SweepOptions {
   heartbeat_timeout_s?: number;
   /** Number of best operations kept in workflow state. */
   top_k?: number;
+  /**
+   * Whether a completed optimization starts its robustness statistics (default true). A
+   * walk-forward's window optimizations do not: the walk-forward judges them out of sample.
+   */
+  statistics?: boolean;
+}
+
+/** The workflow that computes a completed optimization's robustness statistics, one per sweep. */
+export function statisticsWorkflowId(sweepId: string): string {
+  return `${sweepId}-statistics`;
 }
 
 export type SweepPhase = 'running' | 'paused' | 'draining' | 'finishing';

@@ -126,7 +126,7 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
     try {
       const child = await startChild(optimizationWorkflow, {
         workflowId: windowSweepId(id, k),
-        args: [{ spec: windowOptimization(spec, k), options: input.options }],
+        args: [{ spec: windowOptimization(spec, k), options: { ...input.options, statistics: false } }],
         // Closing the walk-forward closes its windows; a restart runs them again, reusing by hash.
         parentClosePolicy: ParentClosePolicy.TERMINATE,
         typedSearchAttributes: [

@@ -11,6 +11,7 @@ import { sampleIndices } from '../../src/api/equity.js';
 import type { ErrorBody } from '../../src/api/errors.js';
 import { METRIC_NAMES } from '../../src/engine/result.js';
 import type { ResultRow } from '../../src/store/types.js';
+import { statisticsWorkflowId } from '../../src/workflows/types.js';
 import { startStack, repoRoot, type Stack } from '../helpers/stack.js';
 import { FullResults } from '../../src/activities/full-results.js';
 import { uniqueId } from '../helpers/temporal.js';
@@ -80,6 +81,8 @@ describe('an optimization submitted as { path }', () => {
   before(async () => {
     id = await submit('optimizations', JSON.stringify({ path: 'examples/optimization.yaml' }), JSON_TYPE, `?id=${uniqueId('api-opt')}`);
     await waitCompleted(id);
+    // The statistics follow completion in a workflow of their own.
+    await stack.temporal.client.workflow.getHandle(statisticsWorkflowId(id)).result();
     all = (await getJson(`/api/sweeps/${id}/results?sort=idx&order=asc&limit=100000`)).rows;
   });
 

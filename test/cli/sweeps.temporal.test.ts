@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { METRIC_NAMES } from '../../src/engine/result.js';
 import type { ResultRow } from '../../src/store/types.js';
+import { statisticsWorkflowId } from '../../src/workflows/types.js';
 import { cliEnv, startStack, type Stack } from '../helpers/stack.js';
 import { uniqueId } from '../helpers/temporal.js';
 import { repoRoot, runCli } from './run-cli.js';
@@ -61,6 +62,8 @@ describe('optimize examples/optimization.yaml --wait --json', () => {
 
   before(async () => {
     run = await sweeplab('optimize', 'examples/optimization.yaml', '--wait', '--json', '--id', id);
+    // The statistics follow completion in a workflow of their own.
+    await stack.temporal.client.workflow.getHandle(statisticsWorkflowId(id)).result();
     all = (await stack.store.queryResults(id, { sort: 'idx', order: 'asc', limit: 10_000 })).rows;
     byIdx = new Map(all.map((r) => [r.idx, r]));
   });

@@ -5,6 +5,8 @@
 
 const main = document.getElementById('main');
 const POLL_MS = 1500;
+/** Looks for a completed optimization's statistics while they are being computed: a minute. */
+const STATISTICS_LOOKS = 40;
 /** Metrics that are fractions (0.12 = 12 %), shown as percent. */
 const PERCENT = new Set(['total_return', 'cagr', 'max_drawdown', 'win_rate', 'exposure']);
 const TABLE_METRICS = ['total_return', 'cagr', 'sharpe_ratio', 'sortino_ratio', 'max_drawdown', 'calmar_ratio', 'win_rate', 'profit_factor', 'total_trades', 'expectancy', 'exposure', 'sqn'];
@@ -244,12 +246,16 @@ async function renderSweep(id) {
       state.shownDone = finished;
       await loadResults(results, chart, heat, state);
     }
-    // The statistics are stored when an optimization completes: look once on opening and once at the end.
+    // The statistics are computed right after an optimization completes, by a workflow of their own:
+    // look once on opening, and after the end until they are there (for a minute at most).
+    let waitForStatistics = false;
     if (state.view.kind === 'optimization' && (!statisticsShown || !running(state.view))) {
       statisticsShown = true;
-      await loadStatistics(robust, state);
+      state.statisticsLooks = running(state.view) ? 0 : (state.statisticsLooks ?? 0) + 1;
+      const found = await loadStatistics(robust, state);
+      waitForStatistics = !found && !running(state.view) && state.statisticsLooks < STATISTICS_LOOKS;
     }
-    if (running(state.view)) pollTimer = setTimeout(poll, POLL_MS);
+    if (running(state.view) || waitForStatistics) pollTimer = setTimeout(poll, POLL_MS);
   };
   await poll();
 }
@@ -265,7 +271,7 @@ async function loadStatistics(box, state, compute = false) {
     if (!(err instanceof ApiError && err.status === 404) || compute) {
       box.hidden = false;
       box.replaceChildren(h('h2', {}, 'How far to trust the best row'), h('p', { class: 'error', testid: 'robustness-error' }, err.message));
-      return;
+      return false;
     }
   }
   box.hidden = false;
@@ -285,9 +291,11 @@ async function loadStatistics(box, state, compute = false) {
   if (!statistics) {
     const text = running(state.view)
       ? 'DSR, PBO, neighbourhood stability and a Monte Carlo of the best’s trades are computed when the optimization completes; “Compute now” gives them for the rows so far.'
-      : 'No statistics are stored for this sweep (it ended before they were computed, or computing them failed): “Compute now” computes them.';
+      : state.statisticsLooks < STATISTICS_LOOKS
+        ? 'The optimization has completed; its statistics are being computed now and appear here in a moment.'
+        : 'No statistics are stored for this sweep (it ended before they were computed, or computing them failed): “Compute now” computes them.';
     box.replaceChildren(head, h('p', { class: 'muted', testid: 'robustness-pending' }, text));
-    return;
+    return false;
   }
   const when = `${statistics.partial ? 'computed while running (figures will change), ' : ''}${statistics.computed_at.replace('T', ' ').replace(/\..*$/, '')} UTC · ${statistics.elapsed_ms} ms`;
   const names = ['pbo', 'dsr', 'neighbourhood', 'monte-carlo'];
@@ -297,6 +305,7 @@ async function loadStatistics(box, state, compute = false) {
     h('ul', { class: 'readings' }, statistics.readings.map((r, i) => h('li', { testid: `reading-${names[i]}` }, r))),
     h('div', { class: 'robust-grid' }, logitHistogram(statistics.pbo), neighbourTable(statistics), monteCarloTable(statistics.monte_carlo)),
   );
+  return true;
 }
 
 function logitHistogram(pbo) {
