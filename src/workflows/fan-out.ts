@@ -268,7 +268,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
 }
 
 /** Keeps the SweepStatus search attribute (Temporal UI, list filters) in step with the sweep. */
-function setStatus(status: SweepStatus): void {
+export function setStatus(status: SweepStatus): void {
   upsertSearchAttributes([{ key: sweepStatusKey, value: status }]);
 }
 

@@ -16,8 +16,8 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { windowOptimization, windowSweepId } from '../config/walk-forward-spec.js';
-import type { SweepStatus } from '../store/types.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
+import { setStatus } from './fan-out.js';
 import { optimizationWorkflow } from './optimization.js';
 import { pauseSignal, progressQuery, resumeSignal, type SweepPhase } from './types.js';
 import { walkForwardDetails } from './walk-forward-details.js';
@@ -201,10 +201,6 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
     }
     throw err;
   }
-}
-
-function setStatus(status: SweepStatus): void {
-  upsertSearchAttributes([{ key: sweepStatusKey, value: status }]);
 }
 
 /** The innermost message: a child's or an activity's failure wraps the one that says what went wrong. */
