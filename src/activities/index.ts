@@ -2,9 +2,9 @@ import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { isConfigError } from '../config/errors.js';
 import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
-import { indexSpaceSize, paramNames, type SweepSpec } from '../config/sweep.js';
+import { indexSpaceSize, paramNames } from '../config/sweep.js';
 import type { Store, SweepStatus } from '../store/types.js';
-import type { RunOperationsInput, RunOperationsOutput, ScanStoredInput, ScanStoredOutput } from '../workflows/types.js';
+import type { RecordSweepStartInput, RecordSweepStartOutput, RunOperationsInput, RunOperationsOutput, ScanStoredInput, ScanStoredOutput } from '../workflows/types.js';
 import { BatchFold } from './batch-fold.js';
 import { PendingWrites } from './pending-writes.js';
 import { createSweepCodeSource } from './plugin-code.js';
@@ -40,11 +40,37 @@ export function createActivities(deps: ActivityDeps) {
   const { store, pool, dataRoot } = deps;
   const sweepCode = createSweepCodeSource(store);
 
+  async function scanStored(input: ScanStoredInput): Promise<ScanStoredOutput> {
+    const { spec, sweep_id, from } = input;
+    const to = Math.min(input.to, indexSpaceSize(spec));
+    const done = await store.doneIndices(sweep_id, from, to);
+    const scanned = storedRanges(spec, done, from, to);
+    const inRange: Array<{ field: string; op: '>=' | '<'; value: number }> = [
+      { field: 'idx', op: '>=', value: from },
+      { field: 'idx', op: '<', value: scanned.to },
+    ];
+    const k = input.top_k ?? 20;
+    const best = await store.queryResults(sweep_id, {
+      sort: spec.primary_metric,
+      order: 'desc',
+      limit: k,
+      filter: spec.min_trades > 0 ? [...inRange, { field: 'total_trades', op: '>=', value: spec.min_trades }] : inRange,
+    });
+    const fold = new BatchFold(spec, k);
+    for (const row of best.rows) fold.add({ idx: row.idx, hash: row.hash, status: 'done', value: row.metrics?.[spec.primary_metric] ?? null, total_trades: row.metrics?.total_trades ?? null, reused: true, error: null });
+    let count = 0;
+    for (const idx of done) if (idx < scanned.to) count++;
+    return { ...fold.outcome(), done: count, reused: count, to: scanned.to, skip: scanned.skip };
+  }
+
   return {
     ...createWalkForwardActivities(deps),
 
-    /** Records the sweep; `stored` counts operations it already has done (a restarted sweep), so the workflow knows to scan. */
-    async recordSweepStart(input: { sweep_id: string; spec: SweepSpec; total: number }): Promise<{ stored: number }> {
+    /**
+     * Records the sweep; `stored` counts operations it already has done (a restarted sweep), and
+     * then the first span is scanned at once when asked, saving the workflow a round trip.
+     */
+    async recordSweepStart(input: RecordSweepStartInput): Promise<RecordSweepStartOutput> {
       await refuseAnotherSweep(store, input.sweep_id, input.spec);
       await store.createSweep({
         id: input.sweep_id,
@@ -57,7 +83,9 @@ export function createActivities(deps: ActivityDeps) {
       });
       await store.setSweepStatus(input.sweep_id, 'running');
       const { total } = await store.queryResults(input.sweep_id, { sort: 'idx', limit: 1, filter: [{ field: 'status', op: '=', value: 'done' }] });
-      return { stored: total };
+      if (total === 0 || !input.first_scan) return { stored: total };
+      const { to, top_k } = input.first_scan;
+      return { stored: total, scan: await scanStored({ sweep_id: input.sweep_id, spec: input.spec, from: 0, to, top_k }) };
     },
 
     async recordSweepEnd(input: { sweep_id: string; status: SweepStatus }): Promise<void> {
@@ -81,28 +109,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** What a restarted sweep already has stored in [from, to): counts, its best, and the ranges to skip. */
-    async scanStored(input: ScanStoredInput): Promise<ScanStoredOutput> {
-      const { spec, sweep_id, from } = input;
-      const to = Math.min(input.to, indexSpaceSize(spec));
-      const done = await store.doneIndices(sweep_id, from, to);
-      const scanned = storedRanges(spec, done, from, to);
-      const inRange: Array<{ field: string; op: '>=' | '<'; value: number }> = [
-        { field: 'idx', op: '>=', value: from },
-        { field: 'idx', op: '<', value: scanned.to },
-      ];
-      const k = input.top_k ?? 20;
-      const best = await store.queryResults(sweep_id, {
-        sort: spec.primary_metric,
-        order: 'desc',
-        limit: k,
-        filter: spec.min_trades > 0 ? [...inRange, { field: 'total_trades', op: '>=', value: spec.min_trades }] : inRange,
-      });
-      const fold = new BatchFold(spec, k);
-      for (const row of best.rows) fold.add({ idx: row.idx, hash: row.hash, status: 'done', value: row.metrics?.[spec.primary_metric] ?? null, total_trades: row.metrics?.total_trades ?? null, reused: true, error: null });
-      let count = 0;
-      for (const idx of done) if (idx < scanned.to) count++;
-      return { ...fold.outcome(), done: count, reused: count, to: scanned.to, skip: scanned.skip };
-    },
+    scanStored,
 
     async runOperations(input: RunOperationsInput): Promise<RunOperationsOutput> {
       const started = performance.now();

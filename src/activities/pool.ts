@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import { Piscina, type PiscinaTask, type TaskQueue } from 'piscina';
 import type { HashOutcome, HashTask, RunOutcome, RunTask } from './backtest-thread.js';
 
 /**
@@ -44,8 +44,9 @@ export function createBacktestPool(threads = defaultSlots()): BacktestPool {
     maxThreads: threads,
     // A second task waits inside each thread, so threads keep working while the activity's thread
     // is busy writing to the store and cannot hand out the next one.
-    concurrentTasksPerWorker: 2,
+    concurrentTasksPerWorker: 4,
     idleTimeout: 60_000,
+    taskQueue: new HashesFirst(),
   });
   // A task's clock starts when a thread takes it up, not when it is queued: threads post the
   // task's number on this channel as they start it.
@@ -91,6 +92,42 @@ export function createBacktestPool(threads = defaultSlots()): BacktestPool {
       await pool.destroy();
     },
   };
+}
+
+/**
+ * The pool's queue, first in first out except that hashing goes first: an activity hashes its pack
+ * before it can hand out a single batch (src/activities/index.ts), and behind the batches of the
+ * activities already running that hash would wait while the threads run out of work.
+ */
+class HashesFirst implements TaskQueue {
+  readonly #hashes: PiscinaTask[] = [];
+  readonly #runs: PiscinaTask[] = [];
+
+  get size(): number {
+    return this.#hashes.length + this.#runs.length;
+  }
+
+  push(task: PiscinaTask): void {
+    this.#queueOf(task).push(task);
+  }
+
+  unshift(task: PiscinaTask): void {
+    this.#queueOf(task).unshift(task);
+  }
+
+  shift(): PiscinaTask | null {
+    return this.#hashes.shift() ?? this.#runs.shift() ?? null;
+  }
+
+  remove(task: PiscinaTask): void {
+    const queue = this.#queueOf(task);
+    const at = queue.indexOf(task);
+    if (at !== -1) queue.splice(at, 1);
+  }
+
+  #queueOf(task: PiscinaTask): PiscinaTask[] {
+    return task.name === 'hashOperations' ? this.#hashes : this.#runs;
+  }
 }
 
 /** A batch stopped by its time limit: each of its operations fails with this (sweeps with user code run batches of one). */

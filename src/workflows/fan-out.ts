@@ -28,6 +28,7 @@ import {
   resumeSignal,
   type BatchOutcome,
   type RankedOperation,
+  type RecordSweepStartOutput,
   type RunOperationsOutput,
   type ScanStoredOutput,
   type SweepCursor,
@@ -46,8 +47,16 @@ type Activities = ReturnType<typeof createActivities>;
 
 /** Activity cost the automatic packing aims for: long enough that orchestration is noise. */
 const TARGET_ACTIVITY_MS = 1_000;
+/** …and at least this long, when keeping MIN_ACTIVITIES_LEFT would make activities shorter (see nextPack). */
+const MIN_ACTIVITY_MS = 250;
 /** Operations per activity before anything has been measured: the sweep spread over two windows. */
 const MAX_FIRST_PACK = 32;
+/**
+ * …and with packs sized by MIN_ACTIVITY_MS, where a first pack's cost also decides how large the
+ * next ones are: an activity's fixed cost (~10 ms) spread over too few operations reads as an
+ * expensive operation and keeps packs small.
+ */
+const MAX_FIRST_PACK_SIZED = 64;
 const MAX_PACK = 1_000;
 /** Keep at least this many activities for the rest of the sweep, so all worker slots stay busy. */
 const MIN_ACTIVITIES_LEFT = 16;
@@ -70,6 +79,9 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   const batched = patched('speed-batched-packing');
   // Packs balanced over the whole sweep, not over what is left (see nextPack); replay keeps the old rule.
   const byTotal = patched('speed-pack-by-total');
+  // Packs of at least MIN_ACTIVITY_MS of measured work after a first wave of FIRST_WINDOW_SIZED;
+  // replay keeps the rules above.
+  const sized = patched('speed-fewer-packs');
   const admissible = admissibility(spec);
   const space = indexSpaceSize(spec);
   const state: SweepCursor = input.cursor ?? {
@@ -88,7 +100,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     generation: 0,
   };
 
-  if (state.pack === 0) state.pack = firstPack(spec, state.total);
+  if (state.pack === 0) state.pack = firstPack(spec, state.total, sized);
 
   const { runOperations } = proxyActivities<Activities>({
     // A dead worker is noticed by the heartbeat timeout; this only bounds a pack that hangs while
@@ -184,16 +196,22 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   try {
     if (!input.cursor) {
       upsertSearchAttributes([{ key: sweepTotalKey, value: state.total }]);
+      // The first span's scan comes with the start record; replay of sweeps started before that
+      // scans it in an activity of its own.
+      const firstScan = patched('speed-start-scan') ? { to: Math.min(space, SCAN_SPAN), top_k: options.top_k } : undefined;
       // Histories from before the store counted its operations hold no result here (replay: no scan).
-      const started = (await recordSweepStart({ sweep_id: sweepId, spec, total: state.total })) as { stored: number } | undefined;
-      if ((started?.stored ?? 0) > 0) startScanning(state);
+      const started = (await recordSweepStart({ sweep_id: sweepId, spec, total: state.total, first_scan: firstScan })) as RecordSweepStartOutput | undefined;
+      if ((started?.stored ?? 0) > 0) {
+        startScanning(state);
+        if (started?.scan) fold(scanned(state, space, started.scan));
+      }
     }
     const inFlight = new Set<Promise<void>>();
     const window = spec.parallel.max_in_flight;
     const scan = { left: SCAN_PER_TASK };
 
     while (state.next < space && !failure) {
-      await condition(() => (!state.paused && inFlight.size < (batched ? windowNow(spec, state, window) : window)) || failure !== null);
+      await condition(() => (!state.paused && inFlight.size < (batched ? windowNow(spec, state, window, sized) : window)) || failure !== null);
       if (failure || shouldContinueAsNew()) break;
       if (scanDue(state)) {
         fold(
@@ -203,7 +221,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
         );
         continue;
       }
-      const indices = takeBatch(state, space, admissible, nextPack(spec, state, byTotal), scan);
+      const indices = takeBatch(state, space, admissible, nextPack(spec, state, byTotal, sized), scan);
       if (indices.length === 0) {
         // Out of `where` budget: end this workflow task first. Otherwise nothing is left before the
         // scanned part ends: scan on (the loop ends when the space does).
@@ -359,7 +377,11 @@ function scanDue(state: SweepCursor): boolean {
 
 /** Scans the next span for stored operations, records what to skip, and returns them to be folded in. */
 async function scanAhead(state: SweepCursor, space: number, scan: (from: number, to: number) => Promise<ScanStoredOutput>): Promise<BatchOutcome> {
-  const out = await scan(state.next, Math.min(space, state.next + SCAN_SPAN));
+  return scanned(state, space, await scan(state.next, Math.min(space, state.next + SCAN_SPAN)));
+}
+
+/** Records what a scan found to skip, and where the next one starts. */
+function scanned(state: SweepCursor, space: number, out: ScanStoredOutput): BatchOutcome {
   state.skip = out.skip;
   // Once the scan has reached the end of the index space, the cursor runs free (skipping `skip`).
   if (out.to >= space) delete state.scanned_to;
@@ -379,13 +401,18 @@ function countsOf(outcome: BatchOutcome): { done: number; failed: number; reused
 
 /** Activities in flight before anything is measured: a few first packs, so the rest are sized by measure. */
 const FIRST_WINDOW = 8;
+/**
+ * The same with packs sized by MIN_ACTIVITY_MS: an activity spreads its pack over all of its
+ * worker's backtest slots, so two keep a worker busy until the first one reports its cost.
+ */
+const FIRST_WINDOW_SIZED = 2;
 
 /**
- * The window: with automatic packing, only FIRST_WINDOW activities until the first pack reports its
+ * The window: with automatic packing, only a first wave of activities until the first pack reports its
  * cost, so a cheap sweep does not send half its operations out in tiny first packs before it knows.
  */
-function windowNow(spec: SweepSpec, state: SweepCursor, window: number): number {
-  return spec.parallel.operations_per_activity === 'auto' && state.op_ms === null ? Math.min(window, FIRST_WINDOW) : window;
+function windowNow(spec: SweepSpec, state: SweepCursor, window: number, sized: boolean): number {
+  return spec.parallel.operations_per_activity === 'auto' && state.op_ms === null ? Math.min(window, sized ? FIRST_WINDOW_SIZED : FIRST_WINDOW) : window;
 }
 
 /** The measured cost of one operation of a pack, reused ones included, for automatic packing. */
@@ -398,23 +425,29 @@ function measure(state: SweepCursor, out: RunOperationsOutput, operations: numbe
 
 /**
  * Automatic packing: as many operations as fit in about one second of measured work, but never so
- * many that the sweep has fewer than MIN_ACTIVITIES_LEFT activities to spread over the workers.
+ * many that the sweep has fewer than MIN_ACTIVITIES_LEFT activities to spread over the workers,
+ * unless (`sized`) that would make an activity shorter than MIN_ACTIVITY_MS: each costs ~15–25 ms of
+ * orchestration (its events, a workflow task, its hash lookup and store transaction; README, "Proven
+ * figures"), which would otherwise outweigh the backtests of a sweep that takes a second in all.
  */
-function nextPack(spec: SweepSpec, state: SweepCursor, byTotal: boolean): number {
+export function nextPack(spec: SweepSpec, state: SweepCursor, byTotal: boolean, sized: boolean): number {
   if (spec.parallel.operations_per_activity !== 'auto') return spec.parallel.operations_per_activity;
   if (state.op_ms !== null) {
     const remaining = Math.max(1, state.total - state.done - state.failed);
-    const byCost = Math.round(TARGET_ACTIVITY_MS / Math.max(state.op_ms, 0.01));
+    const opMs = Math.max(state.op_ms, 0.01);
+    const byCost = Math.round(TARGET_ACTIVITY_MS / opMs);
     // Balancing over what remains (counting packs in flight as remaining) shrinks every pack after
     // the one before: a tail of ever smaller activities, ~80 for 3,200 operations where 16 would do.
     const byBalance = Math.ceil((byTotal ? state.total : remaining) / MIN_ACTIVITIES_LEFT);
-    state.pack = Math.max(1, Math.min(MAX_PACK, byCost, byBalance));
+    const atLeast = sized ? Math.max(byBalance, Math.round(MIN_ACTIVITY_MS / opMs)) : byBalance;
+    state.pack = Math.max(1, Math.min(MAX_PACK, byCost, atLeast));
   }
   return state.pack;
 }
 
-function firstPack(spec: SweepSpec, total: number): number {
+export function firstPack(spec: SweepSpec, total: number, sized: boolean): number {
   if (spec.parallel.operations_per_activity !== 'auto') return spec.parallel.operations_per_activity;
+  if (sized) return Math.max(1, Math.min(MAX_FIRST_PACK_SIZED, Math.ceil(total / (2 * MIN_ACTIVITIES_LEFT))));
   return Math.max(1, Math.min(MAX_FIRST_PACK, Math.ceil(total / (2 * spec.parallel.max_in_flight))));
 }
 

@@ -59,6 +59,21 @@ export interface ScanStoredInput {
   top_k?: number;
 }
 
+/** The sweep's start record; `first_scan` asks for the scan of [0, first_scan) with it, when anything is stored. */
+export interface RecordSweepStartInput {
+  sweep_id: string;
+  spec: SweepSpec;
+  total: number;
+  first_scan?: { to: number; top_k: number };
+}
+
+export interface RecordSweepStartOutput {
+  /** Operations of the sweep already stored as done (a restarted sweep). */
+  stored: number;
+  /** The scan asked for, when `stored` > 0. */
+  scan?: ScanStoredOutput;
+}
+
 /** What a restarted sweep finds already stored for itself in [from, to) (docs/store.md, "Reuse"). */
 export interface ScanStoredOutput extends BatchOutcome {
   /** Where the scan stopped (≤ the asked `to` when the stored part is too fragmented to describe at once). */
