@@ -105,10 +105,12 @@ export async function watch(sweeps: Sweeps, id: string, opts: { quiet?: boolean 
     : null;
   let lastLine = 0;
   let view = await sweeps.view(id);
+  // The end is awaited, not polled for: a sweep of a second must not look like one of two.
+  const ended = sweeps.result(id);
+  ended.catch(() => {});
   bar?.start(Math.max(view.total, 1), 0, tokens(view));
   while (view.status === 'running' || view.status === 'paused') {
-    await new Promise((r) => setTimeout(r, tty ? 250 : 1000));
-    view = await sweeps.view(id);
+    view = await Promise.race([ended, delay(tty ? 250 : 1000).then(() => sweeps.view(id))]);
     if (bar) {
       bar.setTotal(Math.max(view.total, 1));
       bar.update(view.done + view.failed, tokens(view));
@@ -119,6 +121,10 @@ export async function watch(sweeps: Sweeps, id: string, opts: { quiet?: boolean 
   }
   bar?.stop();
   return view;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 function tokens(view: SweepView) {
