@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { Sweeps } from '../src/client/sweeps.js';
 import { loadOptimizationFile } from '../src/config/load.js';
 import { optimizationSpec, type OptimizationSpec } from '../src/config/sweep.js';
@@ -21,6 +22,7 @@ export interface BenchStack {
   worker: Worker;
   store: Store;
   sweeps: Sweeps;
+  client: Client;
   databaseUrl: string;
   taskQueue: string;
   dir: string;
@@ -55,6 +57,7 @@ export async function startBenchStack(opts: { concurrency?: number } = {}): Prom
     worker,
     store,
     sweeps: new Sweeps(client, store, taskQueue),
+    client,
     databaseUrl,
     taskQueue,
     dir,
