@@ -10,7 +10,8 @@ import type { SweepStatistics } from '../stats/schemas.js';
  *
  * Tables (DESIGN §5, docs/store.md):
  *   sweeps      one row per sweep (its workflow id), with kind, name, status, counts and its spec.
- *   operations  one row per (sweep, operation hash): grid index, params, status, error, metrics and
+ *   sweep_keys  one row per sweep id that has operations: the integer that names it in operations.
+ *   operations  one row per (sweep, grid index): operation hash, params, status, error, metrics and
  *               block returns. Everything else of an operation (its YAML, curves, trades) is a pure
  *               function of the sweep's spec and the index, recomputed when asked for.
  *   results     full results of operations stored before migration 3, read for old sweeps only.
@@ -132,7 +133,7 @@ export interface Store {
 
   /** Done operations with these hashes, in any sweep (one query per 500 hashes). */
   findDone(hashes: string[]): Promise<Map<string, DoneOperation>>;
-  /** Stores operation rows; a row whose (sweep_id, hash) exists is left as it is unless it failed before. */
+  /** Stores operation rows; a row whose (sweep_id, idx) exists is left as it is unless it failed before. */
   recordOperations(rows: OperationRecord[]): Promise<void>;
   /** Grid indices of this sweep already stored as done, within [from, to). */
   doneIndices(sweepId: string, from: number, to: number): Promise<Set<number>>;

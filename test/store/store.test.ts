@@ -78,7 +78,7 @@ function storeSuite(databases: TestDatabases): void {
     const store = await freshStore(t);
     await store.migrate();
     const applied = await (store as SqlStore).db.selectFrom('store_migrations').select('version').execute();
-    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3, 4, 5, 6, 7]);
     await store.createSweep(sweep('m'));
     assert.equal((await store.getSweep('m'))?.id, 'm');
   });
@@ -244,6 +244,35 @@ function storeSuite(databases: TestDatabases): void {
     assert.equal(rows[0]!.status, 'done');
   });
 
+  test('two operations of a sweep with one hash keep a row each, found by hash and located at the first', async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('v', { kind: 'variant_test', param_names: ['variant'] }));
+    // Two variants with the same content: one operation hash, two indices.
+    await store.recordOperations([
+      { ...done('v', 0, { variant: 'Baseline' }, { sharpe_ratio: 1.5 }), hash: 'same' },
+      { ...done('v', 1, { variant: 'Copy of Baseline' }, { sharpe_ratio: 1.5 }), hash: 'same' },
+    ]);
+    assert.deepEqual(indices(await store.queryResults('v', {})), [0, 1]);
+    assert.deepEqual(await store.refreshSweepCounts('v'), { completed: 2, failed: 0 });
+    assert.deepEqual(await store.operationsOf('v', ['same']), [
+      { hash: 'same', idx: 0, params: { variant: 'Baseline' } },
+      { hash: 'same', idx: 1, params: { variant: 'Copy of Baseline' } },
+    ]);
+    assert.deepEqual([...(await store.findDone(['same'])).keys()], ['same']);
+    assert.deepEqual(await store.locateOperation('same'), { sweep_id: 'v', idx: 0 });
+  });
+
+  test('an operation is located in the sweep created first, whatever the ids', async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('z-older'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await store.createSweep(sweep('a-newer'));
+    // Written into the newer sweep first: the sweep's age decides, not the row's.
+    await store.recordOperations([{ ...done('a-newer', 3, { fast: 1 }), hash: 'h' }]);
+    await store.recordOperations([{ ...done('z-older', 5, { fast: 1 }), hash: 'h' }]);
+    assert.deepEqual(await store.locateOperation('h'), { sweep_id: 'z-older', idx: 5 });
+  });
+
   test('two store instances writing overlapping rows in parallel store each row once', async (t) => {
     const url = await databases.fresh();
     const [a, b] = [await openStore({ url }), await openStore({ url })];
@@ -349,7 +378,7 @@ function storeSuite(databases: TestDatabases): void {
         store.dialect === 'postgres'
           ? await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'operations'`.execute(store.db)
           : await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'operations' AND sql IS NOT NULL`.execute(store.db);
-      return rows.map((r) => r.name).filter((name) => name !== 'operations_by_idx' && name !== 'operations_by_hash' && name !== 'operations_pk').sort();
+      return rows.map((r) => r.name).filter((name) => name !== 'operations_key' && name !== 'operations_by_hash').sort();
     };
     assert.deepEqual(await indexes(), []);
     await store.createSweep(sweep('s'));
