@@ -1,6 +1,7 @@
 import { sql, type Kysely, type OnConflictBuilder, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { ConfigError } from '../config/errors.js';
-import { METRIC_NAMES, type BacktestResult, type Metrics } from '../engine/result.js';
+import type { Combo } from '../config/grid.js';
+import { METRIC_NAMES, type BacktestResult, type MetricName, type Metrics } from '../engine/result.js';
 import type { SweepStatistics } from '../stats/schemas.js';
 import type { StoreTarget } from './connect.js';
 import { AXIS_COLUMNS, axisColumns, ensureSortIndex, migrate, PARAM_AXES, sortIndexName } from './migrations.js';
@@ -21,6 +22,7 @@ import {
   type ResultsQuery,
   type Store,
   type BlockReturnsRow,
+  type CopiedOperation,
   type DoneOperation,
   type SweepKind,
   type SweepRow,
@@ -33,6 +35,8 @@ import {
  * PostgreSQL's 65,535 bind parameters, and one statement per activity batch is the common case.
  */
 const BATCH_ROWS = 500;
+/** copyDone binds 3 + 2 × PARAM_AXES values per entry: 500 entries bind 9,500, within both limits. */
+const COPY_BATCH_ROWS = 500;
 /** Legacy result blobs are a few KB each; 100 per statement keeps a batch to about a megabyte. */
 const RESULT_BATCH_ROWS = 100;
 
@@ -203,6 +207,67 @@ export class SqlStore implements Store {
       const sweepIds = [...new Set(records.map((r) => r.sweep_id))];
       const rows = toOperationRows(records, await sweepKeys(db, sweepIds), await this.#knownParamNames(db, sweepIds));
       for (const part of chunks(rows, BATCH_ROWS)) await db.insertInto('operations').values(part).onConflict(keepDone).execute();
+    });
+  }
+
+  /*
+   * The entries travel as bound values (a VALUES list) rather than as one JSON document: SQLite's
+   * JSON parser reads some decimals one unit in the last place off (0.002877 as
+   * 0.0028770000000000002), and the typed axis columns must hold the very numbers recordOperations
+   * binds. The row to copy per entry is a done row with its hash, one with blocks first (as findDone
+   * prefers), chosen and written in one INSERT … SELECT per chunk.
+   */
+  async copyDone(sweepId: string, entries: Array<{ idx: number; hash: string; params: Combo }>, metric: MetricName): Promise<CopiedOperation[]> {
+    if (entries.length === 0) return [];
+    // One entry per idx (PostgreSQL refuses an upsert that touches a row twice), in key order (no deadlocks).
+    const byIdx = new Map<number, (typeof entries)[number]>();
+    for (const entry of entries) if (!byIdx.has(entry.idx)) byIdx.set(entry.idx, entry);
+    const sorted = [...byIdx.values()].sort((a, b) => a.idx - b.idx);
+    return this.#write(async (db) => {
+      const key = (await sweepKeys(db, [sweepId])).get(sweepId)!;
+      const names = (await this.#knownParamNames(db, [sweepId])).get(sweepId) ?? [];
+      const copied: CopiedOperation[] = [];
+      for (const part of chunks(sorted, COPY_BATCH_ROWS)) {
+        const values = part.map((entry) => {
+          const axes = axisValues(entry.params, names);
+          return sql`(${entry.idx}, ${entry.hash}, ${JSON.stringify(entry.params)}, ${sql.join(AXIS_COLUMNS.map((column) => axes[column]))})`;
+        });
+        const refs = (columns: readonly string[]) => sql.join(columns.map((column) => sql.ref(column)));
+        // PostgreSQL reads untyped bound values as text: the casts give the columns their types.
+        const axes = sql.join(AXIS_COLUMNS.map((column) => (column.endsWith('_num') ? sql`CAST(${sql.ref(column)} AS double precision)` : sql.ref(column))));
+        const rows = await db
+          .insertInto('operations')
+          .columns(['sweep_key', 'idx', 'hash', 'params', 'status', 'error', 'duration_ms', 'blocks', ...METRIC_NAMES, ...AXIS_COLUMNS])
+          .expression(
+            sql`WITH entry (idx, hash, params, ${refs(AXIS_COLUMNS)}) AS (VALUES ${sql.join(values)}),
+            found AS (
+              SELECT entry.*, done.blocks, ${refs(METRIC_NAMES.map((m) => `done.${m}`))},
+                     row_number() OVER (PARTITION BY entry.idx ORDER BY CASE WHEN done.blocks IS NULL THEN 1 ELSE 0 END) AS pick
+              FROM entry JOIN operations done ON done.hash = entry.hash AND done.status = 'done'
+            )
+            SELECT CAST(${key} AS integer), CAST(idx AS integer), hash, params, 'done', NULL, 0, blocks, ${refs(METRIC_NAMES)}, ${axes}
+            FROM found WHERE pick = 1`,
+          )
+          .onConflict(keepDone)
+          .returning(['idx', 'hash', sql.ref<number | null>(metric).as('value'), 'total_trades'])
+          .execute();
+        for (const row of rows) copied.push({ idx: Number(row.idx), hash: row.hash, value: toNumber(row.value), total_trades: toNumber(row.total_trades) });
+        // Not written: no done row anywhere, or the row at idx was done already (a retry), which counts as copied when it holds this hash.
+        const written = new Set(rows.map((row) => Number(row.idx)));
+        const rest = new Map(part.filter((entry) => !written.has(entry.idx)).map((entry) => [entry.idx, entry.hash]));
+        if (rest.size === 0) continue;
+        const stored = await db
+          .selectFrom('operations')
+          .select(['idx', 'hash', sql.ref<number | null>(metric).as('value'), 'total_trades'])
+          .where('sweep_key', '=', key)
+          .where('idx', 'in', [...rest.keys()])
+          .where('status', '=', 'done')
+          .execute();
+        for (const row of stored) {
+          if (rest.get(Number(row.idx)) === row.hash) copied.push({ idx: Number(row.idx), hash: row.hash, value: toNumber(row.value), total_trades: toNumber(row.total_trades) });
+        }
+      }
+      return copied.sort((a, b) => a.idx - b.idx);
     });
   }
 
