@@ -17,6 +17,7 @@ const MIGRATIONS: Array<{ version: number; name: string; up: (db: Kysely<any>, d
   { version: 4, name: 'sweep_statistics', up: createStatisticsTable },
   { version: 5, name: 'walk_forward_windows', up: createWalkForwardWindows },
   { version: 6, name: 'typed parameter columns per axis', up: addAxisColumns },
+  { version: 7, name: 'operations keyed by (sweep, idx)', up: keyOperationsBySweepIdx },
 ];
 
 /**
@@ -147,7 +148,7 @@ async function keepBlocksNotResults(db: Kysely<any>, dialect: Dialect): Promise<
  * PARAM_AXES parameters of a sweep (in its `param_names` order) also live in typed columns,
  * p<K>_num and p<K>_text (the two sort keys of src/store/param-sql.ts), which an index
  * (sweep_id, column, idx) can walk; the index is made the first time a sort needs it
- * (ensureIndex). Existing rows are filled from their JSON here.
+ * (ensureSortIndex). Existing rows are filled from their JSON here.
  */
 async function addAxisColumns(db: Kysely<any>, dialect: Dialect): Promise<void> {
   for (let axis = 0; axis < PARAM_AXES; axis++) {
@@ -170,39 +171,116 @@ export function axisColumns(axis: number): { num: `p${number}_num`; text: `p${nu
   return { num: `p${axis}_num`, text: `p${axis}_text` };
 }
 
+/** Every axis column, p0_num, p0_text, p1_num, … */
+export const AXIS_COLUMNS = Array.from({ length: PARAM_AXES }, (_, axis) => axisColumns(axis)).flatMap(({ num, text }) => [num, text]);
+
 /**
- * Creates an index the first time a query needs it; `onlyWhereSet` makes it partial, over the rows
- * where that column is not NULL (an axis's number column is NULL wherever its text one is set, and
- * the other way round, so each indexes only its own rows). Every process may try at once: SQLite's
- * write lock (the caller's BEGIN IMMEDIATE) and PostgreSQL's migration advisory lock admit one.
+ * An operation's row is keyed by (sweep, idx), its index in the grid or variant list, rather than by
+ * (sweep, hash): two variants with the same content each keep a row, and one index serves as the key
+ * and for reads by idx, where two did before. The sweep is a small integer (table sweep_keys; the
+ * store's API keeps text ids) instead of its text id in every row and in every index that starts with
+ * it, and created_at, which nothing reads, goes: together about 300 of the 1,025 bytes a row took
+ * (docs/store.md, "Size"). The table is rebuilt, on both dialects, because every row changes. An old store
+ * may hold two rows for one (sweep, idx) (a reused sweep id once merged two sweeps); the one kept is
+ * the done one, else the earliest written (ties by hash). The sort indexes the store had are made
+ * again; the others stay unmade until a sort needs them.
  */
-export async function ensureIndex(db: Kysely<any>, dialect: Dialect, name: string, columns: string[], onlyWhereSet?: string): Promise<void> {
+async function keyOperationsBySweepIdx(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  await db.schema
+    .createTable('sweep_keys')
+    .addColumn('sweep_key', 'integer', (c) => (dialect === 'postgres' ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey()))
+    .addColumn('sweep_id', 'text', (c) => c.notNull().unique())
+    .execute();
+  await sql`INSERT INTO sweep_keys (sweep_id) SELECT DISTINCT sweep_id FROM operations ORDER BY sweep_id`.execute(db);
+
+  // Every metric column the store has, including any of a metric since removed from METRIC_NAMES.
+  const metrics = (await operationsColumns(db, dialect)).filter((column) => !OPERATIONS_V6_COLUMNS.has(column));
+  const blob = dialect === 'postgres' ? 'bytea' : 'blob';
+  let table = db.schema
+    .createTable('operations_v7')
+    .addColumn('sweep_key', 'integer', (c) => c.notNull())
+    .addColumn('idx', 'integer', (c) => c.notNull())
+    .addColumn('hash', 'text', (c) => c.notNull())
+    .addColumn('params', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('error', 'text')
+    .addColumn('duration_ms', 'double precision', (c) => c.notNull())
+    .addColumn('blocks', blob);
+  for (const column of AXIS_COLUMNS) {
+    // Text bytewise on PostgreSQL, as migration 6 made it.
+    table = column.endsWith('_num') ? table.addColumn(column, 'double precision') : table.addColumn(column, 'text', (c) => (dialect === 'postgres' ? c.modifyEnd(sql`COLLATE "C"`) : c));
+  }
+  for (const metric of metrics) table = table.addColumn(metric, 'double precision');
+  await table.execute();
+
+  const copied = ['idx', 'hash', 'params', 'status', 'error', 'duration_ms', 'blocks', ...AXIS_COLUMNS, ...metrics];
+  await sql`INSERT INTO operations_v7 (sweep_key, ${sql.join(copied.map((column) => sql.ref(column)))})
+    SELECT k.sweep_key, ${sql.join(copied.map((column) => sql.ref(`o.${column}`)))}
+    FROM (SELECT *, row_number() OVER (PARTITION BY sweep_id, idx ORDER BY CASE WHEN status = 'done' THEN 0 ELSE 1 END, created_at, hash) AS pick FROM operations) o
+    JOIN sweep_keys k ON k.sweep_id = o.sweep_id
+    WHERE o.pick = 1
+    ORDER BY k.sweep_key, o.idx`.execute(db);
+
+  const indexes = await operationsIndexes(db, dialect);
+  await db.schema.dropTable('operations').execute();
+  await db.schema.alterTable('operations_v7').renameTo('operations').execute();
+  await db.schema.createIndex('operations_key').unique().on('operations').columns(['sweep_key', 'idx']).execute();
+  await db.schema.createIndex('operations_by_hash').on('operations').column('hash').execute();
+  for (const column of [...metrics, ...AXIS_COLUMNS]) {
+    if (indexes.has(sortIndexName(column))) await ensureSortIndex(db, dialect, column);
+  }
+}
+
+/** The columns of operations at migration 6 that are not metrics. */
+const OPERATIONS_V6_COLUMNS = new Set(['sweep_id', 'idx', 'hash', 'params', 'status', 'error', 'duration_ms', 'created_at', 'blocks', ...AXIS_COLUMNS]);
+
+/** The index a sort by `column` (a metric or an axis column) walks. */
+export function sortIndexName(column: string): string {
+  return `operations_by_${column}`;
+}
+
+/**
+ * Creates the index (sweep_key, column, idx) that a sort by a metric or an axis column walks, the
+ * first time a query needs it. An axis column's index is partial, over the rows where it is set (an
+ * axis's number column is NULL wherever its text one is set, and the other way round, so each indexes
+ * only its own rows). Every process may try at once: SQLite's write lock (the caller's BEGIN
+ * IMMEDIATE) and PostgreSQL's migration advisory lock admit one.
+ */
+export async function ensureSortIndex(db: Kysely<any>, dialect: Dialect, column: string): Promise<void> {
   if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(db);
-  let index = db.schema.createIndex(name).ifNotExists().on('operations').columns(columns);
-  if (onlyWhereSet !== undefined) index = index.where(sql.ref(onlyWhereSet), 'is not', null);
+  let index = db.schema.createIndex(sortIndexName(column)).ifNotExists().on('operations').columns(['sweep_key', column, 'idx']);
+  if ((AXIS_COLUMNS as string[]).includes(column)) index = index.where(sql.ref(column), 'is not', null);
   await index.execute();
 }
 
 /**
- * Adds a float column for every metric the table lacks. Its index (sweep_id, metric, idx), which
+ * Adds a float column for every metric the table lacks. Its index (sweep_key, metric, idx), which
  * lets "sort by metric, then idx, LIMIT n OFFSET m" walk the index instead of sorting the sweep, is
- * made when a sweep with that primary metric is created or a sort first needs it (ensureIndex):
- * every index costs each row ~45 bytes and a write, and most metrics are never sorted by
+ * made when a sweep with that primary metric is created or a sort first needs it (ensureSortIndex):
+ * every index costs each row 15–25 bytes and a write, and most metrics are never sorted by
  * (docs/store.md). Stores made before this keep the indexes they have.
  */
 async function ensureMetricColumns(db: Kysely<any>, dialect: Dialect): Promise<void> {
-  const existing =
-    dialect === 'postgres'
-      ? await sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
-          WHERE table_schema = current_schema() AND table_name = 'operations'`.execute(db)
-      : await sql<{ name: string }>`SELECT name FROM pragma_table_info('operations')`.execute(db);
-  const columns = new Set(existing.rows.map((r) => r.name));
+  const columns = new Set(await operationsColumns(db, dialect));
   for (const metric of METRIC_NAMES) {
     if (columns.has(metric)) continue;
     await db.schema.alterTable('operations').addColumn(metric, 'double precision').execute();
   }
 }
 
-export function metricIndexName(metric: string): string {
-  return `operations_by_${metric}`;
+async function operationsColumns(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+  const { rows } =
+    dialect === 'postgres'
+      ? await sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
+          WHERE table_schema = current_schema() AND table_name = 'operations' ORDER BY ordinal_position`.execute(db)
+      : await sql<{ name: string }>`SELECT name FROM pragma_table_info('operations')`.execute(db);
+  return rows.map((r) => r.name);
+}
+
+async function operationsIndexes(db: Kysely<any>, dialect: Dialect): Promise<Set<string>> {
+  const { rows } =
+    dialect === 'postgres'
+      ? await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'operations'`.execute(db)
+      : await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'operations'`.execute(db);
+  return new Set(rows.map((r) => r.name));
 }

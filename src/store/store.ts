@@ -1,9 +1,10 @@
-import { sql, type Kysely, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
+import { sql, type Kysely, type OnConflictBuilder, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { ConfigError } from '../config/errors.js';
-import { METRIC_NAMES, type BacktestResult, type Metrics } from '../engine/result.js';
+import type { Combo } from '../config/grid.js';
+import { METRIC_NAMES, type BacktestResult, type MetricName, type Metrics } from '../engine/result.js';
 import type { SweepStatistics } from '../stats/schemas.js';
 import type { StoreTarget } from './connect.js';
-import { axisColumns, ensureIndex, metricIndexName, migrate, PARAM_AXES } from './migrations.js';
+import { AXIS_COLUMNS, axisColumns, ensureSortIndex, migrate, PARAM_AXES, sortIndexName } from './migrations.js';
 import { paramJson, paramKeys, paramNumber, paramText } from './param-sql.js';
 import { blockReturns } from '../engine/block-returns.js';
 import { decodeBlocks, DEFAULT_BLOCKS, specBlocks } from './blocks-codec.js';
@@ -21,6 +22,7 @@ import {
   type ResultsQuery,
   type Store,
   type BlockReturnsRow,
+  type CopiedOperation,
   type DoneOperation,
   type SweepKind,
   type SweepRow,
@@ -33,18 +35,28 @@ import {
  * PostgreSQL's 65,535 bind parameters, and one statement per activity batch is the common case.
  */
 const BATCH_ROWS = 500;
+/** copyDone binds 3 + 2 × PARAM_AXES values per entry: 500 entries bind 9,500, within both limits. */
+const COPY_BATCH_ROWS = 500;
 /** Legacy result blobs are a few KB each; 100 per statement keeps a batch to about a megabyte. */
 const RESULT_BATCH_ROWS = 100;
 
 const RESULT_COLUMNS = ['idx', 'hash', 'params', 'status', 'error', ...METRIC_NAMES] as const;
 
-const AXIS_COLUMNS = Array.from({ length: PARAM_AXES }, (_, axis) => axisColumns(axis)).flatMap(({ num, text }) => [num, text]);
+/** Every column of an operation's row but its key (sweep_key, idx). */
+const OPERATION_COLUMNS = ['hash', 'params', 'status', 'error', 'duration_ms', 'blocks', ...METRIC_NAMES, ...AXIS_COLUMNS] as const;
 
-/** On conflict, every column but the key and created_at takes the new row's value. */
-const UPSERT_FROM_EXCLUDED = Object.fromEntries(
-  ['idx', 'params', 'status', 'error', 'duration_ms', 'blocks', ...METRIC_NAMES, ...AXIS_COLUMNS].map((column) => [column, sql.ref<never>(`excluded.${column}`)]),
-) as Partial<Record<keyof OperationsTable, RawBuilder<never>>>;
-
+/**
+ * The one conflict rule of every write of an operation row: a done row is final; only a retry that
+ * succeeded replaces a failure, every column but the key taking the new row's value.
+ */
+function keepDone(oc: OnConflictBuilder<Database, 'operations'>) {
+  const fromExcluded = Object.fromEntries(OPERATION_COLUMNS.map((column) => [column, sql.ref<never>(`excluded.${column}`)]));
+  return oc
+    .columns(['sweep_key', 'idx'])
+    .doUpdateSet(fromExcluded as Partial<Record<keyof OperationsTable, RawBuilder<never>>>)
+    .where('operations.status', '=', 'failed')
+    .where('excluded.status', '=', 'done');
+}
 
 let memoryDatabases = 0;
 
@@ -55,7 +67,7 @@ export class SqlStore implements Store {
   readonly #writeLockKey: string;
   /** A sweep's param_names never change once it exists. */
   readonly #paramNamesOf = new Map<string, string[]>();
-  /** Indexes made or found by ensureIndex in this process. */
+  /** Sort indexes made or found by ensureSortIndex in this process. */
   readonly #indexes = new Set<string>();
 
   constructor(
@@ -155,7 +167,7 @@ export class SqlStore implements Store {
     return this.#write(async (db) => {
       const counts = await db
         .selectFrom('operations')
-        .where('sweep_id', '=', id)
+        .where('sweep_key', '=', sweepKey(id))
         .select([
           sql<string | number>`count(CASE WHEN status = 'done' THEN 1 END)`.as('completed'),
           sql<string | number>`count(CASE WHEN status = 'failed' THEN 1 END)`.as('failed'),
@@ -192,22 +204,70 @@ export class SqlStore implements Store {
   async recordOperations(records: OperationRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.#write(async (db) => {
-      const axes = await this.#knownParamNames(db, [...new Set(records.map((r) => r.sweep_id))]);
-      const rows = toOperationRows(records, axes);
-      for (const part of chunks(rows, BATCH_ROWS)) {
-        await db
+      const sweepIds = [...new Set(records.map((r) => r.sweep_id))];
+      const rows = toOperationRows(records, await sweepKeys(db, sweepIds), await this.#knownParamNames(db, sweepIds));
+      for (const part of chunks(rows, BATCH_ROWS)) await db.insertInto('operations').values(part).onConflict(keepDone).execute();
+    });
+  }
+
+  /*
+   * The entries travel as bound values (a VALUES list) rather than as one JSON document: SQLite's
+   * JSON parser reads some decimals one unit in the last place off (0.002877 as
+   * 0.0028770000000000002), and the typed axis columns must hold the very numbers recordOperations
+   * binds. The row to copy per entry is a done row with its hash, one with blocks first (as findDone
+   * prefers), chosen and written in one INSERT … SELECT per chunk.
+   */
+  async copyDone(sweepId: string, entries: Array<{ idx: number; hash: string; params: Combo }>, metric: MetricName): Promise<CopiedOperation[]> {
+    if (entries.length === 0) return [];
+    // One entry per idx (PostgreSQL refuses an upsert that touches a row twice), in key order (no deadlocks).
+    const byIdx = new Map<number, (typeof entries)[number]>();
+    for (const entry of entries) if (!byIdx.has(entry.idx)) byIdx.set(entry.idx, entry);
+    const sorted = [...byIdx.values()].sort((a, b) => a.idx - b.idx);
+    return this.#write(async (db) => {
+      const key = (await sweepKeys(db, [sweepId])).get(sweepId)!;
+      const names = (await this.#knownParamNames(db, [sweepId])).get(sweepId) ?? [];
+      const copied: CopiedOperation[] = [];
+      for (const part of chunks(sorted, COPY_BATCH_ROWS)) {
+        const values = part.map((entry) => {
+          const axes = axisValues(entry.params, names);
+          return sql`(${entry.idx}, ${entry.hash}, ${JSON.stringify(entry.params)}, ${sql.join(AXIS_COLUMNS.map((column) => axes[column]))})`;
+        });
+        const refs = (columns: readonly string[]) => sql.join(columns.map((column) => sql.ref(column)));
+        // PostgreSQL reads untyped bound values as text: the casts give the columns their types.
+        const axes = sql.join(AXIS_COLUMNS.map((column) => (column.endsWith('_num') ? sql`CAST(${sql.ref(column)} AS double precision)` : sql.ref(column))));
+        const rows = await db
           .insertInto('operations')
-          .values(part)
-          .onConflict((oc) =>
-            oc
-              .columns(['sweep_id', 'hash'])
-              .doUpdateSet(UPSERT_FROM_EXCLUDED)
-              // Only a retry that succeeded replaces a failure; a done row is final.
-              .where('operations.status', '=', 'failed')
-              .where('excluded.status', '=', 'done'),
+          .columns(['sweep_key', 'idx', 'hash', 'params', 'status', 'error', 'duration_ms', 'blocks', ...METRIC_NAMES, ...AXIS_COLUMNS])
+          .expression(
+            sql`WITH entry (idx, hash, params, ${refs(AXIS_COLUMNS)}) AS (VALUES ${sql.join(values)}),
+            found AS (
+              SELECT entry.*, done.blocks, ${refs(METRIC_NAMES.map((m) => `done.${m}`))},
+                     row_number() OVER (PARTITION BY entry.idx ORDER BY CASE WHEN done.blocks IS NULL THEN 1 ELSE 0 END) AS pick
+              FROM entry JOIN operations done ON done.hash = entry.hash AND done.status = 'done'
+            )
+            SELECT CAST(${key} AS integer), CAST(idx AS integer), hash, params, 'done', NULL, 0, blocks, ${refs(METRIC_NAMES)}, ${axes}
+            FROM found WHERE pick = 1`,
           )
+          .onConflict(keepDone)
+          .returning(['idx', 'hash', sql.ref<number | null>(metric).as('value'), 'total_trades'])
           .execute();
+        for (const row of rows) copied.push({ idx: Number(row.idx), hash: row.hash, value: toNumber(row.value), total_trades: toNumber(row.total_trades) });
+        // Not written: no done row anywhere, or the row at idx was done already (a retry), which counts as copied when it holds this hash.
+        const written = new Set(rows.map((row) => Number(row.idx)));
+        const rest = new Map(part.filter((entry) => !written.has(entry.idx)).map((entry) => [entry.idx, entry.hash]));
+        if (rest.size === 0) continue;
+        const stored = await db
+          .selectFrom('operations')
+          .select(['idx', 'hash', sql.ref<number | null>(metric).as('value'), 'total_trades'])
+          .where('sweep_key', '=', key)
+          .where('idx', 'in', [...rest.keys()])
+          .where('status', '=', 'done')
+          .execute();
+        for (const row of stored) {
+          if (rest.get(Number(row.idx)) === row.hash) copied.push({ idx: Number(row.idx), hash: row.hash, value: toNumber(row.value), total_trades: toNumber(row.total_trades) });
+        }
       }
+      return copied.sort((a, b) => a.idx - b.idx);
     });
   }
 
@@ -215,7 +275,7 @@ export class SqlStore implements Store {
     const rows = await this.db
       .selectFrom('operations')
       .select('idx')
-      .where('sweep_id', '=', sweepId)
+      .where('sweep_key', '=', sweepKey(sweepId))
       .where('idx', '>=', from)
       .where('idx', '<', to)
       .where('status', '=', 'done')
@@ -224,12 +284,16 @@ export class SqlStore implements Store {
   }
 
   async locateOperation(hash: string): Promise<{ sweep_id: string; idx: number } | null> {
+    // The oldest sweep first; rows of a sweep that has no sweeps row (only tests write those) last.
     const row = await this.db
-      .selectFrom('operations')
-      .select(['sweep_id', 'idx'])
-      .where('hash', '=', hash)
-      .orderBy('created_at')
-      .orderBy('sweep_id')
+      .selectFrom('operations as o')
+      .innerJoin('sweep_keys as k', 'k.sweep_key', 'o.sweep_key')
+      .leftJoin('sweeps as s', 's.id', 'k.sweep_id')
+      .select(['k.sweep_id', 'o.idx'])
+      .where('o.hash', '=', hash)
+      .orderBy('s.created_at', (ob) => ob.asc().nullsLast())
+      .orderBy('k.sweep_id')
+      .orderBy('o.idx')
       .limit(1)
       .executeTakeFirst();
     return row ? { sweep_id: row.sweep_id, idx: Number(row.idx) } : null;
@@ -238,7 +302,7 @@ export class SqlStore implements Store {
   async operationsOf(sweepId: string, hashes: string[]): Promise<Array<{ hash: string; idx: number; params: ResultRow['params'] }>> {
     const found: Array<{ hash: string; idx: number; params: ResultRow['params'] }> = [];
     for (const part of chunks([...new Set(hashes)], BATCH_ROWS)) {
-      const rows = await this.db.selectFrom('operations').select(['hash', 'idx', 'params']).where('sweep_id', '=', sweepId).where('hash', 'in', part).execute();
+      const rows = await this.db.selectFrom('operations').select(['hash', 'idx', 'params']).where('sweep_key', '=', sweepKey(sweepId)).where('hash', 'in', part).execute();
       for (const row of rows) found.push({ hash: row.hash, idx: Number(row.idx), params: JSON.parse(row.params) });
     }
     return found.sort((a, b) => a.idx - b.idx);
@@ -258,7 +322,7 @@ export class SqlStore implements Store {
     let query = this.db
       .selectFrom('operations')
       .select(['idx', 'hash', 'params', 'blocks', ...METRIC_NAMES])
-      .where('sweep_id', '=', sweepId)
+      .where('sweep_key', '=', sweepKey(sweepId))
       .where('status', '=', 'done')
       .orderBy('idx')
       .offset(offset);
@@ -300,8 +364,8 @@ export class SqlStore implements Store {
    * Sorting by a metric or parameter runs as one query per segment of rows that an index walks in
    * order and stops after the page, instead of one ORDER BY … NULLS LAST that would sort the whole sweep
    * (SQLite indexes NULLs first, PostgreSQL last). A metric: the rows that have it by value then idx
-   * (index (sweep_id, metric, idx)), then the rest by idx. A parameter among the first PARAM_AXES:
-   * the rows where it is a number, by number (index (sweep_id, p<K>_num, idx)), then those where it
+   * (index (sweep_key, metric, idx)), then the rest by idx. A parameter among the first PARAM_AXES:
+   * the rows where it is a number, by number (index (sweep_key, p<K>_num, idx)), then those where it
    * is text, by text, then the rest by idx: numbers before text, missing last, ties by idx, as
    * src/store/param-sql.ts orders them.
    */
@@ -311,7 +375,7 @@ export class SqlStore implements Store {
     const page = resolvePage(query);
     const filters = resolveFilters(query.filter ?? [], paramNames, this.dialect);
     const matching = () => {
-      let q = this.db.selectFrom('operations').where('sweep_id', '=', sweepId);
+      let q = this.db.selectFrom('operations').where('sweep_key', '=', sweepKey(sweepId));
       for (const filter of filters) q = q.where(filter);
       return q;
     };
@@ -364,12 +428,11 @@ export class SqlStore implements Store {
     return { rows: rows.map(toResultRow), total };
   }
 
-  /** The index (sweep_id, column, idx) a sort by `column` walks, made the first time a sort needs it. */
+  /** The index (sweep_key, column, idx) a sort by `column` walks, made the first time a sort needs it. */
   async #ensureSortIndex(column: string): Promise<void> {
-    const metric = (METRIC_NAMES as readonly string[]).includes(column);
-    const name = metric ? metricIndexName(column) : `operations_by_${column}`;
+    const name = sortIndexName(column);
     if (this.#indexes.has(name)) return;
-    await this.#write((db) => ensureIndex(db, this.dialect, name, ['sweep_id', column, 'idx'], metric ? undefined : column));
+    await this.#write((db) => ensureSortIndex(db, this.dialect, column));
     this.#indexes.add(name);
   }
 
@@ -400,7 +463,7 @@ export class SqlStore implements Store {
     const { rows } = await sql<{ x: string | null; y: string | null; value: number | string | null; count: number | string }>`
       SELECT ${paramJson(this.dialect, x)} AS x, ${paramJson(this.dialect, y)} AS y,
              ${agg === 'max' ? sql`max(${value})` : sql`avg(${value})`} AS value, count(${value}) AS count
-      FROM operations WHERE sweep_id = ${sweepId} GROUP BY 1, 2`.execute(this.db);
+      FROM operations WHERE sweep_key = ${sweepKey(sweepId)} GROUP BY 1, 2`.execute(this.db);
     return rows
       .filter((row): row is typeof row & { x: string; y: string } => row.x !== null && row.y !== null)
       .map((row) => ({ x: JSON.parse(row.x), y: JSON.parse(row.y), value: row.value === null ? null : Number(row.value), count: Number(row.count) }))
@@ -470,6 +533,28 @@ export class SqlStore implements Store {
   }
 }
 
+/** A sweep's key as a scalar subquery; NULL, which matches no row, for a sweep with no operations. */
+function sweepKey(sweepId: string): RawBuilder<number> {
+  return sql<number>`(SELECT sweep_key FROM sweep_keys WHERE sweep_id = ${sweepId})`;
+}
+
+/** The key of each sweep id, giving the ids that have none one (inside the caller's write transaction). */
+async function sweepKeys(db: Kysely<Database>, sweepIds: string[]): Promise<Map<string, number>> {
+  const read = async () => {
+    const rows = await db.selectFrom('sweep_keys').select(['sweep_id', 'sweep_key']).where('sweep_id', 'in', sweepIds).execute();
+    return new Map(rows.map((row) => [row.sweep_id, Number(row.sweep_key)]));
+  };
+  const keys = await read();
+  if (keys.size === sweepIds.length) return keys;
+  await db
+    .insertInto('sweep_keys')
+    .values(sweepIds.filter((id) => !keys.has(id)).map((sweep_id) => ({ sweep_id })))
+    // Another process may have given one out since; its key stands.
+    .onConflict((oc) => oc.column('sweep_id').doNothing())
+    .execute();
+  return read();
+}
+
 function toSweepRow(row: Selectable<SweepsTable>): SweepRow {
   return {
     id: row.id,
@@ -487,8 +572,12 @@ function toSweepRow(row: Selectable<SweepsTable>): SweepRow {
   };
 }
 
+function toNumber(value: number | string | null): number | null {
+  return value === null ? null : Number(value);
+}
+
 function metricsOf(row: MetricColumns): Metrics {
-  return Object.fromEntries(METRIC_NAMES.map((m) => [m, row[m] === null ? null : Number(row[m])])) as Metrics;
+  return Object.fromEntries(METRIC_NAMES.map((m) => [m, toNumber(row[m])])) as Metrics;
 }
 
 /** libsql returns blobs as ArrayBuffer, pg as Buffer. */
@@ -510,29 +599,28 @@ function toResultRow(row: Pick<Selectable<OperationsTable>, (typeof RESULT_COLUM
 }
 
 /**
- * One row per (sweep_id, hash), a done record winning over a failed one (PostgreSQL refuses an
- * upsert that touches a row twice), sorted by key so that concurrent batches lock rows in the
- * same order and cannot deadlock.
+ * One row per (sweep, idx), a done record winning over a failed one (PostgreSQL refuses an upsert
+ * that touches a row twice), sorted by key so that concurrent batches lock rows in the same order
+ * and cannot deadlock.
  */
-function toOperationRows(records: OperationRecord[], paramNamesOf: Map<string, string[]>): OperationsTable[] {
+function toOperationRows(records: OperationRecord[], keys: Map<string, number>, paramNamesOf: Map<string, string[]>): OperationsTable[] {
   const byKey = new Map<string, OperationRecord>();
   for (const record of records) {
-    const key = `${record.sweep_id}\u0000${record.hash}`;
+    const key = `${record.sweep_id}\u0000${record.idx}`;
     const seen = byKey.get(key);
     if (!seen || seen.status === 'failed') byKey.set(key, record);
   }
-  const now = new Date().toISOString();
   return [...byKey.values()]
-    .sort((a, b) => (a.sweep_id < b.sweep_id ? -1 : a.sweep_id > b.sweep_id ? 1 : a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0))
-    .map((r) => ({
-      sweep_id: r.sweep_id,
+    .map((r) => ({ record: r, sweep_key: keys.get(r.sweep_id)! }))
+    .sort((a, b) => a.sweep_key - b.sweep_key || a.record.idx - b.record.idx)
+    .map(({ record: r, sweep_key }) => ({
+      sweep_key,
       idx: r.idx,
       hash: r.hash,
       params: JSON.stringify(r.params),
       status: r.status,
       error: r.error,
       duration_ms: r.duration_ms,
-      created_at: now,
       blocks: r.blocks === null ? null : Buffer.from(r.blocks.buffer, r.blocks.byteOffset, r.blocks.byteLength),
       ...(Object.fromEntries(METRIC_NAMES.map((m) => [m, r.metrics?.[m] ?? null])) as MetricColumns),
       ...axisValues(r.params, paramNamesOf.get(r.sweep_id) ?? []),

@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 import type { MetricName } from '../engine/result.js';
 
 /*
@@ -29,8 +30,15 @@ export type MetricColumns = { [K in MetricName]: number | null };
 /** Migration 6: a sweep's first parameters as sort keys (src/store/migrations.ts, addAxisColumns). */
 export type AxisColumns = { [K in `p${number}_num`]: number | null } & { [K in `p${number}_text`]: string | null };
 
-export interface OperationsTable extends MetricColumns, AxisColumns {
+/** Migration 7: operations name their sweep by a small integer, given out once per sweep id. */
+export interface SweepKeysTable {
+  sweep_key: Generated<number>;
   sweep_id: string;
+}
+
+/** One row per (sweep_key, idx) (migration 7; unique index operations_key). */
+export interface OperationsTable extends MetricColumns, AxisColumns {
+  sweep_key: number;
   idx: number;
   hash: string;
   /** JSON text: parameter values by label. */
@@ -38,7 +46,6 @@ export interface OperationsTable extends MetricColumns, AxisColumns {
   status: string;
   error: string | null;
   duration_ms: number;
-  created_at: string;
   /** Block returns (src/store/blocks-codec.ts); NULL for failed operations and rows from before migration 3. */
   blocks: Uint8Array | null;
 }
@@ -89,6 +96,7 @@ export interface StoreMigrationsTable {
 
 export interface Database {
   sweeps: SweepsTable;
+  sweep_keys: SweepKeysTable;
   operations: OperationsTable;
   results: ResultsTable;
   sweep_statistics: SweepStatisticsTable;

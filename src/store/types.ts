@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Combo } from '../config/grid.js';
 import type { BlockReturns } from '../engine/block-returns.js';
-import type { BacktestResult, Metrics } from '../engine/result.js';
+import type { BacktestResult, MetricName, Metrics } from '../engine/result.js';
 import type { SweepStatistics } from '../stats/schemas.js';
 
 /*
@@ -10,7 +10,8 @@ import type { SweepStatistics } from '../stats/schemas.js';
  *
  * Tables (DESIGN §5, docs/store.md):
  *   sweeps      one row per sweep (its workflow id), with kind, name, status, counts and its spec.
- *   operations  one row per (sweep, operation hash): grid index, params, status, error, metrics and
+ *   sweep_keys  one row per sweep id that has operations: the integer that names it in operations.
+ *   operations  one row per (sweep, grid index): operation hash, params, status, error, metrics and
  *               block returns. Everything else of an operation (its YAML, curves, trades) is a pure
  *               function of the sweep's spec and the index, recomputed when asked for.
  *   results     full results of operations stored before migration 3, read for old sweeps only.
@@ -68,6 +69,15 @@ export interface OperationRecord {
 export interface DoneOperation {
   metrics: Metrics;
   blocks: Uint8Array | null;
+}
+
+/** An operation copyDone stored (or found stored) as done: what a sweep's fold needs of it. */
+export interface CopiedOperation {
+  idx: number;
+  hash: string;
+  /** The copied value of the metric asked for. */
+  value: number | null;
+  total_trades: number | null;
 }
 
 /** A done operation's row with its block returns, for the robustness statistics. */
@@ -132,8 +142,19 @@ export interface Store {
 
   /** Done operations with these hashes, in any sweep (one query per 500 hashes). */
   findDone(hashes: string[]): Promise<Map<string, DoneOperation>>;
-  /** Stores operation rows; a row whose (sweep_id, hash) exists is left as it is unless it failed before. */
+  /** Stores operation rows; a row whose (sweep_id, idx) exists is left as it is unless it failed before. */
   recordOperations(rows: OperationRecord[]): Promise<void>;
+  /**
+   * For each entry whose hash has a done row in any sweep, writes that row's results (metrics,
+   * blocks) as the done row of `sweepId` at `idx` with these params (typed axis columns filled as
+   * recordOperations fills them, duration_ms 0), in one statement per chunk inside the database,
+   * with recordOperations' conflict rule: a done row stays as it is, a failed one is replaced.
+   * Returns, by idx, per entry copied and per entry whose row at idx was done already with this hash
+   * (a retried activity counts those too): its idx and hash, its value of `metric`, and total_trades.
+   * Entries with no done row anywhere are left out (the caller runs them), and so is an entry whose
+   * row at idx is done with another hash; of two entries with one idx, the first counts.
+   */
+  copyDone(sweepId: string, entries: Array<{ idx: number; hash: string; params: Combo }>, metric: MetricName): Promise<CopiedOperation[]>;
   /** Grid indices of this sweep already stored as done, within [from, to). */
   doneIndices(sweepId: string, from: number, to: number): Promise<Set<number>>;
   /** Where an operation with this hash was run: a sweep and its index there (the oldest sweep first), or null. */

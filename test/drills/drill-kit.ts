@@ -187,7 +187,7 @@ export function assertRowsExact(rows: ResultRow[], loaded: LoadedOptimization): 
     [],
     'every operation succeeded',
   );
-  assert.equal(new Set(sorted.map((r) => r.hash)).size, sorted.length, 'no (sweep, hash) stored twice');
+  assert.equal(new Set(sorted.map((r) => r.hash)).size, sorted.length, 'no operation hash at two indices (every combination is another operation)');
 }
 
 /** Every row of the sweep straight from the store, in grid order. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { FullResults, operationYaml } from '../../src/activities/full-results.js';
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
 import { operationHash } from '../../src/config/hash.js';
@@ -11,11 +12,14 @@ import { operationAt } from '../../src/config/operation-at.js';
 import { optimizationSpec, paramNames } from '../../src/config/sweep.js';
 import { dumpYaml } from '../../src/config/yaml.js';
 import { blockReturns } from '../../src/engine/block-returns.js';
-import { METRIC_NAMES } from '../../src/engine/result.js';
-import { openStore } from '../../src/store/index.js';
+import { METRIC_NAMES, type Metrics } from '../../src/engine/result.js';
+import { encodeBlocks } from '../../src/store/blocks-codec.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import { migrate } from '../../src/store/migrations.js';
+import { paramKeys } from '../../src/store/param-sql.js';
 import { decodeResult, encodeResult } from '../../src/store/result-codec.js';
 import type { SqlStore } from '../../src/store/store.js';
+import { done, metrics, postgresDatabases, sqliteDatabases, type TestDatabases } from './fixtures.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -39,8 +43,11 @@ test('a store written by the migration 1 schema upgrades with every metric and f
 
   const old = (await openStore({ url })) as SqlStore;
   await migrate(old.db, 'sqlite', 1);
-  await old.createSweep({ id: sweepId, kind: 'optimization', name: spec.name, total: runs.length, primary_metric: spec.primary_metric, spec, param_names: paramNames(spec) });
   const now = new Date().toISOString();
+  await old.db
+    .insertInto('sweeps')
+    .values({ id: sweepId, kind: 'optimization', name: spec.name, status: 'completed', total: runs.length, completed: runs.length, failed: 0, primary_metric: spec.primary_metric, spec: JSON.stringify(spec), param_names: JSON.stringify(paramNames(spec)), created_at: now, updated_at: now })
+    .execute();
   for (const run of runs) {
     await old.db
       .insertInto('operations')
@@ -92,4 +99,138 @@ test('a store written by the migration 1 schema upgrades with every metric and f
   assert.equal(await operationYaml(store, runs[2]!.hash), dumpYaml(runs[2]!.op));
   // And a sweep run since finds them for reuse.
   assert.deepEqual((await store.findDone([runs[0]!.hash])).get(runs[0]!.hash)?.metrics, runs[0]!.result.metrics);
+});
+
+/*
+ * A store as migration 6 left it: operations keyed by (sweep_id, hash) with created_at, an index by
+ * (sweep_id, idx), a metric index and a parameter index, and rows as sweeplab wrote them then,
+ * including two rows at one (sweep_id, idx) from a sweep id that was once reused (two done rows; a
+ * failed row and a later done one). Migration 7 keys rows by (sweep, idx) and must keep every result.
+ */
+function fromMigration6(databases: TestDatabases): void {
+  after(() => databases.cleanup());
+
+  test('a store at migration 6 upgrades to rows keyed by (sweep, idx) with every result, index and answer kept', async (t) => {
+    const url = await databases.fresh();
+    const dialect = databases.dialect;
+    const names = ['fast', 'slow', 'mode'];
+    const blocks = (k: number) => Buffer.from(encodeBlocks(blockReturns(Array.from({ length: 30 }, (_, i) => 10_000 * (1 + 0.003 * k * Math.cos(i))), 16)));
+    type Row = { sweep_id: string; idx: number; hash: string; params: Record<string, number | string>; status: 'done' | 'failed'; error: string | null; metrics: Metrics | null; blocks: Buffer | null; duration_ms: number; created_at: string };
+    const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms).toISOString();
+    const ok = (idx: number, hash: string, params: Row['params'], k: number, written = k): Row => ({
+      sweep_id: 'opt6',
+      idx,
+      hash,
+      params,
+      status: 'done',
+      error: null,
+      metrics: metrics({ sharpe_ratio: k === 5 ? null : (k * 0.7310585786300049) % 2.3, total_return: k / 3, final_equity: 10_000 + k / 7, total_trades: k }),
+      blocks: k % 4 === 3 ? null : blocks(k),
+      duration_ms: 1.25 * k,
+      created_at: at(written),
+    });
+    const rows: Row[] = [
+      ok(0, 'h0', { fast: 10, slow: 50, mode: 'b' }, 0),
+      ok(1, 'h1', { fast: 5, slow: 50, mode: 'a' }, 1),
+      ok(2, 'h2', { fast: 20, slow: 20, mode: 'b' }, 2),
+      ok(3, 'h3', { fast: 5, slow: 20, mode: 'a' }, 3),
+      // A second sweep under the id "opt6", later: its idx 3 is another operation.
+      ok(3, 'h3-later', { fast: 7, slow: 70, mode: 'c' }, 9, 100),
+      { ...ok(4, 'h4-failed', { fast: 10, slow: 20, mode: 'a' }, 4), status: 'failed', error: 'engine failed', metrics: null, blocks: null },
+      ok(4, 'h4', { fast: 10, slow: 20, mode: 'a' }, 4, 50),
+      ok(5, 'h5', { fast: 1.5, slow: 20, mode: 'b' }, 5),
+      { ...ok(6, 'h6', { slow: 20, mode: 'c' }, 6), status: 'failed', error: 'no data', metrics: null, blocks: null },
+      ok(7, 'h7', { fast: 20, slow: 50, mode: 'a' }, 7),
+      // Another sweep that reused h1.
+      { ...ok(0, 'h1', { fast: 5, slow: 50, mode: 'a' }, 1, 200), sweep_id: 'other6', duration_ms: 0 },
+    ];
+    const kept = rows.filter((r) => r.sweep_id === 'opt6' && r.hash !== 'h3-later' && r.hash !== 'h4-failed');
+
+    const old = (await openStore({ url })) as SqlStore;
+    await migrate(old.db, dialect, 6);
+    for (const [id, created] of [['opt6', 0], ['other6', 150]] as const) {
+      await old.db
+        .insertInto('sweeps')
+        .values({ id, kind: 'optimization', name: id, status: 'completed', total: 8, completed: 0, failed: 0, primary_metric: 'sharpe_ratio', spec: '{}', param_names: JSON.stringify(names), created_at: at(created), updated_at: at(created) })
+        .execute();
+    }
+    for (const { metrics: values, params, ...row } of rows) {
+      const axes = Object.fromEntries(names.flatMap((name, k) => Object.entries(paramKeys(params[name])).map(([key, value]) => [`p${k}_${key}`, value])));
+      await old.db
+        .insertInto('operations')
+        .values({ ...row, params: JSON.stringify(params), ...Object.fromEntries(METRIC_NAMES.map((m) => [m, values?.[m] ?? null])), ...axes } as never)
+        .execute();
+    }
+    // The indexes migration 6 made: one for the primary metric, one for a sort by `fast`.
+    await old.db.schema.createIndex('operations_by_sharpe_ratio').on('operations').columns(['sweep_id', 'sharpe_ratio', 'idx']).execute();
+    await old.db.schema.createIndex('operations_by_p0_num').on('operations').columns(['sweep_id', 'p0_num', 'idx']).where(sql.ref('p0_num'), 'is not', null).execute();
+    await old.close();
+
+    const store = (await openStore({ url })) as SqlStore;
+    t.after(() => store.close());
+    await store.migrate();
+
+    // The indexes it had, on the new key; the two it replaced are gone, and so is created_at.
+    const { rows: indexes } =
+      dialect === 'postgres'
+        ? await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'operations'`.execute(store.db)
+        : await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'operations'`.execute(store.db);
+    assert.deepEqual(indexes.map((r) => r.name).sort(), ['operations_by_hash', 'operations_by_p0_num', 'operations_by_sharpe_ratio', 'operations_key']);
+    await assert.rejects(sql`SELECT created_at FROM operations`.execute(store.db));
+
+    const { rows: read, total } = await store.queryResults('opt6', { sort: 'idx' });
+    assert.equal(total, kept.length, 'one row per idx');
+    assert.deepEqual(
+      read,
+      kept.map((r) => ({ idx: r.idx, hash: r.hash, params: r.params, status: r.status, error: r.error, metrics: r.metrics })),
+      'the done row of idx 4, the first-written row of idx 3, every metric as stored',
+    );
+    const stored = await store.db
+      .selectFrom('operations as o')
+      .innerJoin('sweep_keys as k', 'k.sweep_key', 'o.sweep_key')
+      .select(['o.idx', 'o.blocks', 'o.duration_ms'])
+      .where('k.sweep_id', '=', 'opt6')
+      .orderBy('o.idx')
+      .execute();
+    assert.deepEqual(
+      stored.map((r) => [Number(r.idx), r.blocks === null ? null : Buffer.from(r.blocks), r.duration_ms]),
+      kept.map((r) => [r.idx, r.blocks, r.duration_ms]),
+      'block returns byte for byte',
+    );
+
+    // Sorts and filters answer as they did: computed here from the rows kept.
+    const order = (key: (r: Row) => number | string | null | undefined, dir: 1 | -1) =>
+      [...kept].sort((a, b) => {
+        const [x, y] = [key(a), key(b)];
+        if (x === y || (x == null && y == null)) return a.idx - b.idx;
+        if (x == null) return 1;
+        if (y == null) return -1;
+        return (x < y ? -dir : dir) || a.idx - b.idx;
+      }).map((r) => r.idx);
+    const idxOf = async (query: Parameters<Store['queryResults']>[1]) => (await store.queryResults('opt6', query)).rows.map((r) => r.idx);
+    assert.deepEqual(await idxOf({ sort: 'sharpe_ratio' }), order((r) => r.metrics?.sharpe_ratio, -1));
+    assert.deepEqual(await idxOf({ sort: 'sharpe_ratio', order: 'asc', offset: 2, limit: 3 }), order((r) => r.metrics?.sharpe_ratio, 1).slice(2, 5));
+    assert.deepEqual(await idxOf({ sort: 'fast' }), order((r) => r.params.fast as number | undefined, 1));
+    assert.deepEqual(await idxOf({ sort: 'mode', order: 'desc' }), order((r) => r.params.mode, -1));
+    assert.deepEqual(await idxOf({ filter: [{ field: 'mode', op: '=', value: 'a' }, { field: 'total_trades', op: '>=', value: 3 }] }), [3, 4, 7]);
+    assert.deepEqual(await idxOf({ filter: [{ field: 'fast', op: '<', value: 10 }] }), [1, 3, 5]);
+    assert.deepEqual(await store.refreshSweepCounts('opt6'), { completed: 7, failed: 1 });
+    assert.deepEqual(await store.locateOperation('h1'), { sweep_id: 'opt6', idx: 1 }, 'the older sweep first');
+    assert.deepEqual((await store.findDone(['h4'])).get('h4')?.metrics, kept.find((r) => r.hash === 'h4')!.metrics);
+
+    // Writing goes on with the new key: a done row is final, a failed one replaced.
+    await store.recordOperations([
+      { ...done('opt6', 6, { slow: 20, mode: 'c' }, { sharpe_ratio: 3 }), hash: 'h6' },
+      { ...done('opt6', 7, { fast: 20, slow: 50, mode: 'a' }, { sharpe_ratio: 99 }), hash: 'h7' },
+    ]);
+    assert.deepEqual((await store.queryResults('opt6', { sort: 'sharpe_ratio', limit: 1 })).rows.map((r) => [r.idx, r.status]), [[6, 'done']]);
+    assert.deepEqual(await store.refreshSweepCounts('opt6'), { completed: 8, failed: 0 });
+  });
+}
+
+describe('migration 7 on sqlite', () => fromMigration6(sqliteDatabases()));
+
+const postgresUrl = process.env.SWEEPLAB_TEST_DATABASE_URL;
+describe('migration 7 on postgres', { skip: postgresUrl ? false : 'set SWEEPLAB_TEST_DATABASE_URL to run' }, () => {
+  if (postgresUrl) fromMigration6(postgresDatabases(postgresUrl));
 });

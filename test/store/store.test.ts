@@ -9,6 +9,7 @@ import { connect, parseStoreUrl } from '../../src/store/connect.js';
 import { openStore, type NewSweep, type Store } from '../../src/store/index.js';
 import { SqlStore } from '../../src/store/store.js';
 import { blockReturns } from '../../src/engine/block-returns.js';
+import { METRIC_NAMES } from '../../src/engine/result.js';
 import { decodeBlocks, encodeBlocks } from '../../src/store/blocks-codec.js';
 import { done, failed, metrics, postgresDatabases, sampleResult, saveLegacyResult, sqliteDatabases, type TestDatabases } from './fixtures.js';
 
@@ -78,7 +79,7 @@ function storeSuite(databases: TestDatabases): void {
     const store = await freshStore(t);
     await store.migrate();
     const applied = await (store as SqlStore).db.selectFrom('store_migrations').select('version').execute();
-    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3, 4, 5, 6, 7]);
     await store.createSweep(sweep('m'));
     assert.equal((await store.getSweep('m'))?.id, 'm');
   });
@@ -244,6 +245,156 @@ function storeSuite(databases: TestDatabases): void {
     assert.equal(rows[0]!.status, 'done');
   });
 
+  test('two operations of a sweep with one hash keep a row each, found by hash and located at the first', async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('v', { kind: 'variant_test', param_names: ['variant'] }));
+    // Two variants with the same content: one operation hash, two indices.
+    await store.recordOperations([
+      { ...done('v', 0, { variant: 'Baseline' }, { sharpe_ratio: 1.5 }), hash: 'same' },
+      { ...done('v', 1, { variant: 'Copy of Baseline' }, { sharpe_ratio: 1.5 }), hash: 'same' },
+    ]);
+    assert.deepEqual(indices(await store.queryResults('v', {})), [0, 1]);
+    assert.deepEqual(await store.refreshSweepCounts('v'), { completed: 2, failed: 0 });
+    assert.deepEqual(await store.operationsOf('v', ['same']), [
+      { hash: 'same', idx: 0, params: { variant: 'Baseline' } },
+      { hash: 'same', idx: 1, params: { variant: 'Copy of Baseline' } },
+    ]);
+    assert.deepEqual([...(await store.findDone(['same'])).keys()], ['same']);
+    assert.deepEqual(await store.locateOperation('same'), { sweep_id: 'v', idx: 0 });
+  });
+
+  test('an operation is located in the sweep created first, whatever the ids', async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('z-older'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await store.createSweep(sweep('a-newer'));
+    // Written into the newer sweep first: the sweep's age decides, not the row's.
+    await store.recordOperations([{ ...done('a-newer', 3, { fast: 1 }), hash: 'h' }]);
+    await store.recordOperations([{ ...done('z-older', 5, { fast: 1 }), hash: 'h' }]);
+    assert.deepEqual(await store.locateOperation('h'), { sweep_id: 'z-older', idx: 5 });
+  });
+
+  /** Every column of a sweep's operation rows, by idx, as the database holds them; the key, the sweep's own, left out. */
+  async function storedRows(store: Store, sweepId: string) {
+    const rows = await (store as SqlStore).db
+      .selectFrom('operations as o')
+      .innerJoin('sweep_keys as k', 'k.sweep_key', 'o.sweep_key')
+      .selectAll('o')
+      .where('k.sweep_id', '=', sweepId)
+      .orderBy('o.idx')
+      .execute();
+    return rows.map((row) => ({ ...row, sweep_key: undefined, idx: Number(row.idx), blocks: row.blocks === null ? null : Buffer.from(row.blocks) }));
+  }
+
+  const sixParams = (idx: number) => sixOperations('s')[idx]!.params;
+  const wellBlocks = (k: number) => encodeBlocks(blockReturns(Array.from({ length: 40 }, (_, i) => 10_000 * (1 + 0.001 * k * Math.sin(i))), 16));
+
+  test('copyDone writes the metrics and block returns of a done row elsewhere, bit for bit, as a done row at the idx given', async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('to'));
+    const values = { final_equity: 10_123.456789012345, total_return: -0.000123456789012345, sharpe_ratio: 1.2345678901234567, sqn: 5e-324, total_trades: 12 };
+    await store.recordOperations([{ ...done('from', 7, { fast: 3 }, values), hash: 'h-a', blocks: wellBlocks(3) }]);
+    const copied = await store.copyDone('to', [{ idx: 2, hash: 'h-a', params: sixParams(2) }], 'sharpe_ratio');
+    assert.deepEqual(copied, [{ idx: 2, hash: 'h-a', value: 1.2345678901234567, total_trades: 12 }]);
+    const [[row], [from]] = [await storedRows(store, 'to'), await storedRows(store, 'from')];
+    const results = (r: NonNullable<typeof row>) => Object.fromEntries(['hash', 'status', 'error', 'blocks', ...METRIC_NAMES].map((column) => [column, r[column as keyof typeof r]]));
+    assert.deepEqual([row!.idx, JSON.parse(row!.params), row!.duration_ms], [2, sixParams(2), 0]);
+    assert.deepEqual(results(row!), results(from!), 'hash, status, error, every metric and the blocks as stored');
+    assert.ok(Buffer.from(wellBlocks(3)).equals(row!.blocks!), 'the blocks byte for byte');
+  });
+
+  test('copyDone leaves out entries whose hash has no done row anywhere', async (t) => {
+    const store = await freshStore(t);
+    await store.recordOperations([{ ...done('from', 0, { fast: 1 }, { sharpe_ratio: 2 }), hash: 'known' }, { ...failed('from', 1, { fast: 2 }), hash: 'only-failed' }]);
+    const copied = await store.copyDone('to', [
+      { idx: 0, hash: 'unknown', params: { fast: 0 } },
+      { idx: 1, hash: 'known', params: { fast: 1 } },
+      { idx: 2, hash: 'only-failed', params: { fast: 2 } },
+    ], 'sharpe_ratio');
+    assert.deepEqual(copied.map((c) => [c.idx, c.hash, c.value]), [[1, 'known', 2]]);
+    assert.deepEqual((await storedRows(store, 'to')).map((r) => r.idx), [1], 'nothing written for the others');
+  });
+
+  test('copyDone copies a done row with block returns rather than one without', async (t) => {
+    const store = await freshStore(t);
+    await store.recordOperations([
+      { ...done('old', 0, { fast: 1 }, { sharpe_ratio: 1 }), hash: 'h' },
+      { ...done('new', 0, { fast: 1 }, { sharpe_ratio: 1 }), hash: 'h', blocks: wellBlocks(1) },
+      { ...done('older', 0, { fast: 1 }, { sharpe_ratio: 1 }), hash: 'h' },
+    ]);
+    await store.copyDone('to', [{ idx: 0, hash: 'h', params: { fast: 1 } }], 'sharpe_ratio');
+    assert.ok(Buffer.from(wellBlocks(1)).equals((await storedRows(store, 'to'))[0]!.blocks!));
+  });
+
+  test('copyDone again changes nothing and reports the same rows', async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('to'));
+    await store.recordOperations([{ ...done('from', 0, { fast: 1 }, { sharpe_ratio: 0.5, total_trades: 3 }), hash: 'h', blocks: wellBlocks(2) }]);
+    const entries = [{ idx: 4, hash: 'h', params: sixParams(4) }, { idx: 5, hash: 'none', params: sixParams(5) }];
+    const first = await store.copyDone('to', entries, 'sharpe_ratio');
+    const rows = await storedRows(store, 'to');
+    assert.deepEqual(await store.copyDone('to', entries, 'sharpe_ratio'), first, 'a retried activity counts the rows it copied before');
+    assert.deepEqual(first, [{ idx: 4, hash: 'h', value: 0.5, total_trades: 3 }]);
+    assert.deepEqual(await storedRows(store, 'to'), rows);
+  });
+
+  test('copyDone leaves a done row as it is and replaces a failed one', async (t) => {
+    const store = await sixStore(t);
+    await store.recordOperations([{ ...done('from', 0, { fast: 1 }, { sharpe_ratio: 9, total_trades: 1 }), hash: 's-h0' }]);
+    await store.recordOperations([{ ...done('from', 1, { fast: 1 }, { sharpe_ratio: 8, total_trades: 2 }), hash: 's-h1' }]);
+    await store.recordOperations([{ ...done('from', 2, { fast: 1 }, { sharpe_ratio: 7, total_trades: 3 }), hash: 'other' }]);
+    const before = await storedRows(store, 's');
+    // idx 0 is done with this hash (reported as stored), 1 failed (replaced), 2 done with another hash (left out).
+    const copied = await store.copyDone('s', [0, 1, 2].map((idx) => ({ idx, hash: idx === 2 ? 'other' : `s-h${idx}`, params: sixParams(idx) })), 'sharpe_ratio');
+    assert.deepEqual(copied, [
+      { idx: 0, hash: 's-h0', value: 1, total_trades: 4 },
+      { idx: 1, hash: 's-h1', value: 8, total_trades: 2 },
+    ]);
+    const after = await storedRows(store, 's');
+    assert.deepEqual([after[0], after[2]], [before[0], before[2]], 'the done rows are unchanged');
+    assert.deepEqual([after[1]!.status, after[1]!.error, after[1]!.sharpe_ratio, after[1]!.hash], ['done', null, 8, 's-h1']);
+    assert.deepEqual(await store.refreshSweepCounts('s'), { completed: 6, failed: 0 });
+  });
+
+  test('copyDone writes more entries than one statement takes', async (t) => {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('to'));
+    const n = 1_200;
+    await store.recordOperations(Array.from({ length: n }, (_, i) => ({ ...done('from', i, { fast: i }, { sharpe_ratio: i / 10, total_trades: i }), hash: `h${i}` })));
+    // In reverse, with one entry twice (the first counts) and one unknown hash.
+    const entries = Array.from({ length: n }, (_, i) => ({ idx: n - 1 - i, hash: `h${n - 1 - i}`, params: { fast: n - 1 - i } }));
+    entries.push({ idx: 5, hash: 'h6', params: { fast: 6 } }, { idx: n, hash: 'unknown', params: { fast: n } });
+    const copied = await store.copyDone('to', entries, 'sharpe_ratio');
+    assert.deepEqual(copied, Array.from({ length: n }, (_, i) => ({ idx: i, hash: `h${i}`, value: i / 10, total_trades: i })));
+    const { rows, total } = await store.queryResults('to', { sort: 'sharpe_ratio', limit: 2 });
+    assert.deepEqual([total, rows.map((r) => r.idx)], [n, [n - 1, n - 2]]);
+  });
+
+  test('copyDone stores params and fills the typed parameter columns exactly as recordOperations does', async (t) => {
+    const store = await freshStore(t);
+    // Nine parameters: the ninth has no typed columns. SQLite's JSON parser reads 0.002877 and
+    // 0.011227 one unit in the last place off; the typed columns hold the numbers as given.
+    const names = ['fast', 'word', 'flag', 'x.y', 'quote', 'numeric text', 'ünï', 'empty', 'late'];
+    for (const id of ['recorded', 'copied']) await store.createSweep(sweep(id, { param_names: names }));
+    const combos: Array<Record<string, number | string | boolean>> = [
+      { fast: 0.002877, word: 'long', flag: true, 'x.y': -2.5, quote: 'say "hi" \\ back', 'numeric text': '10', 'ünï': '✓ ü 𝄞', empty: '', late: 0.011227 },
+      { fast: 1e21, word: '1e3', flag: false, 'x.y': 0, quote: "it's", 'numeric text': '0x10', 'ünï': 5e-324, empty: ' 5', late: 'late' },
+      { fast: 0.1 + 0.2, word: 'true', flag: 'false', 'numeric text': 3, late: true },
+      {},
+    ];
+    const hash = (i: number) => `odd-${i}`;
+    await store.recordOperations(combos.map((params, i) => ({ ...done('source', i, params, { sharpe_ratio: i, total_trades: i }), hash: hash(i), blocks: wellBlocks(i) })));
+    await store.recordOperations(combos.map((params, i) => ({ ...done('recorded', i, params, { sharpe_ratio: i, total_trades: i }), hash: hash(i), blocks: wellBlocks(i), duration_ms: 0 })));
+    await store.copyDone('copied', combos.map((params, i) => ({ idx: i, hash: hash(i), params })), 'sharpe_ratio');
+    const [recorded, copied] = [await storedRows(store, 'recorded'), await storedRows(store, 'copied')];
+    assert.deepEqual(copied, recorded);
+    assert.deepEqual(copied.map((r) => JSON.parse(r.params)), combos);
+    assert.equal((copied[0] as Record<string, unknown>).p0_num, 0.002877, 'the number as given, not as the JSON parser reads it');
+    for (const order of ['asc', 'desc'] as const) {
+      for (const field of names) assert.deepEqual(indices(await store.queryResults('copied', { sort: field, order })), indices(await store.queryResults('recorded', { sort: field, order })), `${field} ${order}`);
+    }
+  });
+
   test('two store instances writing overlapping rows in parallel store each row once', async (t) => {
     const url = await databases.fresh();
     const [a, b] = [await openStore({ url }), await openStore({ url })];
@@ -349,7 +500,7 @@ function storeSuite(databases: TestDatabases): void {
         store.dialect === 'postgres'
           ? await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'operations'`.execute(store.db)
           : await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'operations' AND sql IS NOT NULL`.execute(store.db);
-      return rows.map((r) => r.name).filter((name) => name !== 'operations_by_idx' && name !== 'operations_by_hash' && name !== 'operations_pk').sort();
+      return rows.map((r) => r.name).filter((name) => name !== 'operations_key' && name !== 'operations_by_hash').sort();
     };
     assert.deepEqual(await indexes(), []);
     await store.createSweep(sweep('s'));
