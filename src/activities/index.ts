@@ -123,14 +123,18 @@ export function createActivities(deps: ActivityDeps) {
       // run batches of one; built-in operations always finish, and a long one must not be cut off.
       const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
       const { hashes, params } = await pool.hashOperations({ spec, indices, plugins: code.bundle }, signal);
-      const known = await store.findDone(hashes);
-
+      // Operations done in any sweep are copied into this one inside the database, in one go.
+      const copied = await store.copyDone(
+        sweep_id,
+        indices.map((idx, i) => ({ idx, hash: hashes[i]!, params: params[i]! })),
+        spec.primary_metric,
+      );
       const pending = new PendingWrites(store, fold, spec.primary_metric, deps.onExecuted);
+      pending.reused(copied);
+      const reused = new Set(copied.map((c) => c.idx));
       const toRun: number[] = [];
       indices.forEach((idx, i) => {
-        const stored = known.get(hashes[i]!);
-        if (!stored) return toRun.push(i);
-        pending.add({ sweep_id, idx, hash: hashes[i]!, params: params[i]!, status: 'done', error: null, metrics: stored.metrics, duration_ms: 0, blocks: stored.blocks }, { reused: true });
+        if (!reused.has(idx)) toRun.push(i);
       });
 
       const size = timeoutMs === undefined ? Math.max(1, Math.min(MAX_BATCH, Math.ceil(toRun.length / pool.threads))) : 1;
@@ -147,8 +151,8 @@ export function createActivities(deps: ActivityDeps) {
           outcome.operations.forEach((op, k) => {
             const i = batch[k]!;
             const identity = { sweep_id, idx: op.idx, hash: hashes[i]!, params: params[i]! };
-            if (op.ok) pending.add({ ...identity, status: 'done', error: null, metrics: op.metrics, duration_ms: Math.round(op.ms * 1000) / 1000, blocks: op.blocks }, { reused: false });
-            else pending.add({ ...identity, status: 'failed', error: op.error.message, metrics: null, duration_ms: 0, blocks: null }, { reused: false });
+            if (op.ok) pending.add({ ...identity, status: 'done', error: null, metrics: op.metrics, duration_ms: Math.round(op.ms * 1000) / 1000, blocks: op.blocks });
+            else pending.add({ ...identity, status: 'failed', error: op.error.message, metrics: null, duration_ms: 0, blocks: null });
           });
           if (pending.size >= FLUSH_EVERY_OPS || pending.age >= FLUSH_EVERY_MS) await pending.flush();
         }),

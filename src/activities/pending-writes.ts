@@ -1,6 +1,6 @@
 import { heartbeat } from '@temporalio/activity';
 import type { MetricName } from '../engine/result.js';
-import type { OperationRecord, Store } from '../store/types.js';
+import type { CopiedOperation, OperationRecord, Store } from '../store/types.js';
 import type { BatchFold } from './batch-fold.js';
 
 /**
@@ -32,12 +32,17 @@ export class PendingWrites {
     return performance.now() - this.#lastFlush;
   }
 
-  add(record: OperationRecord, opts: { reused: boolean }): void {
+  /** Operations the store copied from another sweep's rows (Store.copyDone): stored already, only folded. */
+  reused(copied: CopiedOperation[]): void {
+    for (const c of copied) this.fold.add({ idx: c.idx, hash: c.hash, status: 'done', value: c.value, total_trades: c.total_trades, reused: true, error: null });
+    this.stored += copied.length;
+  }
+
+  /** An operation the engine ran (done or failed), to be written with the next flush. */
+  add(record: OperationRecord): void {
     this.#records.push(record);
-    if (!opts.reused) {
-      this.executed++;
-      this.#executedUnreported++;
-    }
+    this.executed++;
+    this.#executedUnreported++;
     const ok = record.status === 'done';
     this.fold.add({
       idx: record.idx,
@@ -45,7 +50,7 @@ export class PendingWrites {
       status: record.status,
       value: ok ? (record.metrics?.[this.primaryMetric] ?? null) : null,
       total_trades: ok ? (record.metrics?.total_trades ?? null) : null,
-      reused: ok && opts.reused,
+      reused: false,
       error: record.error,
     });
   }

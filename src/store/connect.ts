@@ -117,5 +117,17 @@ export function connect(target: StoreTarget, options: { log?: KyselyConfig['log'
   database.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   database.exec('PRAGMA journal_mode = WAL');
   database.exec('PRAGMA synchronous = NORMAL');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }), log: options.log });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), log: options.log });
+  sqliteHandles.set(db, database);
+  return db;
+}
+
+const sqliteHandles = new WeakMap<Kysely<Database>, Sqlite.Database>();
+
+/**
+ * The libsql database under a SQLite store's Kysely instance, for the one statement the store
+ * prepares once and runs per row (SqlStore.recordOperations); undefined on PostgreSQL.
+ */
+export function sqliteHandle(db: Kysely<Database>): Sqlite.Database | undefined {
+  return sqliteHandles.get(db);
 }

@@ -65,12 +65,6 @@ export interface OperationRecord {
   blocks: Uint8Array | null;
 }
 
-/** What a done operation of any sweep lends another sweep that runs the same operation. */
-export interface DoneOperation {
-  metrics: Metrics;
-  blocks: Uint8Array | null;
-}
-
 /** An operation copyDone stored (or found stored) as done: what a sweep's fold needs of it. */
 export interface CopiedOperation {
   idx: number;
@@ -140,8 +134,6 @@ export interface Store {
   /** Recounts completed/failed from the operations table (the truth) and stores them on the sweep. */
   refreshSweepCounts(id: string): Promise<{ completed: number; failed: number }>;
 
-  /** Done operations with these hashes, in any sweep (one query per 500 hashes). */
-  findDone(hashes: string[]): Promise<Map<string, DoneOperation>>;
   /** Stores operation rows; a row whose (sweep_id, idx) exists is left as it is unless it failed before. */
   recordOperations(rows: OperationRecord[]): Promise<void>;
   /**

@@ -98,7 +98,9 @@ test('a store written by the migration 1 schema upgrades with every metric and f
   blocks.forEach((row, i) => assert.deepEqual(row.blocks, blockReturns(runs[i]!.result.equity.v, 16)));
   assert.equal(await operationYaml(store, runs[2]!.hash), dumpYaml(runs[2]!.op));
   // And a sweep run since finds them for reuse.
-  assert.deepEqual((await store.findDone([runs[0]!.hash])).get(runs[0]!.hash)?.metrics, runs[0]!.result.metrics);
+  const [reused] = await store.copyDone('since', [{ idx: 0, hash: runs[0]!.hash, params: {} }], 'sharpe_ratio');
+  assert.equal(reused?.value, runs[0]!.result.metrics.sharpe_ratio);
+  assert.deepEqual((await store.queryResults('since', {})).rows[0]?.metrics, runs[0]!.result.metrics);
 });
 
 /*
@@ -216,7 +218,8 @@ function fromMigration6(databases: TestDatabases): void {
     assert.deepEqual(await idxOf({ filter: [{ field: 'fast', op: '<', value: 10 }] }), [1, 3, 5]);
     assert.deepEqual(await store.refreshSweepCounts('opt6'), { completed: 7, failed: 1 });
     assert.deepEqual(await store.locateOperation('h1'), { sweep_id: 'opt6', idx: 1 }, 'the older sweep first');
-    assert.deepEqual((await store.findDone(['h4'])).get('h4')?.metrics, kept.find((r) => r.hash === 'h4')!.metrics);
+    await store.copyDone('since', [{ idx: 0, hash: 'h4', params: {} }], 'sharpe_ratio');
+    assert.deepEqual((await store.queryResults('since', {})).rows[0]?.metrics, kept.find((r) => r.hash === 'h4')!.metrics);
 
     // Writing goes on with the new key: a done row is final, a failed one replaced.
     await store.recordOperations([

@@ -10,7 +10,7 @@ import { openStore, type NewSweep, type Store } from '../../src/store/index.js';
 import { SqlStore } from '../../src/store/store.js';
 import { blockReturns } from '../../src/engine/block-returns.js';
 import { METRIC_NAMES } from '../../src/engine/result.js';
-import { decodeBlocks, encodeBlocks } from '../../src/store/blocks-codec.js';
+import { encodeBlocks } from '../../src/store/blocks-codec.js';
 import { done, failed, metrics, postgresDatabases, sampleResult, saveLegacyResult, sqliteDatabases, type TestDatabases } from './fixtures.js';
 
 /*
@@ -185,10 +185,11 @@ function storeSuite(databases: TestDatabases): void {
       { ...done('a', 0, { fast: 1 }, { sharpe_ratio: 1.25 }), hash: 'h1', blocks },
       { ...failed('b', 0, { fast: 2 }), hash: 'h2' },
     ]);
-    const found = await store.findDone(['h1', 'h2', 'missing']);
-    assert.deepEqual([...found.keys()], ['h1']);
-    assert.deepEqual(found.get('h1')?.metrics, metrics({ sharpe_ratio: 1.25 }));
-    assert.deepEqual(decodeBlocks(found.get('h1')!.blocks!), blockReturns([100, 101, 99.5, 102, 103.25], 2));
+    const entries = [{ idx: 0, hash: 'h1', params: { fast: 1 } }, { idx: 1, hash: 'h2', params: { fast: 2 } }, { idx: 2, hash: 'missing', params: { fast: 3 } }];
+    assert.deepEqual(await store.copyDone('c', entries, 'sharpe_ratio'), [{ idx: 0, hash: 'h1', value: 1.25, total_trades: metrics({}).total_trades }]);
+    const [row] = (await store.queryResults('c', {})).rows;
+    assert.deepEqual(row?.metrics, metrics({ sharpe_ratio: 1.25 }));
+    assert.deepEqual((await store.blockReturns('c'))[0]?.blocks, blockReturns([100, 101, 99.5, 102, 103.25], 2));
     assert.deepEqual(await store.locateOperation('h1'), { sweep_id: 'a', idx: 0 });
     assert.equal(await store.locateOperation('missing'), null);
   });
@@ -259,7 +260,7 @@ function storeSuite(databases: TestDatabases): void {
       { hash: 'same', idx: 0, params: { variant: 'Baseline' } },
       { hash: 'same', idx: 1, params: { variant: 'Copy of Baseline' } },
     ]);
-    assert.deepEqual([...(await store.findDone(['same'])).keys()], ['same']);
+    assert.deepEqual((await store.copyDone('w', [{ idx: 0, hash: 'same', params: { variant: 'Baseline' } }], 'sharpe_ratio')).map((c) => c.hash), ['same']);
     assert.deepEqual(await store.locateOperation('same'), { sweep_id: 'v', idx: 0 });
   });
 
