@@ -7,6 +7,7 @@ import { loadBenchGrid, repoRoot, startBenchStack } from './stack.js';
 /*
  * 50 concurrent clients poll a running sweep's status and results for 30 s over loopback HTTP, while
  * the worker in the same process keeps running the sweep (as `sweeplab up` does). Zero errors expected.
+ * The sweep is the 1,000,000-operation grid, cancelled after the load: smaller ones end within the 30 s.
  */
 
 const CLIENTS = 50;
@@ -16,7 +17,7 @@ export async function benchLoad(): Promise<Record<string, number | string>> {
   const stack = await startBenchStack();
   const api = await serveApi({ sweeps: stack.sweeps, store: stack.store, port: 0, dataRoot: repoRoot, token: null });
   try {
-    const { spec } = loadBenchGrid('bench/grids/optimization-100k.yaml');
+    const { spec } = loadBenchGrid('bench/grids/optimization-1m.yaml');
     const { id } = await stack.sweeps.submit(spec);
     // Let the sweep get going (and store rows) before the clients arrive.
     while ((await stack.sweeps.view(id)).done < 500) await new Promise((r) => setTimeout(r, 200));

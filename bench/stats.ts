@@ -1,4 +1,5 @@
 import { mulberry32, normalSource } from '../src/data/random.js';
+import { statisticsWorkflowId } from '../src/workflows/types.js';
 import { loadBenchGrid, startBenchStack } from './stack.js';
 import { BlockMatrix, blocksSharpe, cscv, DEFAULT_BUDGET, deflatedSharpe, tradeMonteCarlo } from '../src/stats/index.js';
 
@@ -38,6 +39,8 @@ async function exampleStatistics(): Promise<Record<string, number | string>> {
   try {
     const { id } = await stack.sweeps.submit(spec);
     await stack.sweeps.result(id);
+    // Computed after the sweep completes, by a workflow of its own.
+    await stack.client.workflow.getHandle(statisticsWorkflowId(id)).result();
     const s = await stack.store.getStatistics(id);
     if (!s || 'reason' in s.dsr || 'reason' in s.pbo || 'reason' in s.monte_carlo) throw new Error(`example statistics incomplete: ${JSON.stringify(s?.readings)}`);
     process.stderr.write(`example optimization:\n${s.readings.map((r) => `  ${r}`).join('\n')}\n`);
