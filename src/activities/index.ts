@@ -6,6 +6,7 @@ import { indexSpaceSize, paramNames } from '../config/sweep.js';
 import type { Store, SweepStatus } from '../store/types.js';
 import type { RecordSweepStartInput, RecordSweepStartOutput, RunOperationsInput, RunOperationsOutput, ScanStoredInput, ScanStoredOutput } from '../workflows/types.js';
 import { BatchFold } from './batch-fold.js';
+import { operationCost } from './calibrate.js';
 import { PendingWrites } from './pending-writes.js';
 import { createSweepCodeSource } from './plugin-code.js';
 import type { BacktestPool } from './pool.js';
@@ -63,29 +64,45 @@ export function createActivities(deps: ActivityDeps) {
     return { ...fold.outcome(), done: count, reused: count, to: scanned.to, skip: scanned.skip };
   }
 
+  /** The sweep's row and status, how much of it is stored, and the first scan when asked for. */
+  async function recordStart(input: RecordSweepStartInput): Promise<RecordSweepStartOutput> {
+    await refuseAnotherSweep(store, input.sweep_id, input.spec);
+    await store.createSweep({
+      id: input.sweep_id,
+      kind: input.spec.kind,
+      name: input.spec.name,
+      total: input.total,
+      primary_metric: input.spec.primary_metric,
+      spec: input.spec,
+      param_names: paramNames(input.spec),
+    });
+    await store.setSweepStatus(input.sweep_id, 'running');
+    const { total } = await store.queryResults(input.sweep_id, { sort: 'idx', limit: 1, filter: [{ field: 'status', op: '=', value: 'done' }] });
+    if (total === 0 || !input.first_scan) return { stored: total };
+    const { to, top_k } = input.first_scan;
+    return { stored: total, scan: await scanStored({ sweep_id: input.sweep_id, spec: input.spec, from: 0, to, top_k }) };
+  }
+
+  async function calibrate(spec: RecordSweepStartInput['spec'], idx: number): Promise<number | null> {
+    const code = await sweepCode(spec.plugin_bundle);
+    return operationCost(pool, { spec, idx, dataRoot, plugins: code.bundle }, cancellationSignal());
+  }
+
   return {
     ...createWalkForwardActivities(deps),
 
     /**
      * Records the sweep; `stored` counts operations it already has done (a restarted sweep), and
-     * then the first span is scanned at once when asked, saving the workflow a round trip.
+     * then the first span is scanned at once when asked, saving the workflow a round trip. With
+     * `calibrate`, also what that operation costs (src/activities/calibrate.ts), measured in a
+     * backtest slot while this thread does the bookkeeping.
      */
     async recordSweepStart(input: RecordSweepStartInput): Promise<RecordSweepStartOutput> {
-      await refuseAnotherSweep(store, input.sweep_id, input.spec);
-      await store.createSweep({
-        id: input.sweep_id,
-        kind: input.spec.kind,
-        name: input.spec.name,
-        total: input.total,
-        primary_metric: input.spec.primary_metric,
-        spec: input.spec,
-        param_names: paramNames(input.spec),
-      });
-      await store.setSweepStatus(input.sweep_id, 'running');
-      const { total } = await store.queryResults(input.sweep_id, { sort: 'idx', limit: 1, filter: [{ field: 'status', op: '=', value: 'done' }] });
-      if (total === 0 || !input.first_scan) return { stored: total };
-      const { to, top_k } = input.first_scan;
-      return { stored: total, scan: await scanStored({ sweep_id: input.sweep_id, spec: input.spec, from: 0, to, top_k }) };
+      // A measurement that fails leaves the sweep to measure its first packs; their own runs say why.
+      const cost = input.calibrate === undefined ? Promise.resolve(null) : calibrate(input.spec, input.calibrate).catch(() => null);
+      const recorded = await recordStart(input);
+      const op_ms = await cost;
+      return op_ms === null ? recorded : { ...recorded, op_ms };
     },
 
     async recordSweepEnd(input: { sweep_id: string; status: SweepStatus }): Promise<void> {

@@ -199,8 +199,12 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
       // The first span's scan comes with the start record; replay of sweeps started before that
       // scans it in an activity of its own.
       const firstScan = patched('speed-start-scan') ? { to: Math.min(space, SCAN_SPAN), top_k: options.top_k } : undefined;
+      // Automatic packing gets the cost of an operation with the start record, so its first packs are
+      // sized like the rest; replay of sweeps started before measures a first wave instead.
+      const calibrate = spec.parallel.operations_per_activity === 'auto' && patched('speed-calibrated-start') ? firstAdmissible(state.next, space, admissible) : undefined;
       // Histories from before the store counted its operations hold no result here (replay: no scan).
-      const started = (await recordSweepStart({ sweep_id: sweepId, spec, total: state.total, first_scan: firstScan })) as RecordSweepStartOutput | undefined;
+      const started = (await recordSweepStart({ sweep_id: sweepId, spec, total: state.total, first_scan: firstScan, calibrate })) as RecordSweepStartOutput | undefined;
+      if (started?.op_ms !== undefined && state.op_ms === null) state.op_ms = started.op_ms;
       if ((started?.stored ?? 0) > 0) {
         startScanning(state);
         if (started?.scan) fold(scanned(state, space, started.scan));
@@ -354,6 +358,14 @@ function takeBatch(state: SweepCursor, space: number, admissible: ((idx: number)
     if (!admissible || admissible(idx)) indices.push(idx);
   }
   return indices;
+}
+
+/** Indices looked at for one to calibrate packing with; a sparser start measures its first packs instead. */
+const CALIBRATION_SCAN = 10_000;
+
+function firstAdmissible(from: number, space: number, admissible: ((idx: number) => boolean) | null): number | undefined {
+  for (let idx = from; idx < Math.min(space, from + CALIBRATION_SCAN); idx++) if (!admissible || admissible(idx)) return idx;
+  return undefined;
 }
 
 /** Ends this workflow task (a timer is the cheapest command that does) and renews the scan budget. */

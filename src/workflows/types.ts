@@ -59,12 +59,14 @@ export interface ScanStoredInput {
   top_k?: number;
 }
 
-/** The sweep's start record; `first_scan` asks for the scan of [0, first_scan) with it, when anything is stored. */
+/** The sweep's start record; `first_scan` asks for the scan of [0, first_scan.to) with it, when anything is stored. */
 export interface RecordSweepStartInput {
   sweep_id: string;
   spec: SweepSpec;
   total: number;
   first_scan?: { to: number; top_k: number };
+  /** An admissible index whose operation to run once, unstored, for its cost (automatic packing). */
+  calibrate?: number;
 }
 
 export interface RecordSweepStartOutput {
@@ -72,6 +74,8 @@ export interface RecordSweepStartOutput {
   stored: number;
   /** The scan asked for, when `stored` > 0. */
   scan?: ScanStoredOutput;
+  /** What `calibrate` measured, as packing counts it (SweepCursor.op_ms); absent when it could not. */
+  op_ms?: number;
 }
 
 /** What a restarted sweep finds already stored for itself in [from, to) (docs/store.md, "Reuse"). */
