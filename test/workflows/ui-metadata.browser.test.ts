@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { Page } from 'playwright-core';
 import { loadSweepFile } from '../../src/cli/sweep-commands.js';
 import { sweepStaticMetadata } from '../../src/workflows/details.js';
@@ -17,6 +18,16 @@ let stack: Stack;
 let browser: Browser;
 let page: Page;
 const savedRoot = process.env.SWEEPLAB_DATA_ROOT;
+
+/** The summaries of the sweep's runOperations activities, as its history holds them. */
+async function packSummaries(id: string): Promise<string[]> {
+  const history = await stack.temporal.client.workflow.getHandle(id).fetchHistory();
+  return (history.events ?? []).flatMap((event) =>
+    event.activityTaskScheduledEventAttributes?.activityType?.name === 'runOperations' && event.userMetadata?.summary
+      ? [defaultPayloadConverter.fromPayload<string>(event.userMetadata.summary)]
+      : [],
+  );
+}
 
 describe('a sweep on its Temporal UI page', { skip, timeout: 600_000 }, () => {
   before(async () => {
@@ -43,9 +54,10 @@ describe('a sweep on its Temporal UI page', { skip, timeout: 600_000 }, () => {
     const ui = stack.temporal.server.uiUrl!;
     try {
       await page.goto(`${ui}/namespaces/${stack.temporal.namespace}/workflows/${encodeURIComponent(id)}`);
-      for (const variant of spec.kind === 'variant_test' ? spec.variants : []) {
-        await page.getByText(`runOperations • variant ${variant.name}`).first().waitFor({ timeout: 60_000 });
-      }
+      // However packing split the variants (by their measured cost), each pack's summary is on the timeline.
+      const packs = await packSummaries(id);
+      assert.deepEqual(packs.flatMap((p) => p.replace(/^variants? /, '').split(', ')).sort(), spec.kind === 'variant_test' ? spec.variants.map((v) => v.name).sort() : []);
+      for (const pack of packs) await page.getByText(`runOperations • ${pack}`).first().waitFor({ timeout: 60_000 });
       await page.screenshot({ path: path.join(artifacts, 'temporal-ui-timeline.png'), fullPage: true });
       await page.getByText('User Metadata', { exact: true }).first().click();
       // The UI renders each Markdown text in an iframe of its own.
