@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
 import { after, test } from 'node:test';
 import { startDevServer } from '../../src/temporal/dev-server.js';
@@ -38,12 +39,14 @@ test('registers the search attributes in a namespace it creates', async () => {
   );
 });
 
-test('keeps a started workflow through a SIGKILL and a restart on the same db file', async () => {
+test('keeps a started workflow through a SIGKILL and a restart on the same db file, which is in WAL mode', async () => {
   const first = await startTestServer();
   after(() => first.stop());
   const workflowId = uniqueId('survivor');
   // No worker polls this queue, so the workflow stays RUNNING with only its start in history.
   await first.client.workflow.start('survivorWorkflow', { workflowId, taskQueue: uniqueId('no-worker') });
+  // Written without an fsync per history write (src/temporal/dev-server.ts), and still kept below.
+  assert.ok(fs.existsSync(`${first.dbFile}-wal`), 'the server writes a write-ahead log beside its db file');
   const firstPid = first.server.pid;
   await first.kill();
   assert.equal(isAlive(firstPid), false, 'the first server is gone before the restart');

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
 import { computeSweepStatistics } from '../../src/activities/statistics.js';
@@ -114,6 +115,25 @@ describe('optimization sweep', () => {
     assert.ok(!('reason' in statistics.dsr) && !('reason' in statistics.pbo), JSON.stringify(statistics.readings));
     assert.equal(statistics.dsr.trials, admissible, 'every operation that ran is a trial');
     assert.equal(statistics.pbo.operations, rows.filter((r) => r.status === 'done' && (r.metrics?.total_trades ?? 0) >= 5).length);
+  });
+
+  test('sizes its first packs by the cost its start record measured, not by a wave of measuring packs', async () => {
+    const { spec, admissible } = optimization();
+    // Nothing stored to reuse: every pack runs.
+    if (spec.kind === 'optimization') spec.base.environment.fees_pct += 0.0001;
+    const { id } = await sweeps.submit(spec);
+    assert.equal((await sweeps.result(id)).status, 'completed');
+    const history = await t.client.workflow.getHandle(id).fetchHistory();
+    const events = history.events ?? [];
+    const scheduled = new Map(events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [[String(e.eventId), e.activityTaskScheduledEventAttributes]] : [])));
+    const start = events.find((e) => scheduled.get(String(e.activityTaskCompletedEventAttributes?.scheduledEventId))?.activityType?.name === 'recordSweepStart');
+    const measured = defaultPayloadConverter.fromPayload<{ op_ms?: number }>(start!.activityTaskCompletedEventAttributes!.result!.payloads![0]!);
+    assert.ok(measured.op_ms !== undefined && measured.op_ms > 0, `the start record measured a cost (${JSON.stringify(measured)})`);
+    const packs = [...scheduled.values()].filter((a) => a.activityType?.name === 'runOperations').map((a) => defaultPayloadConverter.fromPayload<{ indices: number[] }>(a.input!.payloads![0]!).indices.length);
+    assert.equal(packs.reduce((a, b) => a + b, 0), admissible, 'the packs hold every admissible operation once');
+    // A first wave of measuring packs would hold ceil(480 / 32) = 15; a quarter second of these
+    // operations is far more than that on any machine that runs this suite.
+    assert.ok(packs[0]! > 15, `first pack of ${packs[0]} (packs ${packs.join(', ')})`);
   });
 
   test('is listed by its search attributes once it completes', async () => {
