@@ -30,6 +30,9 @@ export interface WorkerOptions {
   onExecuted?: (count: number) => void;
 }
 
+/** Activity slots a worker has at least (see maxConcurrentActivityTaskExecutions below). */
+const MIN_ACTIVITY_SLOTS = 16;
+
 export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const slots = opts.concurrency ?? defaultSlots();
   const store = await openStore({ url: opts.databaseUrl });
@@ -43,8 +46,12 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
     workflowBundle: opts.workflowBundle ?? (await defaultWorkflowBundle()),
     // Every worker keeps the audit log when asked, `up`'s as well as `sweeplab worker`'s.
     activities: createActivities({ store, pool, dataRoot: opts.dataRoot ?? dataRootFromEnv(), onExecuted: withExecutionLog(opts.onExecuted) }),
-    // One activity more than slots per slot keeps threads busy while another activity writes results.
-    maxConcurrentActivityTaskExecutions: slots * 2,
+    // Two activities per backtest slot keep threads busy while another activity writes results, and
+    // at least 16 in all: eager dispatch reserves slots for the activities a workflow task schedules,
+    // and with 4 a worker was soon left without a free slot to poll with, every task then waiting
+    // ~40 ms on the server (bench/dispatch-latency.ts; README, "Proven figures"). Packs past the
+    // backtest slots wait in the pool's queue, which costs nothing.
+    maxConcurrentActivityTaskExecutions: Math.max(MIN_ACTIVITY_SLOTS, slots * 2),
     shutdownGraceTime: '20 seconds',
   });
   return {
