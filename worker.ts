@@ -30,9 +30,6 @@ export interface WorkerOptions {
   onExecuted?: (count: number) => void;
 }
 
-/** Activity slots a worker has at least (see maxConcurrentActivityTaskExecutions below). */
-const MIN_ACTIVITY_SLOTS = 16;
-
 export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const slots = opts.concurrency ?? defaultSlots();
   const store = await openStore({ url: opts.databaseUrl });
@@ -46,12 +43,11 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
     workflowBundle: opts.workflowBundle ?? (await defaultWorkflowBundle()),
     // Every worker keeps the audit log when asked, `up`'s as well as `sweeplab worker`'s.
     activities: createActivities({ store, pool, dataRoot: opts.dataRoot ?? dataRootFromEnv(), onExecuted: withExecutionLog(opts.onExecuted) }),
-    // Two activities per backtest slot keep threads busy while another activity writes results, and
-    // at least 16 in all: eager dispatch reserves slots for the activities a workflow task schedules,
-    // and with 4 a worker was soon left without a free slot to poll with, every task then waiting
-    // ~40 ms on the server (bench/dispatch-latency.ts; README, "Proven figures"). Packs past the
-    // backtest slots wait in the pool's queue, which costs nothing.
-    maxConcurrentActivityTaskExecutions: Math.max(MIN_ACTIVITY_SLOTS, slots * 2),
+    // One activity more than slots per slot keeps threads busy while another activity writes results.
+    // More (16 were tried) keeps tasks from waiting ~40 ms after a few sweeps (bench/dispatch-latency.ts;
+    // README, "Proven figures"), but then one worker takes a small sweep's every pack, eagerly
+    // dispatched to it, and a second worker gets none.
+    maxConcurrentActivityTaskExecutions: slots * 2,
     shutdownGraceTime: '20 seconds',
   });
   return {
