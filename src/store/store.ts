@@ -58,6 +58,26 @@ function keepDone(oc: OnConflictBuilder<Database, 'operations'>) {
     .where('excluded.status', '=', 'done');
 }
 
+/**
+ * SQLite's write of one operation row: the upsert Kysely compiles (keepDone's rule included),
+ * prepared once and run per row inside the caller's transaction. Building and preparing a statement
+ * of 500 rows cost the activity's thread more per row than SQLite's own insert (~13 of ~40 µs;
+ * docs/store.md, "Writing").
+ */
+function upsertOne(db: Kysely<Database>, sqlite: Sqlite.Database): (row: OperationsTable) => void {
+  const columns = ['sweep_key', 'idx', ...OPERATION_COLUMNS] as const;
+  // Placeholders stand for the row's columns; the rule's own values (its statuses) stay as compiled.
+  const placeholder = (i: number) => `\u0000column ${i}`;
+  const template = Object.fromEntries(columns.map((column, i) => [column, placeholder(i)])) as unknown as OperationsTable;
+  const compiled = db.insertInto('operations').values(template).onConflict(keepDone).compile();
+  const bind = compiled.parameters.map((p) => {
+    const i = typeof p === 'string' ? columns.findIndex((_, k) => placeholder(k) === p) : -1;
+    return i === -1 ? () => p : (row: OperationsTable) => row[columns[i]!];
+  });
+  const statement = sqlite.prepare(compiled.sql);
+  return (row) => void statement.run(bind.map((value) => value(row)));
+}
+
 let memoryDatabases = 0;
 
 /** The Store over one Kysely instance; the dialect differences live in param-sql.ts and migrations.ts. */
@@ -69,9 +89,11 @@ export class SqlStore implements Store {
   readonly #paramNamesOf = new Map<string, string[]>();
   /** Sort indexes made or found by ensureSortIndex in this process. */
   readonly #indexes = new Set<string>();
-  /** SQLite's prepared upsert of one operation row (null on PostgreSQL), made at the first write. */
-  #upsert: ((row: OperationsTable) => void) | null | undefined;
-  /** SQLite's prepared "is this hash done anywhere" (#doneHashes). */
+  /** The libsql database under a SQLite store, for the statements prepared once; undefined on PostgreSQL. */
+  readonly #sqlite: Sqlite.Database | undefined;
+  /** SQLite's upsert of one operation row (upsertOne), prepared at the first write. */
+  #upsert: ((row: OperationsTable) => void) | undefined;
+  /** SQLite's "is this hash done anywhere" (#doneHashes), prepared at the first probe. */
   #probe: Sqlite.Statement | undefined;
 
   constructor(
@@ -79,6 +101,7 @@ export class SqlStore implements Store {
     target: StoreTarget,
   ) {
     this.dialect = target.dialect;
+    this.#sqlite = sqliteHandle(db);
     // Every ":memory:" connection is a database of its own, so it shares no lock.
     this.#writeLockKey = target.dialect === 'sqlite' && target.path !== ':memory:' ? target.path : `:memory:${++memoryDatabases}`;
   }
@@ -192,46 +215,21 @@ export class SqlStore implements Store {
     await this.#write(async (db) => {
       const sweepIds = [...new Set(records.map((r) => r.sweep_id))];
       const rows = toOperationRows(records, await sweepKeys(db, sweepIds), await this.#knownParamNames(db, sweepIds));
-      const one = this.#upsertOne();
-      if (one) for (const row of rows) one(row);
-      else for (const part of chunks(rows, BATCH_ROWS)) await db.insertInto('operations').values(part).onConflict(keepDone).execute();
+      if (this.#sqlite) {
+        const upsert = (this.#upsert ??= upsertOne(this.db, this.#sqlite));
+        for (const row of rows) upsert(row);
+      } else {
+        // PostgreSQL: a multi-row statement saves round trips.
+        for (const part of chunks(rows, BATCH_ROWS)) await db.insertInto('operations').values(part).onConflict(keepDone).execute();
+      }
     });
-  }
-
-  /**
-   * SQLite's write of one operation row: the upsert compiled by Kysely once, prepared once, run per
-   * row inside the caller's transaction. Building and preparing a statement of 500 rows cost the
-   * activity's thread more per row than SQLite's own insert (~13 of ~40 µs; docs/store.md, "Writing").
-   * Undefined on PostgreSQL, where a multi-row statement saves round trips instead.
-   */
-  #upsertOne(): ((row: OperationsTable) => void) | undefined {
-    if (this.#upsert !== undefined) return this.#upsert ?? undefined;
-    const handle = sqliteHandle(this.db);
-    if (!handle) {
-      this.#upsert = null;
-      return undefined;
-    }
-    const columns = ['sweep_key', 'idx', ...OPERATION_COLUMNS] as const;
-    // Placeholders stand for the row's columns; the rule's own values (its statuses) stay as compiled.
-    const placeholder = (i: number) => `\u0000column ${i}`;
-    const template = Object.fromEntries(columns.map((column, i) => [column, placeholder(i)])) as unknown as OperationsTable;
-    const compiled = this.db.insertInto('operations').values(template).onConflict(keepDone).compile();
-    const bind = compiled.parameters.map((p) => {
-      const i = typeof p === 'string' ? columns.findIndex((_, k) => placeholder(k) === p) : -1;
-      return i === -1 ? () => p : (row: OperationsTable) => row[columns[i]!];
-    });
-    const statement = handle.prepare(compiled.sql);
-    this.#upsert = (row) => void statement.run(bind.map((value) => value(row)));
-    return this.#upsert;
   }
 
   /** Which of these entries' hashes have a done row in any sweep (SQLite: one prepared probe per hash). */
   async #doneHashes(entries: Iterable<{ hash: string }>): Promise<Set<string>> {
     const hashes = [...new Set([...entries].map((e) => e.hash))];
-    const handle = sqliteHandle(this.db);
-    if (handle) {
-      this.#probe ??= handle.prepare(`SELECT 1 FROM operations WHERE hash = ? AND status = 'done' LIMIT 1`);
-      const probe = this.#probe;
+    if (this.#sqlite) {
+      const probe = (this.#probe ??= this.#sqlite.prepare(`SELECT 1 FROM operations WHERE hash = ? AND status = 'done' LIMIT 1`));
       return new Set(hashes.filter((hash) => probe.get([hash]) !== undefined));
     }
     const found = new Set<string>();
