@@ -6,7 +6,7 @@ import { resolveDataPath, rootRelative } from '../data/paths.js';
 import { loadBars, sha256File } from '../data/load.js';
 import { runBacktest } from '../engine/index.js';
 import { userPluginsIn } from '../engine/plugins/registry.js';
-import { checkUserPlugins, CHECK_BARS } from '../user-plugins/checks.js';
+import { checkUserPlugins } from '../user-plugins/checks.js';
 import { loadWorkspacePlugins, type WorkspacePlugins } from '../user-plugins/index.js';
 import { withinSeconds } from '../user-plugins/time-limit.js';
 import { validateWorkforce } from './blueprint.js';
@@ -231,9 +231,9 @@ function checkPluginCode(named: Record<string, string>, workforce: Workforce, pl
 /**
  * Runs the operation once on its csv data, so what only a run can tell (too few bars for a plugin's
  * warm-up, say) is refused at load instead of failing every operation of a sweep. The bars are the
- * ones checkCsvBars just read (cached); synthetic data is left to the worker, as there, except its
- * first CHECK_BARS bars when the workforce uses a user plugin: those are held to the plugin
- * contract (checkUserPlugins) on the operation's own data, within the sweep's
+ * ones checkCsvBars just read (cached); synthetic data is left to the worker, as there, except when
+ * the workforce uses a user plugin: it is held to the plugin contract (checkUserPlugins) on the
+ * operation's own data, the whole series, within the sweep's
  * max_operation_seconds, so a plugin that never returns is refused instead of hanging the submission.
  */
 function dryRun(base: ResolvedOperation, workforce: Workforce, opts: Resolving, file: string, field: string): void {
@@ -241,8 +241,7 @@ function dryRun(base: ResolvedOperation, workforce: Workforce, opts: Resolving, 
   const userCode = userPluginsIn(workforce, set).length > 0;
   if (base.data_source.type !== 'csv_archive' && !userCode) return;
   const { environment } = base;
-  const source = base.data_source.type === 'synthetic' ? { ...base.data_source, bars: Math.min(base.data_source.bars, CHECK_BARS) } : base.data_source;
-  const bars = loadBars(source, { dataRoot: opts.dataRoot, file, field: 'data_source', start: environment.start, end: environment.end });
+  const bars = loadBars(base.data_source, { dataRoot: opts.dataRoot, file, field: 'data_source', start: environment.start, end: environment.end });
   try {
     if (!userCode) {
       runBacktest(bars, workforce, environment, set);

@@ -6,8 +6,104 @@ import type { PluginDefinition, Side, Worker } from '../engine/plugins/types.js'
  * The properties every plugin promises whatever its phase (docs/plugins.md, "The contract"): its
  * output at bar t depends on bars ≤ t only, and the same bars and params give the same output. The
  * built-ins are held to them by test/engine/plugins.test.ts; a workspace's plugins are checked on
- * the user's own data when a sweep is loaded (src/user-plugins/checks.ts).
+ * the user's own data, the whole series, when a sweep is loaded (src/user-plugins/checks.ts). What
+ * the checks can and cannot see: docs/plugins.md, "What the checks can and cannot detect".
  */
+
+/** How many places the look-ahead check changes the future at (each both ways): cuts spread over the whole series. */
+export const LOOK_AHEAD_CUTS = 12;
+
+/** How a plugin broke the contract on these bars; null from contractBreach when it did not. */
+export type ContractBreach =
+  /**
+   * Two runs on equal bars differ from `bar` on. `second`: the second run came right after the
+   * first (`next`), after a run with the plugin's default params (`after other params`), or after
+   * runs on changed bars (`after other bars`): state kept between runs.
+   */
+  | { kind: 'nondeterministic'; bar: number; second: 'next' | 'after other params' | 'after other bars' }
+  /** The output at `bar` changed when only bars from `cut` on changed, and the change reproduces. */
+  | { kind: 'looks_ahead'; bar: number; cut: number };
+
+export interface ContractOptions {
+  /** Cuts for the look-ahead check (LOOK_AHEAD_CUTS unless given). */
+  cuts?: number;
+  /** Throws for a worker that is not what the plugin's phase needs; called on every run. */
+  accept?: (worker: Worker, bars: BarSeries) => void;
+}
+
+/**
+ * The first breach of the contract `plugin` shows on `bars` with `params`, or null. Every run sees
+ * the whole series; the plugin runs 2 × cuts + 4 times (5 when `params` are not its defaults), plus
+ * 2 to confirm a look-ahead before reporting it:
+ *
+ * 1. Determinism first, so nothing non-deterministic is blamed on the future: a reference run, a
+ *    second run on equal bars once the clock (Date.now) has moved on, and, when `params` are not the
+ *    defaults, a run with the defaults followed by one with `params` again.
+ * 2. Look-ahead: after each cut the bars from the cut to the end are replaced by the series mirrored
+ *    in time, once × 1000 and once ÷ 1000, so the tail, the last bar included, moves both ways (a
+ *    rule like "last close above the first" flips one way or the other). The outputs compared are
+ *    those from the previous cut up to this one: every output is compared under two changed
+ *    futures, and the whole series is observed once per cut pair, not once per cut.
+ * 3. A difference is reported as look-ahead only when it reproduces: the original bars run again
+ *    give the reference, and the changed bars run again give the same outputs. Otherwise it is
+ *    state kept between runs (or a clock or random draw that happened to agree before).
+ * 4. A last run on the original bars after all the others must still give the reference.
+ */
+export function contractBreach(plugin: PluginDefinition, params: Record<string, unknown>, bars: BarSeries, options: ContractOptions = {}): ContractBreach | null {
+  const run = (input: BarSeries, given = params): Worker => {
+    const worker = plugin.create(input, given);
+    options.accept?.(worker, input);
+    return worker;
+  };
+  const whole = (): Recording => {
+    const input = copyBars(bars);
+    return record(run(input), input, 0, input.length);
+  };
+  const nondeterministic = (bar: number | null, second: 'next' | 'after other params' | 'after other bars'): ContractBreach | null =>
+    bar === null ? null : { kind: 'nondeterministic', bar, second };
+
+  const reference = whole();
+  waitForClockTick();
+  const again = nondeterministic(firstDifference(reference, whole()), 'next');
+  if (again) return again;
+  const defaults = plugin.params.parse({}) as Record<string, unknown>;
+  if (JSON.stringify(defaults) !== JSON.stringify(params)) {
+    try {
+      run(copyBars(bars), defaults);
+    } catch {
+      // Only the state this run leaves behind matters here; a plugin is not refused for params the blueprint does not use.
+    }
+    const afterDefaults = nondeterministic(firstDifference(reference, whole()), 'after other params');
+    if (afterDefaults) return afterDefaults;
+  }
+
+  const cuts = lookAheadCuts(bars.length, options.cuts ?? LOOK_AHEAD_CUTS);
+  for (let k = 0; k < cuts.length; k++) {
+    const from = k === 0 ? 0 : cuts[k - 1];
+    for (const scale of [1000, 1 / 1000]) {
+      const changed = () => {
+        const input = withFutureMirrored(bars, cuts[k], scale);
+        return record(run(input), input, from, cuts[k]);
+      };
+      const seen = changed();
+      const bar = firstDifference(reference, seen);
+      if (bar === null) continue;
+      const breach = nondeterministic(firstDifference(reference, whole()), 'after other bars') ?? nondeterministic(firstDifference(seen, changed()), 'after other bars');
+      return breach ?? { kind: 'looks_ahead', bar, cut: cuts[k] };
+    }
+  }
+  return nondeterministic(firstDifference(reference, whole()), 'after other bars');
+}
+
+/**
+ * Bars after which the look-ahead check changes the future: `count` cuts spread evenly over the
+ * series, the last at its last bar (so a peek at the final bar is seen), all within 1 … length − 1.
+ */
+export function lookAheadCuts(length: number, count: number): number[] {
+  const cuts = new Set<number>();
+  for (let k = 1; k <= count; k++) cuts.add(Math.min(length - 1, Math.round((length * k) / count)));
+  return [...cuts].filter((cut) => cut > 0).sort((a, b) => a - b);
+}
 
 /**
  * A copy of `bars` (new arrays, so no cached series is shared with the original) whose bars from
@@ -16,9 +112,21 @@ import type { PluginDefinition, Side, Worker } from '../engine/plugins/types.js'
  */
 export function withFutureChanged(bars: BarSeries, from: number, seed: number): BarSeries {
   const other = generateBars({ seed, bars: Math.max(1, bars.length), start: '2000-01-03', timeframe: '1d', start_price: 100 });
+  return withFuture(bars, from, other, (i) => i, 1000);
+}
+
+/**
+ * A copy of `bars` whose bars from `from` on are those of the series mirrored in time (bar i takes
+ * bar length − 1 − i's prices and volume) × `scale`: no random draws, so a changed run costs a copy.
+ */
+function withFutureMirrored(bars: BarSeries, from: number, scale: number): BarSeries {
+  return withFuture(bars, from, bars, (i) => bars.length - 1 - i, scale);
+}
+
+function withFuture(bars: BarSeries, from: number, source: BarSeries, index: (i: number) => number, scale: number): BarSeries {
   const out = copyBars(bars);
   for (const column of ['open', 'high', 'low', 'close', 'volume'] as const) {
-    for (let i = from; i < bars.length; i++) out[column][i] = other[column][i] * 1000;
+    for (let i = from; i < bars.length; i++) out[column][i] = source[column][index(i)] * scale;
   }
   return out;
 }
@@ -31,70 +139,97 @@ export function copyBars(bars: BarSeries): BarSeries {
 }
 
 /**
- * Everything a worker tells the simulator about each bar 0 … until − 1, as one JSON text per bar
- * (NaN reads as null, as JSON writes it): what a run can observe of the plugin.
+ * What a run can observe of a plugin over bars from … to − 1: per bar, a 64-bit digest (two 32-bit
+ * lanes) of everything the worker tells the simulator about that bar, so a whole series is compared
+ * in 8 bytes a bar whatever the phase.
  */
-export function observe(worker: Worker, bars: BarSeries, until: number): string[] {
-  const out: string[] = [];
-  const sides: Side[] = [1, -1];
-  for (let t = 0; t < until; t++) {
-    const seen: unknown[] = [];
-    switch (worker.kind) {
-      case 'signal':
-        seen.push(worker.events[t], worker.direction);
-        break;
-      case 'filter':
-        for (const side of sides) seen.push(worker.allowsEntry(t, side, t - 3));
-        break;
-      case 'entry':
-        for (const side of sides) seen.push(worker.limitPrice(side, t), worker.validBars);
-        break;
-      case 'exit':
-        for (const side of sides) {
-          const levels = { stop: -side * Infinity, target: side * Infinity, trailPct: Infinity, maxBars: Infinity };
-          worker.plan(side, bars.open[t], t, levels);
-          seen.push(levels.stop, levels.target, levels.trailPct, levels.maxBars);
-        }
-        break;
-      case 'size':
-        seen.push(worker.size(10_000, bars.close[t], bars.close[t] * 0.95, 0.001));
-        break;
-    }
-    out.push(JSON.stringify(seen.map((v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))));
-  }
-  return out;
+interface Recording {
+  from: number;
+  digests: Uint32Array;
 }
 
-/** Bars after which the look-ahead check changes the future: `count` cuts spread over the series. */
-export function lookAheadCuts(length: number, count: number): number[] {
-  const first = Math.min(length - 1, 2);
-  const cuts = new Set<number>();
-  for (let k = 0; k < count; k++) cuts.add(Math.round(first + ((length - 1 - first) * k) / Math.max(1, count - 1)));
-  return [...cuts].filter((cut) => cut > 0 && cut < length).sort((a, b) => a - b);
+const SIDES: readonly Side[] = [1, -1];
+const DIRECTIONS: readonly unknown[] = ['long', 'short', 'both'];
+
+function record(worker: Worker, bars: BarSeries, from: number, to: number): Recording {
+  const digests = new Uint32Array(2 * Math.max(0, to - from));
+  const values: number[] = [];
+  for (let t = from; t < to; t++) {
+    values.length = 0;
+    observeBar(worker, bars, t, values);
+    let a = 0x811c9dc5;
+    let b = 0x01000193;
+    for (const value of values) {
+      // -0 and +0, and every NaN, are the same to the simulator.
+      bits[0] = value === value ? value + 0 : NaN;
+      a = mix(a, words[0], words[1], 0x9e3779b1);
+      b = mix(b, words[1], words[0], 0x85ebca77);
+    }
+    digests[2 * (t - from)] = a;
+    digests[2 * (t - from) + 1] = b;
+  }
+  return { from, digests };
+}
+
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+
+function mix(h: number, x: number, y: number, k: number): number {
+  h = Math.imul(h ^ x, k);
+  h = Math.imul(h ^ (h >>> 15) ^ y, k);
+  return (h ^ (h >>> 13)) >>> 0;
 }
 
 /**
- * The first bar whose output changes when only later bars change, with the cut it changed after;
- * null when the plugin does not look ahead on these bars. Cuts are tried in order, so the bar
- * reported is the earliest cut's first difference.
+ * Everything a worker tells the simulator about bar t, as numbers: a signal's event and direction,
+ * a filter's yes or no for each side (as the simulator reads it: truthy or not), an entry's limit
+ * and validity, the levels an exit sets for a trade opened at bar t on each side, a size.
  */
-export function firstLookAhead(plugin: PluginDefinition, params: Record<string, unknown>, bars: BarSeries, cuts: readonly number[]): { bar: number; cut: number } | null {
-  const original = observe(plugin.create(copyBars(bars), params), bars, bars.length);
-  for (const cut of cuts) {
-    const changed = withFutureChanged(bars, cut, cut);
-    const seen = observe(plugin.create(changed, params), changed, cut);
-    const bar = seen.findIndex((text, t) => text !== original[t]);
-    if (bar !== -1) return { bar, cut };
+function observeBar(worker: Worker, bars: BarSeries, t: number, out: number[]): void {
+  switch (worker.kind) {
+    case 'signal':
+      out.push(worker.events[t], DIRECTIONS.indexOf(worker.direction));
+      break;
+    case 'filter':
+      for (const side of SIDES) out.push(worker.allowsEntry(t, side, t - 3) ? 1 : 0);
+      break;
+    case 'entry':
+      for (const side of SIDES) out.push(numeric(worker.limitPrice(side, t)), numeric(worker.validBars));
+      break;
+    case 'exit':
+      for (const side of SIDES) {
+        const levels = { stop: -side * Infinity, target: side * Infinity, trailPct: Infinity, maxBars: Infinity };
+        worker.plan(side, bars.open[t], t, levels);
+        out.push(numeric(levels.stop), numeric(levels.target), numeric(levels.trailPct), numeric(levels.maxBars));
+      }
+      break;
+    case 'size':
+      out.push(numeric(worker.size(10_000, bars.close[t], bars.close[t] * 0.95, 0.001)));
+      break;
+  }
+}
+
+/** A number as itself; anything else a plugin returned where a number belongs as NaN. */
+function numeric(value: unknown): number {
+  return typeof value === 'number' ? value : NaN;
+}
+
+/** The first bar both recordings cover whose digests differ; null when none does. */
+function firstDifference(a: Recording, b: Recording): number | null {
+  const from = Math.max(a.from, b.from);
+  const to = Math.min(a.from + a.digests.length / 2, b.from + b.digests.length / 2);
+  for (let t = from; t < to; t++) {
+    const i = 2 * (t - a.from);
+    const j = 2 * (t - b.from);
+    if (a.digests[i] !== b.digests[j] || a.digests[i + 1] !== b.digests[j + 1]) return t;
   }
   return null;
 }
 
-/** The first bar whose output differs between two runs on equal bars; null when none does. */
-export function firstNondeterministicBar(plugin: PluginDefinition, params: Record<string, unknown>, bars: BarSeries): number | null {
-  const first = copyBars(bars);
-  const second = copyBars(bars);
-  const a = observe(plugin.create(first, params), first, bars.length);
-  const b = observe(plugin.create(second, params), second, bars.length);
-  const bar = a.findIndex((text, t) => text !== b[t]);
-  return bar === -1 ? null : bar;
+/** Returns once Date.now() has moved on, so two runs never share a millisecond of the clock. */
+function waitForClockTick(): void {
+  const start = Date.now();
+  while (Date.now() === start) {
+    // At most a millisecond.
+  }
 }
