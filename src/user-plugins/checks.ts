@@ -2,7 +2,7 @@ import { ConfigError } from '../config/errors.js';
 import type { Workforce } from '../config/schemas.js';
 import { isoTime } from '../engine/bar-times.js';
 import type { BarSeries } from '../engine/bars.js';
-import { runBacktest, type BacktestSettings } from '../engine/index.js';
+import { runBacktest, type BacktestResult, type BacktestSettings } from '../engine/index.js';
 import type { PluginSet } from '../engine/plugins/registry.js';
 import { parsePlugins, type ParsedPlugin } from '../engine/plugins/resolve.js';
 import type { Worker } from '../engine/plugins/types.js';
@@ -29,9 +29,9 @@ export function checkUserPlugins(bars: BarSeries, workforce: Workforce, settings
     seen.add(key);
     checkOne(plugin, bars);
   }
-  const first = JSON.stringify(runBacktest(copyBars(bars), workforce, settings, plugins));
-  const second = JSON.stringify(runBacktest(copyBars(bars), workforce, settings, plugins));
-  if (first !== second) {
+  const first = runBacktest(copyBars(bars), workforce, settings, plugins);
+  const second = runBacktest(copyBars(bars), workforce, settings, plugins);
+  if (!sameResult(first, second)) {
     throw new ConfigError('blueprint', user[0].field, `${names(user)} ${user.length > 1 ? 'give' : 'gives'} a different result when the operation runs twice on the same bars; ${DETERMINISM}`);
   }
 }
@@ -61,6 +61,16 @@ function checkOne(plugin: ParsedPlugin, bars: BarSeries): void {
       `plugin "${definition.name}" looks ahead: its output at bar ${breach.bar} (${isoTime(bars, breach.bar)}) changes when only bars from ${breach.cut} (${isoTime(bars, breach.cut)}) on change; its output at bar t may use bars up to t only`,
     );
   }
+}
+
+/**
+ * Two results agree: the same metrics, trades and open trade, and the same equity at every bar
+ * (the drawdown curve follows from it). Cheaper than comparing whole JSON texts of long curves.
+ */
+function sameResult(a: BacktestResult, b: BacktestResult): boolean {
+  if (JSON.stringify([a.metrics, a.trades, a.open_trade]) !== JSON.stringify([b.metrics, b.trades, b.open_trade])) return false;
+  const [x, y] = [a.equity.v, b.equity.v];
+  return x.length === y.length && x.every((v, i) => v === y[i] || (v !== v && y[i] !== y[i]));
 }
 
 function names(plugins: ParsedPlugin[]): string {

@@ -82,7 +82,7 @@ export function contractBreach(plugin: PluginDefinition, params: Record<string, 
     const from = k === 0 ? 0 : cuts[k - 1];
     for (const scale of [1000, 1 / 1000]) {
       const changed = () => {
-        const input = withFutureMirrored(bars, cuts[k], scale);
+        const input = withFuture(bars, cuts[k], bars, true, scale);
         return record(run(input), input, from, cuts[k]);
       };
       const seen = changed();
@@ -112,21 +112,23 @@ export function lookAheadCuts(length: number, count: number): number[] {
  */
 export function withFutureChanged(bars: BarSeries, from: number, seed: number): BarSeries {
   const other = generateBars({ seed, bars: Math.max(1, bars.length), start: '2000-01-03', timeframe: '1d', start_price: 100 });
-  return withFuture(bars, from, other, (i) => i, 1000);
+  return withFuture(bars, from, other, false, 1000);
 }
 
 /**
- * A copy of `bars` whose bars from `from` on are those of the series mirrored in time (bar i takes
- * bar length − 1 − i's prices and volume) × `scale`: no random draws, so a changed run costs a copy.
+ * A copy of `bars` whose bars from `from` on are `source`'s × `scale`: its bars at the same index,
+ * or, `mirrored`, the bar as far from the end as this one is from the start (no random draws, so
+ * a changed run costs a copy). Times are kept.
  */
-function withFutureMirrored(bars: BarSeries, from: number, scale: number): BarSeries {
-  return withFuture(bars, from, bars, (i) => bars.length - 1 - i, scale);
-}
-
-function withFuture(bars: BarSeries, from: number, source: BarSeries, index: (i: number) => number, scale: number): BarSeries {
-  const out = copyBars(bars);
+function withFuture(bars: BarSeries, from: number, source: BarSeries, mirrored: boolean, scale: number): BarSeries {
+  const out = allocateBars(bars.length);
+  out.time.set(bars.time);
+  const last = bars.length - 1;
   for (const column of ['open', 'high', 'low', 'close', 'volume'] as const) {
-    for (let i = from; i < bars.length; i++) out[column][i] = source[column][index(i)] * scale;
+    const to = out[column];
+    const values = source[column];
+    to.set(bars[column].subarray(0, from));
+    for (let i = from; i <= last; i++) to[i] = values[mirrored ? last - i : i] * scale;
   }
   return out;
 }
@@ -153,13 +155,12 @@ const DIRECTIONS: readonly unknown[] = ['long', 'short', 'both'];
 
 function record(worker: Worker, bars: BarSeries, from: number, to: number): Recording {
   const digests = new Uint32Array(2 * Math.max(0, to - from));
-  const values: number[] = [];
   for (let t = from; t < to; t++) {
-    values.length = 0;
-    observeBar(worker, bars, t, values);
+    const count = observeBar(worker, bars, t);
     let a = 0x811c9dc5;
     let b = 0x01000193;
-    for (const value of values) {
+    for (let v = 0; v < count; v++) {
+      const value = observed[v];
       // -0 and +0, and every NaN, are the same to the simulator.
       bits[0] = value === value ? value + 0 : NaN;
       a = mix(a, words[0], words[1], 0x9e3779b1);
@@ -183,31 +184,45 @@ function mix(h: number, x: number, y: number, k: number): number {
 /**
  * Everything a worker tells the simulator about bar t, as numbers: a signal's event and direction,
  * a filter's yes or no for each side (as the simulator reads it: truthy or not), an entry's limit
- * and validity, the levels an exit sets for a trade opened at bar t on each side, a size.
+ * and validity, the levels an exit sets for a trade opened at bar t on each side, a size. Written
+ * into `observed`; returns how many.
  */
-function observeBar(worker: Worker, bars: BarSeries, t: number, out: number[]): void {
+function observeBar(worker: Worker, bars: BarSeries, t: number): number {
   switch (worker.kind) {
     case 'signal':
-      out.push(worker.events[t], DIRECTIONS.indexOf(worker.direction));
-      break;
+      observed[0] = worker.events[t];
+      observed[1] = DIRECTIONS.indexOf(worker.direction);
+      return 2;
     case 'filter':
-      for (const side of SIDES) out.push(worker.allowsEntry(t, side, t - 3) ? 1 : 0);
-      break;
+      observed[0] = worker.allowsEntry(t, 1, t - 3) ? 1 : 0;
+      observed[1] = worker.allowsEntry(t, -1, t - 3) ? 1 : 0;
+      return 2;
     case 'entry':
-      for (const side of SIDES) out.push(numeric(worker.limitPrice(side, t)), numeric(worker.validBars));
-      break;
-    case 'exit':
+      observed[0] = numeric(worker.limitPrice(1, t));
+      observed[1] = numeric(worker.limitPrice(-1, t));
+      observed[2] = numeric(worker.validBars);
+      return 3;
+    case 'exit': {
+      let count = 0;
       for (const side of SIDES) {
         const levels = { stop: -side * Infinity, target: side * Infinity, trailPct: Infinity, maxBars: Infinity };
         worker.plan(side, bars.open[t], t, levels);
-        out.push(numeric(levels.stop), numeric(levels.target), numeric(levels.trailPct), numeric(levels.maxBars));
+        observed[count++] = numeric(levels.stop);
+        observed[count++] = numeric(levels.target);
+        observed[count++] = numeric(levels.trailPct);
+        observed[count++] = numeric(levels.maxBars);
       }
-      break;
+      return count;
+    }
     case 'size':
-      out.push(numeric(worker.size(10_000, bars.close[t], bars.close[t] * 0.95, 0.001)));
-      break;
+      observed[0] = numeric(worker.size(10_000, bars.close[t], bars.close[t] * 0.95, 0.001));
+      return 1;
   }
+  return 0;
 }
+
+/** observeBar's output: up to 8 numbers for one bar. */
+const observed = new Float64Array(8);
 
 /** A number as itself; anything else a plugin returned where a number belongs as NaN. */
 function numeric(value: unknown): number {

@@ -175,7 +175,7 @@ describe('bad plugin code is refused at submission', () => {
     });
     const error = refusal(root, 'opt-peek.yaml');
     assert.equal(error.file, 'blueprints/peek.yaml');
-    // The first cut that can show it is at bar 11 (lookAheadCuts): bar 10's event read bar 11's close.
+    // The first cut (lookAheadCuts) shows it: the event of the bar before it read the cut bar's close.
     assert.match(error.reason, /^plugin "peek" looks ahead: its output at bar (\d+) \([^)]+\) changes when only bars from (\d+) \([^)]+\) on change; its output at bar t may use bars up to t only$/);
     const [, bar, cut] = /bar (\d+) .* from (\d+) /.exec(error.reason)!;
     assert.equal(Number(bar), Number(cut) - 1, 'the bar just before the changed ones is the first to move');
