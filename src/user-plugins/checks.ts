@@ -13,10 +13,10 @@ import { contractBreach, copyBars } from './contract.js';
  * (src/user-plugins/contract.ts), on the user's own bars, the whole series: it returns its phase's
  * kind of worker, runs on equal bars agree (no Math.random, clock or state kept between runs), and
  * its output at bar t does not move when only later bars change. So nothing is stored from a plugin
- * that breaks it. The cost is bounded by a fixed number of runs of each plugin (2 × LOOK_AHEAD_CUTS
- * + 5) and two of the operation, whatever the series' length; docs/plugins.md gives the measured
- * times. Errors are ConfigError("blueprint", "workforce.<category>.<phase>[i]", reason), the
- * engine's own labels, which the loader turns into the blueprint's file and field.
+ * that breaks it. The cost is a fixed number of runs on the series whatever its length: about
+ * 2 × LOOK_AHEAD_CUTS + 5 of each plugin (contractBreach) and two of the operation; docs/plugins.md
+ * gives the measured times. Errors are ConfigError("blueprint", "workforce.<category>.<phase>[i]",
+ * reason), the engine's own labels, which the loader turns into the blueprint's file and field.
  */
 
 export function checkUserPlugins(bars: BarSeries, workforce: Workforce, settings: BacktestSettings, plugins: PluginSet): void {

@@ -32,18 +32,19 @@ export interface ContractOptions {
 }
 
 /**
- * The first breach of the contract `plugin` shows on `bars` with `params`, or null. Every run sees
- * the whole series; the plugin runs 2 × cuts + 4 times (5 when `params` are not its defaults), plus
- * 2 to confirm a look-ahead before reporting it:
+ * The first breach of the contract `plugin` shows on `bars` with `params`, or null. Every run is on
+ * the whole series, and their number is fixed: 2 × cuts + 3 (2 more when `params` are not the
+ * plugin's defaults, 2 more to confirm a difference before it is reported):
  *
  * 1. Determinism first, so nothing non-deterministic is blamed on the future: a reference run, a
  *    second run on equal bars once the clock (Date.now) has moved on, and, when `params` are not the
  *    defaults, a run with the defaults followed by one with `params` again.
  * 2. Look-ahead: after each cut the bars from the cut to the end are replaced by the series mirrored
  *    in time, once × 1000 and once ÷ 1000, so the tail, the last bar included, moves both ways (a
- *    rule like "last close above the first" flips one way or the other). The outputs compared are
- *    those from the previous cut up to this one: every output is compared under two changed
- *    futures, and the whole series is observed once per cut pair, not once per cut.
+ *    rule like "last close above the first" flips one way or the other). Each run is compared with
+ *    the reference on the outputs from the previous cut up to its own: these windows tile the
+ *    series, and an output that reads d bars ahead crosses a cut within d bars exactly when it
+ *    crosses the next one, so the window loses no peek that the whole prefix would show.
  * 3. A difference is reported as look-ahead only when it reproduces: the original bars run again
  *    give the reference, and the changed bars run again give the same outputs. Otherwise it is
  *    state kept between runs (or a clock or random draw that happened to agree before).
