@@ -1,5 +1,5 @@
 import { generateBars } from '../data/synthetic.js';
-import { allocateBars, type BarSeries } from '../engine/bars.js';
+import { allocateBars, sliceBars, type BarSeries } from '../engine/bars.js';
 import type { PluginDefinition, Side, Worker } from '../engine/plugins/types.js';
 
 /*
@@ -33,8 +33,8 @@ export interface ContractOptions {
 
 /**
  * The first breach of the contract `plugin` shows on `bars` with `params`, or null. Every run is on
- * the whole series, and their number is fixed: 2 × cuts + 3 (2 more when `params` are not the
- * plugin's defaults, 2 more to confirm a difference before it is reported):
+ * the whole series (one on its first half), and their number is fixed: 2 × cuts + 4 (2 more when
+ * `params` are not the plugin's defaults, 2 more to confirm a difference before it is reported):
  *
  * 1. Determinism first, so nothing non-deterministic is blamed on the future: a reference run, a
  *    second run on equal bars once the clock (Date.now) has moved on, and, when `params` are not the
@@ -44,7 +44,8 @@ export interface ContractOptions {
  *    rule like "last close above the first" flips one way or the other). Each run is compared with
  *    the reference on the outputs from the previous cut up to its own: these windows tile the
  *    series, and an output that reads d bars ahead crosses a cut within d bars exactly when it
- *    crosses the next one, so the window loses no peek that the whole prefix would show.
+ *    crosses the next one, so the window loses no peek that the whole prefix would show. One more
+ *    run sees only the bars up to the middle cut: the future removed, the series shorter.
  * 3. A difference is reported as look-ahead only when it reproduces: the original bars run again
  *    give the reference, and the changed bars run again give the same outputs. Otherwise it is
  *    state kept between runs (or a clock or random draw that happened to agree before).
@@ -79,19 +80,20 @@ export function contractBreach(plugin: PluginDefinition, params: Record<string, 
   }
 
   const cuts = lookAheadCuts(bars.length, options.cuts ?? LOOK_AHEAD_CUTS);
-  for (let k = 0; k < cuts.length; k++) {
-    const from = k === 0 ? 0 : cuts[k - 1];
-    for (const scale of [1000, 1 / 1000]) {
-      const changed = () => {
-        const input = withFuture(bars, cuts[k], bars, true, scale);
-        return record(run(input), input, from, cuts[k]);
-      };
-      const seen = changed();
-      const bar = firstDifference(reference, seen);
-      if (bar === null) continue;
-      const breach = nondeterministic(firstDifference(reference, whole()), 'after other bars') ?? nondeterministic(firstDifference(seen, changed()), 'after other bars');
-      return breach ?? { kind: 'looks_ahead', bar, cut: cuts[k] };
-    }
+  const futures = cuts.flatMap((cut, k) => [1000, 1 / 1000].map((scale) => ({ cut, from: k === 0 ? 0 : cuts[k - 1], input: () => withFuture(bars, cut, bars, true, scale) })));
+  // The first half alone: outputs that depend on how many bars follow, or on which bar is last.
+  const half = cuts[(cuts.length >> 1) - 1];
+  if (half !== undefined) futures.push({ cut: half, from: 0, input: () => copyBars(sliceBars(bars, 0, half)) });
+  for (const { cut, from, input } of futures) {
+    const changed = () => {
+      const future = input();
+      return record(run(future), future, from, cut);
+    };
+    const seen = changed();
+    const bar = firstDifference(reference, seen);
+    if (bar === null) continue;
+    const breach = nondeterministic(firstDifference(reference, whole()), 'after other bars') ?? nondeterministic(firstDifference(seen, changed()), 'after other bars');
+    return breach ?? { kind: 'looks_ahead', bar, cut };
   }
   return nondeterministic(firstDifference(reference, whole()), 'after other bars');
 }

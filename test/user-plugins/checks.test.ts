@@ -125,6 +125,15 @@ describe('the look-ahead check', () => {
     );
   });
 
+  test('an output that depends on how many bars follow is refused', () => {
+    const body = 'if (bars.length > 6000) events[p.period] = 1;';
+    // The run on the first half (up to the middle cut, 4380) has 4,380 bars.
+    assert.equal(
+      refusal('counts_bars', body, HOURLY),
+      'plugin "counts_bars" looks ahead: its output at bar 20 (2023-01-01T20:00:00.000Z) changes when only bars from 4380 (2023-07-02T12:00:00.000Z) on change; its output at bar t may use bars up to t only',
+    );
+  });
+
   test('early events whose sign the last bar decides are refused, whichever way the last bar went', () => {
     // On the daily series the last close (774.08) is above the first (101.21): a future changed
     // upward only keeps "up" true, so the tail must also be changed downward.
