@@ -14,9 +14,10 @@ import { contractBreach, copyBars } from './contract.js';
  * kind of worker, runs on equal bars agree (no Math.random, clock or state kept between runs), and
  * its output at bar t does not move when only later bars change. So nothing is stored from a plugin
  * that breaks it. The cost is a fixed number of runs on the series whatever its length: about
- * 2 × LOOK_AHEAD_CUTS + 5 of each plugin (contractBreach) and two of the operation; docs/plugins.md
- * gives the measured times. Errors are ConfigError("blueprint", "workforce.<category>.<phase>[i]",
- * reason), the engine's own labels, which the loader turns into the blueprint's file and field.
+ * 2 × LOOK_AHEAD_CUTS + 4 of each plugin (contractBreach counts them) and two of the operation;
+ * docs/plugins.md gives the measured times. Errors are ConfigError("blueprint",
+ * "workforce.<category>.<phase>[i]", reason), the engine's own labels, which the loader turns into
+ * the blueprint's file and field.
  */
 
 export function checkUserPlugins(bars: BarSeries, workforce: Workforce, settings: BacktestSettings, plugins: PluginSet): void {
@@ -37,6 +38,8 @@ export function checkUserPlugins(bars: BarSeries, workforce: Workforce, settings
 }
 
 const DETERMINISM = 'a plugin must compute from its bars and params only (no Math.random, no clock, no state kept between runs)';
+/** What ran between the two runs that differ, when the second did not follow the first directly. */
+const BETWEEN = { next: '', 'after other params': ', the second after a run with other params', 'after other bars': ', the second after runs on other bars' } as const;
 
 function checkOne(plugin: ParsedPlugin, bars: BarSeries): void {
   const { definition, params, field } = plugin;
@@ -47,11 +50,10 @@ function checkOne(plugin: ParsedPlugin, bars: BarSeries): void {
   };
   const breach = contractBreach(definition, params, bars, { accept });
   if (breach?.kind === 'nondeterministic') {
-    const second = { next: '', 'after other params': ', the second after a run with other params', 'after other bars': ', the second after runs on other bars' }[breach.second];
     throw new ConfigError(
       'blueprint',
       field,
-      `plugin "${definition.name}" is not deterministic: two runs on the same bars differ at bar ${breach.bar} (${isoTime(bars, breach.bar)})${second}; ${DETERMINISM}`,
+      `plugin "${definition.name}" is not deterministic: two runs on the same bars differ at bar ${breach.bar} (${isoTime(bars, breach.bar)})${BETWEEN[breach.second]}; ${DETERMINISM}`,
     );
   }
   if (breach?.kind === 'looks_ahead') {

@@ -80,7 +80,9 @@ export function contractBreach(plugin: PluginDefinition, params: Record<string, 
   }
 
   const cuts = lookAheadCuts(bars.length, options.cuts ?? LOOK_AHEAD_CUTS);
-  const futures = cuts.flatMap((cut, k) => [1000, 1 / 1000].map((scale) => ({ cut, from: k === 0 ? 0 : cuts[k - 1], input: () => withFuture(bars, cut, bars, true, scale) })));
+  const futures = cuts.flatMap((cut, k) =>
+    [1000, 1 / 1000].map((scale) => ({ cut, from: k === 0 ? 0 : cuts[k - 1], input: () => withFuture(bars, cut, bars, true, scale) })),
+  );
   // The first half alone: outputs that depend on how many bars follow, or on which bar is last.
   const half = cuts[(cuts.length >> 1) - 1];
   if (half !== undefined) futures.push({ cut: half, from: 0, input: () => copyBars(sliceBars(bars, 0, half)) });
@@ -102,7 +104,7 @@ export function contractBreach(plugin: PluginDefinition, params: Record<string, 
  * Bars after which the look-ahead check changes the future: `count` cuts spread evenly over the
  * series, the last at its last bar (so a peek at the final bar is seen), all within 1 … length − 1.
  */
-export function lookAheadCuts(length: number, count: number): number[] {
+function lookAheadCuts(length: number, count: number): number[] {
   const cuts = new Set<number>();
   for (let k = 1; k <= count; k++) cuts.add(Math.min(length - 1, Math.round((length * k) / count)));
   return [...cuts].filter((cut) => cut > 0).sort((a, b) => a - b);
