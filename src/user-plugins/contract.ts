@@ -1,5 +1,5 @@
 import { generateBars } from '../data/synthetic.js';
-import { allocateBars, sliceBars, type BarSeries } from '../engine/bars.js';
+import { allocateBars, type BarSeries } from '../engine/bars.js';
 import type { PluginDefinition, Side, Worker } from '../engine/plugins/types.js';
 
 /*
@@ -32,20 +32,21 @@ export interface ContractOptions {
 }
 
 /**
- * The first breach of the contract `plugin` shows on `bars` with `params`, or null. Every run is on
- * the whole series (one on its first half), and their number is fixed: 2 × cuts + 4 (2 more when
- * `params` are not the plugin's defaults, 2 more to confirm a difference before it is reported):
+ * The first breach of the contract `plugin` shows on `bars` with `params`, or null. The number of
+ * runs is fixed: 2 × cuts + 3 (2 more when `params` are not the plugin's defaults, 2 more to
+ * confirm a difference before it is reported), about 18 passes over the series for 12 cuts:
  *
- * 1. Determinism first, so nothing non-deterministic is blamed on the future: a reference run, a
- *    second run on equal bars once the clock (Date.now) has moved on, and, when `params` are not the
- *    defaults, a run with the defaults followed by one with `params` again.
- * 2. Look-ahead: after each cut the bars from the cut to the end are replaced by the series mirrored
- *    in time, once × 1000 and once ÷ 1000, so the tail, the last bar included, moves both ways (a
- *    rule like "last close above the first" flips one way or the other). Each run is compared with
- *    the reference on the outputs from the previous cut up to its own: these windows tile the
- *    series, and an output that reads d bars ahead crosses a cut within d bars exactly when it
- *    crosses the next one, so the window loses no peek that the whole prefix would show. One more
- *    run sees only the bars up to the middle cut: the future removed, the series shorter.
+ * 1. Determinism first, so nothing non-deterministic is blamed on the future: a reference run on
+ *    the whole series, a second run on equal bars once the clock (Date.now) has moved on, and,
+ *    when `params` are not the defaults, a run with the defaults followed by one with `params` again.
+ * 2. Look-ahead: for each cut, the bars from it to the next cut are replaced by the series mirrored
+ *    in time, once × 1000 and once ÷ 1000, and the series ends at the next cut (the last cut is at
+ *    the final bar, so its runs keep every bar). The run's last bars are thus always changed, both
+ *    ways (a rule like "last close above the first" flips one way or the other), and so is its
+ *    length. Each run is compared with the reference on the outputs from the previous cut up to its
+ *    own: these windows tile the series, and an output that reads d bars ahead crosses a cut within
+ *    d bars exactly when it crosses the next one, so the window loses no peek the whole prefix
+ *    would show.
  * 3. A difference is reported as look-ahead only when it reproduces: the original bars run again
  *    give the reference, and the changed bars run again give the same outputs. Otherwise it is
  *    state kept between runs (or a clock or random draw that happened to agree before).
@@ -80,12 +81,10 @@ export function contractBreach(plugin: PluginDefinition, params: Record<string, 
   }
 
   const cuts = lookAheadCuts(bars.length, options.cuts ?? LOOK_AHEAD_CUTS);
-  const futures = cuts.flatMap((cut, k) =>
-    [1000, 1 / 1000].map((scale) => ({ cut, from: k === 0 ? 0 : cuts[k - 1], input: () => withFuture(bars, cut, bars, true, scale) })),
-  );
-  // The first half alone: outputs that depend on how many bars follow, or on which bar is last.
-  const half = cuts[(cuts.length >> 1) - 1];
-  if (half !== undefined) futures.push({ cut: half, from: 0, input: () => copyBars(sliceBars(bars, 0, half)) });
+  const futures = cuts.flatMap((cut, k) => {
+    const [from, end] = [cuts[k - 1] ?? 0, cuts[k + 1] ?? bars.length];
+    return [1000, 1 / 1000].map((scale) => ({ cut, from, input: () => withFuture(bars, cut, bars, true, scale, end) }));
+  });
   for (const { cut, from, input } of futures) {
     const changed = () => {
       const future = input();
@@ -121,19 +120,20 @@ export function withFutureChanged(bars: BarSeries, from: number, seed: number): 
 }
 
 /**
- * A copy of `bars` whose bars from `from` on are `source`'s × `scale`: its bars at the same index,
- * or, `mirrored`, the bar as far from the end as this one is from the start (no random draws, so
- * a changed run costs a copy). Times are kept.
+ * A copy of `bars` up to `end` (exclusive; the whole series unless given) whose bars from `from` on
+ * are `source`'s × `scale`: its bars at the same index, or, `mirrored`, the bar as far from the end
+ * of `bars` as this one is from its start (no random draws, so a changed run costs a copy). Times
+ * are kept.
  */
-function withFuture(bars: BarSeries, from: number, source: BarSeries, mirrored: boolean, scale: number): BarSeries {
-  const out = allocateBars(bars.length);
-  out.time.set(bars.time);
+function withFuture(bars: BarSeries, from: number, source: BarSeries, mirrored: boolean, scale: number, end = bars.length): BarSeries {
+  const out = allocateBars(end);
+  out.time.set(bars.time.subarray(0, end));
   const last = bars.length - 1;
   for (const column of ['open', 'high', 'low', 'close', 'volume'] as const) {
     const to = out[column];
     const values = source[column];
     to.set(bars[column].subarray(0, from));
-    for (let i = from; i <= last; i++) to[i] = values[mirrored ? last - i : i] * scale;
+    for (let i = from; i < end; i++) to[i] = values[mirrored ? last - i : i] * scale;
   }
   return out;
 }

@@ -127,10 +127,10 @@ describe('the look-ahead check', () => {
 
   test('an output that depends on how many bars follow is refused', () => {
     const body = 'if (bars.length > 6000) events[p.period] = 1;';
-    // The run on the first half (up to the middle cut, 4380) has 4,380 bars.
+    // The runs for the first cut (730) end at the second (1460).
     assert.equal(
       refusal('counts_bars', body, HOURLY),
-      'plugin "counts_bars" looks ahead: its output at bar 20 (2023-01-01T20:00:00.000Z) changes when only bars from 4380 (2023-07-02T12:00:00.000Z) on change; its output at bar t may use bars up to t only',
+      'plugin "counts_bars" looks ahead: its output at bar 20 (2023-01-01T20:00:00.000Z) changes when only bars from 730 (2023-01-31T10:00:00.000Z) on change; its output at bar t may use bars up to t only',
     );
   });
 
