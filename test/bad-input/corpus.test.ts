@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app.js';
@@ -63,6 +64,8 @@ interface ApiRequest extends Partial<Expected> {
   /** A submission: POST /api/<route> with this body. */
   route?: 'optimizations' | 'variant-tests';
   contentType?: string;
+  /** A Content-Encoding header, for a compressed body. */
+  contentEncoding?: string;
   body?: (root: string) => string | Buffer;
   /** Any other request, e.g. on the sweep stored before the bad requests (its id is given). */
   request?: (sweepId: string) => { method: string; url: string };
@@ -392,6 +395,41 @@ const CASES: Case[] = [
     { route: 'optimizations', contentType: YAML_TYPE, body: () => 'optimization_config:\n  name: x\n  parallel_config: { max_combinations: +1e309 }\n', status: 400 },
     { field: 'optimization_config.parallel_config.max_combinations', reason: /^\+1e309 is out of range for a number/ },
   ),
+  // Compressed bodies (issue 19 item 8): gzip and deflate are read within the body limit, other codings named.
+  ...(['br', 'gzip, gzip', 'compress'] as const).map((coding) =>
+    body(
+      `Content-Encoding "${coding}"`,
+      { route: 'optimizations', contentType: JSON_TYPE, contentEncoding: coding, body: () => zlib.gzipSync('{"path": "good/optimization.yaml"}'), status: 415 },
+      { field: 'Content-Encoding', reason: new RegExp(`^"${coding}" is not supported; send the body uncompressed or as one of "gzip", "deflate"$`) },
+    ),
+  ),
+  body(
+    'Content-Encoding gzip on a body that is not gzip',
+    { route: 'optimizations', contentType: JSON_TYPE, contentEncoding: 'gzip', body: () => '{"path": "good/optimization.yaml"}', status: 400 },
+    { field: 'Content-Encoding', reason: /^"gzip" does not match the body: it is not valid gzip data \(incorrect header check\)$/ },
+  ),
+  body(
+    'a gzip body cut short',
+    { route: 'optimizations', contentType: JSON_TYPE, contentEncoding: 'gzip', body: () => zlib.gzipSync('{"path": "good/optimization.yaml"}').subarray(0, 20), status: 400 },
+    { field: 'Content-Encoding', reason: /^"gzip" does not match the body: it is not valid gzip data \(unexpected end of file\)$/ },
+  ),
+  ...(
+    [
+      ['gzip', zlib.gzipSync],
+      ['deflate', zlib.deflateSync],
+    ] as const
+  ).map(([coding, compress]) =>
+    body(
+      `a ${coding} bomb (100 MiB of YAML comment in under 1 MiB)`,
+      { route: 'variant-tests', contentType: YAML_TYPE, contentEncoding: coding, body: () => compress(Buffer.concat([Buffer.from('# '), Buffer.alloc(100 * 1024 * 1024, 0x78)])), status: 413 },
+      { field: '', reason: new RegExp(`^decompresses \\(Content-Encoding "${coding}"\\) to more than the limit of 1,048,576 bytes$`) },
+    ),
+  ),
+  body(
+    'a gzip YAML body with 1e309, read and refused by field',
+    { route: 'optimizations', contentType: YAML_TYPE, contentEncoding: 'gzip', body: () => zlib.gzipSync('optimization_config:\n  name: x\n  parallel_config: { max_combinations: 1e309 }\n'), status: 400 },
+    { field: 'optimization_config.parallel_config.max_combinations', reason: /^1e309 is out of range for a number/ },
+  ),
   body('malformed JSON', { route: 'variant-tests', contentType: JSON_TYPE, body: () => '{"path": ', status: 400 }, { field: '', reason: /^is not valid JSON/ }),
   body('an empty body', { route: 'optimizations', contentType: JSON_TYPE, body: () => '', status: 400 }, { field: '', reason: /^is empty/ }),
   body(
@@ -655,7 +693,8 @@ describe('through the API', () => {
       const expected: Expected = { file: request.file ?? c.file, field: request.field ?? c.field, reason: request.reason ?? c.reason };
       const sent = request.request ? request.request(sweepId) : { method: 'POST', url: `/api/${request.route}` };
       const body = request.body?.(root);
-      const res = await app.request(sent.url, { method: sent.method, headers: request.contentType ? { 'Content-Type': request.contentType } : {}, body });
+      const headers = { ...(request.contentType ? { 'Content-Type': request.contentType } : {}), ...(request.contentEncoding ? { 'Content-Encoding': request.contentEncoding } : {}) };
+      const res = await app.request(sent.url, { method: sent.method, headers, body });
       const text = await res.text();
       assert.equal(res.status, request.status, text);
       const parsed = JSON.parse(text) as ErrorBody;
