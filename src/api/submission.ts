@@ -19,7 +19,7 @@ import { BODY_FILE } from './body.js';
  */
 
 export const PathBodySchema = z
-  .object({ path: z.string().min(1).describe('A YAML file inside the workspace, e.g. "examples/optimization.yaml".') })
+  .object({ path: z.string().min(1).describe('A YAML file inside the workspace, relative to its root, e.g. "optimization.yaml" in one made by sweeplab init.') })
   .strict();
 
 /** The sweep a document describes, and the workspace's plugin bundle to store with it. */

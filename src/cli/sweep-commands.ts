@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { stringify } from 'csv-stringify/sync';
+import { resultsCsv } from '../client/csv.js';
 import { checkSweepId } from '../client/sweep-id.js';
 import { Sweeps, type SweepView } from '../client/sweeps.js';
 import { ConfigError } from '../config/errors.js';
@@ -15,7 +15,6 @@ import { dumpYaml } from '../config/yaml.js';
 import { ensureDirectory, fsError } from '../data/files.js';
 import { dataRootFromEnv, rootRelative } from '../data/paths.js';
 import { paramText } from '../engine/format.js';
-import { METRIC_NAMES } from '../engine/result.js';
 import { openStore } from '../store/index.js';
 import type { ResultRow, ResultsQuery, Store } from '../store/types.js';
 import type { PluginBundle } from '../user-plugins/bundle.js';
@@ -213,13 +212,6 @@ export async function resultsCommand(id: string, opts: ResultsOptions): Promise<
     }
     return 0;
   });
-}
-
-export function resultsCsv(rows: ResultRow[], paramNames: string[]): string {
-  return stringify(
-    rows.map((r) => [r.idx, r.hash, ...paramNames.map((p) => r.params[p] ?? ''), r.status, r.error ?? '', ...METRIC_NAMES.map((m) => r.metrics?.[m] ?? '')]),
-    { header: true, columns: ['idx', 'hash', ...paramNames, 'status', 'error', ...METRIC_NAMES] },
-  );
 }
 
 export function positiveInt(text: string, flag: string): number {

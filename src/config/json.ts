@@ -40,8 +40,8 @@ export const MAX_DOCUMENT_DEPTH = 64;
 /**
  * Why a parsed user document must not be used, or null. Walked with an explicit stack, so a
  * document nested 20,000 deep is measured, not recursed into: it may nest at most
- * MAX_DOCUMENT_DEPTH levels, and no key may be `__proto__`, which code that copies or merges the
- * document by assignment would take for the object's prototype.
+ * MAX_DOCUMENT_DEPTH levels, no key may be `__proto__`, which code that copies or merges the
+ * document by assignment would take for the object's prototype, and every number is finite.
  */
 export function documentProblem(doc: unknown): { path: Array<string | number>; reason: string } | null {
   interface Node { value: unknown; depth: number; key: string | number | null; parent: Node | null }
@@ -54,6 +54,11 @@ export function documentProblem(doc: unknown): { path: Array<string | number>; r
   while (stack.length > 0) {
     const node = stack.pop()!;
     const { value, depth } = node;
+    // Infinity comes from YAML's .inf or a JSON number beyond ±1.8e308, NaN from .nan: no field takes them.
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      const reason = Number.isNaN(value) ? 'is NaN (.nan), not a number' : `is ${value}: a number out of range (beyond ±1.8e308, or .inf); write a finite number`;
+      return { path: pathOf(node), reason };
+    }
     if (typeof value !== 'object' || value === null) continue;
     if (depth >= MAX_DOCUMENT_DEPTH) return { path: [], reason: `nests deeper than ${MAX_DOCUMENT_DEPTH} levels` };
     if (Array.isArray(value)) {

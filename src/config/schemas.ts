@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseTimestamp } from '../data/timestamp.js';
+import { parseTimestamp, TIMESTAMP_UNITS } from '../data/timestamp.js';
 import { MAX_BARS } from '../engine/bars.js';
 import { MetricNameSchema } from '../engine/result.js';
 
@@ -132,6 +132,11 @@ export const CsvDataSourceSchema = z
     path: z.string().min(1),
     asset_pair: z.string().min(1).default('UNKNOWN'),
     timeframe: TimeframeSchema,
+    /**
+     * The unit of epoch times in the file (`s`, `ms`, `us`, `ns`); inferred from the first time when
+     * omitted (docs/formats.md, "CSV data"). Ignored for ISO dates.
+     */
+    timestamp_unit: z.enum(TIMESTAMP_UNITS).optional(),
     /** Content hash of the file; set by materialization, checked when present. */
     sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits').optional(),
   })

@@ -22,6 +22,7 @@ export function parseYaml(text: string | Buffer, file: string): unknown {
     // collections put their scalars at node depth depth + 1, so maxDepth is depth + 2.
     const events = parseEvents(source, { filename: file, maxDepth: YAML_LIMITS.depth + 2 });
     checkExpansion(events, source, file);
+    checkNumberRange(events, source, file);
     documents = constructFromEvents(events, { source, filename: file, schema: CORE_SCHEMA, maxAliases: YAML_LIMITS.aliases });
   } catch (error) {
     if (error instanceof YAMLException) throw fromYamlException(error, file);
@@ -135,6 +136,45 @@ function checkExpansion(events: Event[], source: string, file: string): void {
       if (!frame) continue;
       if (frame.anchor !== null) anchors.set(frame.anchor, { size: frame.size, height: frame.height });
       addChild(frame.size, frame.height);
+    }
+  }
+}
+
+/** What YAML's core schema reads as a decimal number (js-yaml writes no `_` in numbers). */
+const NUMBER_SYNTAX = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
+
+/**
+ * A plain scalar written as a number too large for a double (`1e309`) would overflow to Infinity, so
+ * js-yaml keeps it as the string "1e309", and a number field then says "expected number, received
+ * string". Refused here instead, naming the field: the walk keeps the path of keys and indices to
+ * each scalar. A tagged (`!!str 1e309`) or quoted scalar is text, as written.
+ */
+function checkNumberRange(events: Event[], source: string, file: string): void {
+  // Open collections: whether a mapping, children seen so far, the key of the child being read.
+  const stack: Array<{ mapping: boolean; count: number; key: string; path: Array<string | number> }> = [];
+  const childPath = (): Array<string | number> => {
+    const parent = stack[stack.length - 1];
+    if (!parent) return [];
+    return [...parent.path, parent.mapping ? parent.key : parent.count - 1];
+  };
+  for (const event of events) {
+    if (event.type !== 2 && event.type !== 3 && event.type !== 4 && event.type !== 5) {
+      if (event.type === 6) stack.pop();
+      continue;
+    }
+    const parent = stack[stack.length - 1];
+    const isKey = parent !== undefined && parent.mapping && parent.count % 2 === 0;
+    if (parent) parent.count++;
+    if (event.type === 4) {
+      const text = source.slice(event.valueStart, event.valueEnd);
+      if (isKey) {
+        parent!.key = text;
+      } else if (event.style === 1 && event.tagStart < 0 && NUMBER_SYNTAX.test(text) && Math.abs(Number(text)) === Infinity) {
+        const shown = text.length > 40 ? `${text.slice(0, 20)}… (${text.length} characters)` : text;
+        throw new ConfigError(file, joinPath(...childPath()), `${shown} is out of range for a number (beyond ±1.8e308); write a smaller number, or quote it if it is text`);
+      }
+    } else if (event.type !== 5) {
+      stack.push({ mapping: event.type === 3, count: 0, key: '', path: isKey ? [] : childPath() });
     }
   }
 }

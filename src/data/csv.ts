@@ -2,13 +2,15 @@ import { constants as bufferConstants } from 'node:buffer';
 import { ConfigError } from '../config/errors.js';
 import { allocateBars, MAX_BARS, type BarSeries } from '../engine/bars.js';
 import { formatBytes, readFileLimited } from './files.js';
-import { parseTimestamp } from './timestamp.js';
+import { TimeReader, type TimestampUnit } from './timestamp.js';
 
 /*
  * CSV bars (DESIGN §3). The rules, in the order a file meets them:
  *
  * - The first non-blank line is the header; blank lines are skipped; line numbers in messages count
- *   every physical line from 1. A UTF-8 BOM is ignored, bytes that are not UTF-8 are rejected.
+ *   every physical line from 1. Lines end in `\n`, `\r\n` or a lone `\r` (old Mac and some
+ *   spreadsheet exports), mixed as they come. A UTF-8 BOM is ignored, bytes that are not UTF-8 are
+ *   rejected.
  * - Fields are separated by `,` (or `;` or a tab, when the header has no comma). Fields may be
  *   double-quoted (`""` is a quote inside one); a quoted field cannot span lines.
  * - Column names are matched case-insensitively, with `_` and spaces alike. Time comes from the first
@@ -16,8 +18,11 @@ import { parseTimestamp } from './timestamp.js';
  *   `date`, `time`. Prices from `open`, `high`, `low`, `close`; `volume` (or `vol`) is optional and 0
  *   when absent. `Adj Close` is ignored: bars are traded at the prices they show, and an adjusted close
  *   next to unadjusted open/high/low would make inconsistent bars. Other columns are ignored.
- * - Times: see ./timestamp.ts (ISO dates/datetimes in UTC unless an offset is given, epoch seconds
- *   below 1e11, else epoch milliseconds). They must increase strictly from row to row.
+ * - Times: see ./timestamp.ts (ISO dates/datetimes in UTC unless an offset is given, or epoch
+ *   numbers in the data source's `timestamp_unit` or one inferred from the first row; all written one
+ *   way; years 1900 to 2200). They must increase strictly from row to row, and a timeframe allows one
+ *   bar per period of its length, counted from the epoch in UTC (periodIndex): a `1d` file with two
+ *   bars on one calendar day is misread (epoch units, Excel serials) or mislabelled data.
  * - Prices must be finite and > 0, high ≥ low; volume finite and ≥ 0. Open and close outside
  *   [low, high] are taken as they are (some vendors' data has them), not corrected.
  *
@@ -33,13 +38,26 @@ type PriceColumn = (typeof PRICE_COLUMNS)[number];
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
 
+export interface CsvOptions {
+  /** The data source's timeframe (`1d`, `4h`): at most one bar per period of it. */
+  timeframe?: string;
+  /** The unit of epoch times; inferred from the first time when absent. */
+  timestamp_unit?: TimestampUnit;
+}
+
+export interface CsvBars {
+  bars: BarSeries;
+  /** How the times were read, for load summaries: "ISO dates/times", "epoch seconds (inferred)". */
+  times: string;
+}
+
 /** Reads a CSV file of bars; `displayName` is the file named in errors. */
-export function readCsvBars(absPath: string, displayName: string): BarSeries {
-  return parseCsvBars(decodeUtf8(readFile(absPath, displayName), displayName), displayName);
+export function readCsvBars(absPath: string, displayName: string, opts: CsvOptions = {}): CsvBars {
+  return parseCsvBars(decodeUtf8(readFile(absPath, displayName), displayName), displayName, opts);
 }
 
 /** Parses CSV text into bars; `file` is the name used in errors. */
-export function parseCsvBars(text: string, file: string): BarSeries {
+export function parseCsvBars(text: string, file: string, opts: CsvOptions = {}): CsvBars {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const lines = new LineReader(body);
   if (!lines.next()) throw new ConfigError(file, 'line 1', 'the file is empty (expected a header like "timestamp,open,high,low,close,volume")');
@@ -56,6 +74,8 @@ export function parseCsvBars(text: string, file: string): BarSeries {
     throw new ConfigError(file, '', `has ${capacity.toLocaleString('en-US')} rows, more than the ${MAX_BARS.toLocaleString('en-US')} bars one data source may have (each busy slot holds them in memory); resample or split it`);
   }
   const bars = allocateBars(capacity);
+  const times = new TimeReader(opts.timestamp_unit);
+  const period = opts.timeframe === undefined ? null : timeframePeriod(opts.timeframe);
   let n = 0;
   let prevLineNo = 0;
   while (lines.next()) {
@@ -70,9 +90,9 @@ export function parseCsvBars(text: string, file: string): BarSeries {
     }
     let time: number | string;
     if (columns.clock === null) {
-      time = parseTimestamp(row.text, row.starts[columns.time], row.ends[columns.time]);
+      time = times.read(row.text, row.starts[columns.time], row.ends[columns.time]);
     } else {
-      time = parseTimestamp(`${row.field(columns.time)}T${row.field(columns.clock)}`);
+      time = times.read(`${row.field(columns.time)}T${row.field(columns.clock)}`);
     }
     if (typeof time === 'string') throw new ConfigError(file, `line ${lineNo}`, `time "${rawTime(row, columns)}" ${time}`);
     if (n > 0 && time <= bars.time[n - 1]) {
@@ -83,6 +103,9 @@ export function parseCsvBars(text: string, file: string): BarSeries {
           ? `time "${rawTime(row, columns)}" duplicates line ${prevLineNo}`
           : `time "${rawTime(row, columns)}" is earlier than line ${prevLineNo} ("${new Date(bars.time[n - 1]).toISOString()}"); rows must be sorted by time, oldest first`,
       );
+    }
+    if (period !== null && n > 0 && periodIndex(time, period) === periodIndex(bars.time[n - 1], period)) {
+      throw new ConfigError(file, `line ${lineNo}`, samePeriod(rawTime(row, columns), time, bars.time[n - 1], prevLineNo, opts.timeframe!, times.describe()!));
     }
     const open = price(row, columns.open, 'open', file, lineNo);
     const high = price(row, columns.high, 'high', file, lineNo);
@@ -104,7 +127,36 @@ export function parseCsvBars(text: string, file: string): BarSeries {
     prevLineNo = lineNo;
   }
   if (n === 0) throw new ConfigError(file, `line ${headerNo}`, 'the file has a header but no bars');
-  return n === capacity ? bars : compact(bars, n);
+  return { bars: n === capacity ? bars : compact(bars, n), times: times.describe()! };
+}
+
+const MINUTE_MS = 60_000;
+const PERIOD_MS: Record<string, number> = { m: MINUTE_MS, h: 60 * MINUTE_MS, d: 1440 * MINUTE_MS, w: 7 * 1440 * MINUTE_MS };
+/** Weeks count from Monday 1969-12-29 (the epoch was a Thursday), so a week is Monday to Sunday. */
+const WEEK_START_MS = -3 * 1440 * MINUTE_MS;
+
+/** A timeframe (`1d`, `15m`, `1w`; TimeframeSchema) as its length in ms and the start of period 0. */
+function timeframePeriod(timeframe: string): { ms: number; origin: number } {
+  const unit = timeframe.slice(-1);
+  return { ms: Number(timeframe.slice(0, -1)) * PERIOD_MS[unit]!, origin: unit === 'w' ? WEEK_START_MS : 0 };
+}
+
+/**
+ * The period a time falls in: UTC calendar days for `1d`, UTC clock hours for `1h`, Monday-to-Sunday
+ * weeks for `1w`. Two bars in one period are never a timeframe's bars; bars closer than the timeframe
+ * but in two periods (a session's short first bar, a daily close stamped an hour earlier after a
+ * daylight-saving change) are left alone.
+ */
+function periodIndex(time: number, period: { ms: number; origin: number }): number {
+  return Math.floor((time - period.origin) / period.ms);
+}
+
+function samePeriod(raw: string, time: number, previous: number, prevLineNo: number, timeframe: string, times: string): string {
+  const unit = timeframe === '1d' ? 'calendar day (UTC)' : `${timeframe} period (UTC)`;
+  return (
+    `time "${raw}" (${new Date(time).toISOString()}) is in the same ${unit} as line ${prevLineNo} (${new Date(previous).toISOString()}), ` +
+    `but the data source's timeframe is ${timeframe}; times were read as ${times}: check the timeframe, or the unit of the times (timestamp_unit)`
+  );
 }
 
 interface Columns {
@@ -309,9 +361,15 @@ class Row {
   }
 }
 
-/** Non-blank lines as [start, end) in the text with 1-based physical line numbers; `\r\n` and `\n` endings. */
+/**
+ * Non-blank lines as [start, end) in the text with 1-based physical line numbers; a line ends in
+ * `\n`, `\r\n` or a lone `\r`. The next `\n` and `\r` are each searched for once and remembered,
+ * so a file with no `\r` at all is not rescanned to its end for every line.
+ */
 class LineReader {
   private pos = 0;
+  private nextLf = -1;
+  private nextCr = -1;
   lineNo = 0;
   start = 0;
   end = 0;
@@ -321,12 +379,10 @@ class LineReader {
   next(): boolean {
     const text = this.text;
     while (this.pos < text.length) {
-      let end = text.indexOf('\n', this.pos);
-      if (end === -1) end = text.length;
       const start = this.pos;
-      this.pos = end + 1;
+      const end = this.lineEnd(start);
+      this.pos = end + (text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10 ? 2 : 1);
       this.lineNo++;
-      if (end > start && text.charCodeAt(end - 1) === 13) end--;
       if (end === start) continue;
       if (text.charCodeAt(start) <= 32 && text.slice(start, end).trim() === '') continue;
       this.start = start;
@@ -336,17 +392,35 @@ class LineReader {
     return false;
   }
 
-  /** Upper bound on the lines still to come (blank ones included). */
+  /** Where the line starting at `from` ends: its first `\n` or `\r`, or the end of the text. */
+  private lineEnd(from: number): number {
+    const text = this.text;
+    if (this.nextLf !== Infinity && this.nextLf < from) this.nextLf = indexOrInfinity(text, '\n', from);
+    if (this.nextCr !== Infinity && this.nextCr < from) this.nextCr = indexOrInfinity(text, '\r', from);
+    return Math.min(this.nextLf, this.nextCr, text.length);
+  }
+
+  /** Exactly the lines still to come (blank ones included): the MAX_BARS check must not count a CRLF twice. */
   remainingLineCount(): number {
     const text = this.text;
     let count = 0;
     let last = this.pos - 1;
     for (let i = text.indexOf('\n', this.pos); i !== -1; i = text.indexOf('\n', i + 1)) {
       count++;
-      last = i;
+      last = Math.max(last, i);
+    }
+    for (let i = text.indexOf('\r', this.pos); i !== -1; i = text.indexOf('\r', i + 1)) {
+      if (text.charCodeAt(i + 1) === 10) continue;
+      count++;
+      last = Math.max(last, i);
     }
     return last < text.length - 1 ? count + 1 : count;
   }
+}
+
+function indexOrInfinity(text: string, char: string, from: number): number {
+  const i = text.indexOf(char, from);
+  return i === -1 ? Infinity : i;
 }
 
 /** Copies the first n bars into arrays of their own, so no spare capacity travels with them. */

@@ -11,8 +11,9 @@ import { generateBars } from './synthetic.js';
  * Bars for one operation, from a csv file or the generator, cut to the environment's date range.
  *
  * Caching: a sweep runs the same data thousands of times in one worker, so parsed series are kept
- * per process, keyed by (absolute path, size, mtime) for files and by the parameters for synthetic
- * data, together with the slices cut from them. An unchanged source and range give back the very
+ * per process, keyed by (absolute path, timeframe, timestamp_unit, size, mtime) for files (read in
+ * another unit a file gives other bars, and another timeframe checks them again) and by the
+ * parameters for synthetic data, together with the slices cut from them. An unchanged source and range give back the very
  * same BarSeries object, which lets the engine cache indicators per series. The arrays are shared:
  * callers must treat them as read-only. At most CACHE_ENTRIES sources and CACHE_BYTES of bars are
  * kept per thread (least recently used goes first, the newest always stays), so a long-lived worker
@@ -29,6 +30,8 @@ interface CacheEntry {
   version: string;
   sha256: string | null;
   bars: BarSeries;
+  /** How a csv file's times were read ("epoch seconds (inferred)"); null for synthetic data. */
+  times: string | null;
   slices: Map<string, BarSeries>;
 }
 
@@ -47,6 +50,14 @@ export function loadBars(
 ): BarSeries {
   const entry = source.type === 'csv_archive' ? csvEntry(source, opts) : syntheticEntry(source);
   return slice(entry, opts);
+}
+
+/**
+ * How a csv data source's times are read ("ISO dates/times", "epoch milliseconds (inferred)"), for a
+ * load summary; null for synthetic data. Reads the file unless loadBars already has (cached).
+ */
+export function timesReadAs(source: DataSource, opts: { dataRoot: string; file: string; field: string }): string | null {
+  return source.type === 'csv_archive' ? csvEntry(source, opts).times : null;
 }
 
 /** sha256 of a file's bytes, lowercase hex. */
@@ -68,7 +79,8 @@ function csvEntry(
 ): CacheEntry {
   const absPath = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: opts.dataRoot, path: source.path, file: opts.file, field: joinPath(opts.field, 'path') });
   const stat = fs.statSync(absPath);
-  let entry = remember(absPath, (e) => e.version === `${stat.size}:${stat.mtimeMs}`);
+  const key = `${absPath}\0${source.timeframe}\0${source.timestamp_unit ?? ''}`;
+  let entry = remember(key, (e) => e.version === `${stat.size}:${stat.mtimeMs}`);
   if (entry === undefined) {
     // Size, mtime, hash and bars all come from one open file, so they describe the same bytes.
     const fd = fs.openSync(absPath, 'r');
@@ -77,11 +89,12 @@ function csvEntry(
       checkCsvSize(opened.size, source.path);
       const bytes = fs.readFileSync(fd);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
-      entry = { version: `${opened.size}:${opened.mtimeMs}`, sha256, bars: parseCsvBars(decodeUtf8(bytes, source.path), source.path), slices: new Map() };
+      const { bars, times } = parseCsvBars(decodeUtf8(bytes, source.path), source.path, source);
+      entry = { version: `${opened.size}:${opened.mtimeMs}`, sha256, bars, times, slices: new Map() };
     } finally {
       fs.closeSync(fd);
     }
-    store(absPath, entry);
+    store(key, entry);
   }
   if (source.sha256 !== undefined && source.sha256 !== entry.sha256) {
     throw new ConfigError(
@@ -97,7 +110,7 @@ function syntheticEntry(source: Extract<DataSource, { type: 'synthetic' }>): Cac
   const key = `synthetic:${JSON.stringify([source.seed, source.bars, source.start, source.timeframe, source.start_price])}`;
   let entry = remember(key, () => true);
   if (entry === undefined) {
-    entry = { version: '', sha256: null, bars: generateBars(source), slices: new Map() };
+    entry = { version: '', sha256: null, bars: generateBars(source), times: null, slices: new Map() };
     store(key, entry);
   }
   return entry;

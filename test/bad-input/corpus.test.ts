@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app.js';
@@ -63,6 +64,8 @@ interface ApiRequest extends Partial<Expected> {
   /** A submission: POST /api/<route> with this body. */
   route?: 'optimizations' | 'variant-tests';
   contentType?: string;
+  /** A Content-Encoding header, for a compressed body. */
+  contentEncoding?: string;
   body?: (root: string) => string | Buffer;
   /** Any other request, e.g. on the sweep stored before the bad requests (its id is given). */
   request?: (sweepId: string) => { method: string; url: string };
@@ -223,8 +226,35 @@ const CASES: Case[] = [
       ['an unsorted CSV', 'unsorted', 'line 4', /^time "2020-01-02" is earlier than line 3 \("2020-01-03T00:00:00\.000Z"\); rows must be sorted by time, oldest first/],
       ['a CSV with a duplicate timestamp', 'duplicate', 'line 4', /^time "2020-01-02" duplicates line 3/],
       ['a CSV with NaN', 'nan', 'line 3', /^close "NaN" is not a finite number/],
+      // Dates and numbers (issue 19 item 7) and their neighbours.
+      ['Excel serial dates', 'excel-serial', 'line 2', /^time "41640" looks like an Excel serial date \(41640 days from 1899-12-30 is 2014-01-01\), not an epoch time; export the dates as ISO dates/],
+      ['epoch seconds switching to milliseconds', 'epoch-switch', 'line 4', /^time "1388707200000" read as epoch seconds \(the unit inferred from the first time of the file, "1388534400"\) is the year 45976, outside the years 1900 to 2200/],
+      ['a negative epoch before 1900', 'negative-epoch', 'line 2', /^time "-3000000000" read as epoch seconds \(inferred from its size\) is 1874-12-07T18:40:00\.000Z, outside the years 1900 to 2200/],
+      ['a first row in the year 0 before rows of 2014', 'year-zero', 'line 2', /^time "0000-01-01" is in the year 0, outside the years 1900 to 2200 sweeplab reads \(docs\/formats\.md\)$/],
+      ['ISO dates, then an epoch number', 'mixed-iso-epoch', 'line 4', /^time "1388707200" is an epoch number, but the first time of the file is an ISO date/],
+      ['hourly bars under a 1d timeframe', 'hourly-as-daily', 'line 3', /^time "2014-01-02T15:00:00Z" \(2014-01-02T15:00:00\.000Z\) is in the same calendar day \(UTC\) as line 2 .*timeframe is 1d; times were read as ISO dates\/times/],
+      ['a UTC offset putting two daily bars on one UTC day', 'offset-same-day', 'line 4', /^time "2014-01-03T12:00:00Z" \(2014-01-03T12:00:00\.000Z\) is in the same calendar day \(UTC\) as line 3 \(2014-01-03T04:00:00\.000Z\)/],
+      ['CR-only line ends, NaN on line 3', 'cr-only', 'line 3', /^close "NaN" is not a finite number/],
+      ['CRLF with a last line ending in a lone CR, unsorted', 'crlf-then-cr', 'line 4', /^time "2014-01-01" is earlier than line 3/],
     ] as const
   ).map(([name, csv, field, reason]) => operation(name, `${CORPUS}/op-csv-${csv}.yaml`, { file: `${CORPUS}/data/${csv}.csv`, field, reason })),
+  operation('epoch microseconds under timestamp_unit ms (the year 45970)', `${CORPUS}/op-csv-epoch-us-as-ms.yaml`, {
+    file: `${CORPUS}/data/epoch-us.csv`,
+    field: 'line 2',
+    reason: /^time "1388534400000000" read as epoch milliseconds \(timestamp_unit\) is the year 45970, outside the years 1900 to 2200 sweeplab reads \(docs\/formats\.md\); check timestamp_unit$/,
+  }),
+  operation('timestamp_unit as a word', `${CORPUS}/op-timestamp-unit-word.yaml`, { field: 'data_sources.bars.timestamp_unit', reason: /expected one of "s"\|"ms"\|"us"\|"ns"$/ }),
+  operation('an environment start in the year 0', `${CORPUS}/op-env-year-zero.yaml`, { field: 'environments.d.start', reason: /^"0000-01-01" is in the year 0, outside the years 1900 to 2200/ }),
+
+  // YAML numbers that are not finite.
+  operation('an ATR multiplier of 1e309, named in the blueprint file', `${CORPUS}/op-atr-1e309.yaml`, {
+    file: 'bad/blueprints/atr-1e309.yaml',
+    field: 'workforce.analysis_workers.exit_planning[0].params.atr_multiplier',
+    reason: /^1e309 is out of range for a number \(beyond ±1\.8e308\); write a smaller number, or quote it if it is text$/,
+  }),
+  operation('fees of -1e309', `${CORPUS}/op-fees-minus-1e309.yaml`, { field: 'environments.d.fees_pct', reason: /^-1e309 is out of range for a number/ }),
+  operation('an initial capital of .inf', `${CORPUS}/op-capital-inf.yaml`, { field: 'environments.d.initial_capital', reason: /^is Infinity: a number out of range \(beyond ±1\.8e308, or \.inf\); write a finite number$/ }),
+  operation('a slippage of .nan', `${CORPUS}/op-slippage-nan.yaml`, { field: 'environments.d.slippage_pct', reason: /^is NaN \(\.nan\), not a number$/ }),
 
   // Optimizations.
   sweepFile('start > end in a range', 'bad/opt-start-after-end.yaml', { field: 'optimization_config.parameter_space[0].parameters.fast.start', reason: /^30 is greater than end 5/ }),
@@ -349,6 +379,56 @@ const CASES: Case[] = [
     // {"path": "caf\xe9"}: Latin-1 é.
     { route: 'optimizations', contentType: JSON_TYPE, body: () => Buffer.concat([Buffer.from('{"path": "caf'), Buffer.from([0xe9]), Buffer.from('"}')]), status: 400 },
     { field: '', reason: /^is not valid UTF-8 text/ },
+  ),
+  body(
+    'a JSON number beyond ±1.8e308 (JSON.parse reads Infinity)',
+    {
+      route: 'variant-tests',
+      contentType: JSON_TYPE,
+      body: () => '{"variant_config": {"name": "x", "base_operation": "good/operation.yaml", "variants": [{"name": "A", "overrides": {"analysis_workers": {"exit_planning": [{"plugin": "atr_exit", "params": {"atr_multiplier": 1e309}}]}}}]}}',
+      status: 400,
+    },
+    { field: 'variant_config.variants[0].overrides.analysis_workers.exit_planning[0].params.atr_multiplier', reason: /^is Infinity: a number out of range/ },
+  ),
+  body(
+    'a YAML body with +1e309',
+    { route: 'optimizations', contentType: YAML_TYPE, body: () => 'optimization_config:\n  name: x\n  parallel_config: { max_combinations: +1e309 }\n', status: 400 },
+    { field: 'optimization_config.parallel_config.max_combinations', reason: /^\+1e309 is out of range for a number/ },
+  ),
+  // Compressed bodies (issue 19 item 8): gzip and deflate are read within the body limit, other codings named.
+  ...(['br', 'gzip, gzip', 'compress'] as const).map((coding) =>
+    body(
+      `Content-Encoding "${coding}"`,
+      { route: 'optimizations', contentType: JSON_TYPE, contentEncoding: coding, body: () => zlib.gzipSync('{"path": "good/optimization.yaml"}'), status: 415 },
+      { field: 'Content-Encoding', reason: new RegExp(`^"${coding}" is not supported; send the body uncompressed or as one of "gzip", "deflate"$`) },
+    ),
+  ),
+  body(
+    'Content-Encoding gzip on a body that is not gzip',
+    { route: 'optimizations', contentType: JSON_TYPE, contentEncoding: 'gzip', body: () => '{"path": "good/optimization.yaml"}', status: 400 },
+    { field: 'Content-Encoding', reason: /^"gzip" does not match the body: it is not valid gzip data \(incorrect header check\)$/ },
+  ),
+  body(
+    'a gzip body cut short',
+    { route: 'optimizations', contentType: JSON_TYPE, contentEncoding: 'gzip', body: () => zlib.gzipSync('{"path": "good/optimization.yaml"}').subarray(0, 20), status: 400 },
+    { field: 'Content-Encoding', reason: /^"gzip" does not match the body: it is not valid gzip data \(unexpected end of file\)$/ },
+  ),
+  ...(
+    [
+      ['gzip', zlib.gzipSync],
+      ['deflate', zlib.deflateSync],
+    ] as const
+  ).map(([coding, compress]) =>
+    body(
+      `a ${coding} bomb (100 MiB of YAML comment in under 1 MiB)`,
+      { route: 'variant-tests', contentType: YAML_TYPE, contentEncoding: coding, body: () => compress(Buffer.concat([Buffer.from('# '), Buffer.alloc(100 * 1024 * 1024, 0x78)])), status: 413 },
+      { field: '', reason: new RegExp(`^decompresses \\(Content-Encoding "${coding}"\\) to more than the limit of 1,048,576 bytes$`) },
+    ),
+  ),
+  body(
+    'a gzip YAML body with 1e309, read and refused by field',
+    { route: 'optimizations', contentType: YAML_TYPE, contentEncoding: 'gzip', body: () => zlib.gzipSync('optimization_config:\n  name: x\n  parallel_config: { max_combinations: 1e309 }\n'), status: 400 },
+    { field: 'optimization_config.parallel_config.max_combinations', reason: /^1e309 is out of range for a number/ },
   ),
   body('malformed JSON', { route: 'variant-tests', contentType: JSON_TYPE, body: () => '{"path": ', status: 400 }, { field: '', reason: /^is not valid JSON/ }),
   body('an empty body', { route: 'optimizations', contentType: JSON_TYPE, body: () => '', status: 400 }, { field: '', reason: /^is empty/ }),
@@ -613,7 +693,8 @@ describe('through the API', () => {
       const expected: Expected = { file: request.file ?? c.file, field: request.field ?? c.field, reason: request.reason ?? c.reason };
       const sent = request.request ? request.request(sweepId) : { method: 'POST', url: `/api/${request.route}` };
       const body = request.body?.(root);
-      const res = await app.request(sent.url, { method: sent.method, headers: request.contentType ? { 'Content-Type': request.contentType } : {}, body });
+      const headers = { ...(request.contentType ? { 'Content-Type': request.contentType } : {}), ...(request.contentEncoding ? { 'Content-Encoding': request.contentEncoding } : {}) };
+      const res = await app.request(sent.url, { method: sent.method, headers, body });
       const text = await res.text();
       assert.equal(res.status, request.status, text);
       const parsed = JSON.parse(text) as ErrorBody;

@@ -108,6 +108,18 @@ test('examples/operation.yaml prints a table whose values are the --json metrics
   assert.equal(json.metrics.total_trades, json.trades.length, 'total_trades counts the closed trades');
 });
 
+test('says in which unit the epoch times of its data were read', async (t) => {
+  const root = workspace();
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  // TINY_1d.csv with its dates as epoch milliseconds.
+  const iso = fs.readFileSync(path.join(root, 'good/data/TINY_1d.csv'), 'utf8').split('\n');
+  const epoch = iso.map((line, i) => (i === 0 || line === '' ? line : line.replace(/^[^,]+/, (date) => String(Date.parse(`${date.slice(0, 10)}T00:00:00Z`)))));
+  fs.writeFileSync(path.join(root, 'good/data/TINY_ms.csv'), epoch.join('\n'));
+  fs.writeFileSync(path.join(root, 'good/tiny-ms.yaml'), TINY_OPERATION.replace('TINY_1d.csv', 'TINY_ms.csv'));
+  const table = await runOperation(root, 'good/tiny-ms.yaml');
+  assert.match(table, /^TINY sma 2\/3\n {2}blueprint sma 2\/3 all in · d · 10 bars 2020-01-01 → 2020-01-10 · times read as epoch milliseconds \(inferred\)\n/);
+});
+
 test('two runs print byte-identical output', async (t) => {
   const root = workspace();
   t.after(() => fs.rmSync(root, { recursive: true, force: true }));

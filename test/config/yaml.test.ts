@@ -113,3 +113,28 @@ describe('keys that name a prototype', () => {
     );
   });
 });
+
+describe('numbers out of range', () => {
+  test('a plain number beyond ±1.8e308 is refused as out of range, naming its field', () => {
+    // js-yaml keeps 1e309 as the string "1e309", which a number field refused as "expected number, received string".
+    for (const [text, field] of [
+      ['params: { atr_multiplier: 1e309 }', 'params.atr_multiplier'],
+      ['params: { atr_multiplier: +1e309 }', 'params.atr_multiplier'],
+      ['list:\n  - [1, 2, -1e309]', 'list[0][2]'],
+      ['a: 1.0E+400', 'a'],
+    ] as const) {
+      assertYamlError(text, field, /^[-+]?1(\.0)?[eE]\+?[34]0[09] is out of range for a number \(beyond ±1\.8e308\); write a smaller number, or quote it if it is text$/);
+    }
+    assertYamlError(`a: ${'9'.repeat(400)}`, 'a', /^9{20}… \(400 characters\) is out of range for a number/);
+  });
+
+  test('.inf and .nan are refused as not finite, naming their field', () => {
+    assertYamlError('a: { b: .inf }', 'a.b', /^is Infinity: a number out of range \(beyond ±1\.8e308, or \.inf\); write a finite number$/);
+    assertYamlError('a: [-.inf]', 'a[0]', /^is -Infinity: a number out of range/);
+    assertYamlError('a: { b: .NaN }', 'a.b', /^is NaN \(\.nan\), not a number$/);
+  });
+
+  test('the same text quoted, tagged or as a key stays text', () => {
+    assert.deepEqual(parseYaml('a: "1e309"\nb: \'-1e309\'\nc: !!str 1e309\nd: { 1e309: 1 }\ne: 1e308\n', 'op.yaml'), { a: '1e309', b: '-1e309', c: '1e309', d: { '1e309': 1 }, e: 1e308 });
+  });
+});

@@ -16,14 +16,14 @@ const FILES = [
 
 for (const f of FILES) {
   test(`${f.name} holds ${f.bars} bars from ${f.start} to ${f.last.slice(0, 10)}`, () => {
-    const bars = readCsvBars(path.join(dir, f.name), f.name);
+    const { bars } = readCsvBars(path.join(dir, f.name), f.name, { timeframe: f.timeframe });
     assert.equal(bars.length, f.bars);
     assert.equal(new Date(bars.time[0]).toISOString().slice(0, 10), f.start);
     assert.equal(new Date(bars.time[bars.length - 1]).toISOString(), f.last);
   });
 
   test(`${f.name} is what the generator gives today, rounded to 4 decimals`, () => {
-    const bars = readCsvBars(path.join(dir, f.name), f.name);
+    const { bars } = readCsvBars(path.join(dir, f.name), f.name, { timeframe: f.timeframe });
     const fresh = generateBars({ seed: f.seed, bars: f.bars, start: f.start, timeframe: f.timeframe, start_price: 100 });
     for (let i = 0; i < bars.length; i++) {
       assert.equal(bars.close[i], Math.round(fresh.close[i] * 10_000) / 10_000, `bar ${i}: run npx tsx scripts/make-example-data.ts`);

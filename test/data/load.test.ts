@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DataSource } from '../../src/config/schemas.js';
-import { loadBars, sha256File } from '../../src/data/load.js';
+import { loadBars, sha256File, timesReadAs } from '../../src/data/load.js';
 import { generateBars } from '../../src/data/synthetic.js';
 
 const DAY = 86_400_000;
@@ -22,7 +22,7 @@ function dataRoot(name: string, times: number[]): { root: string; file: string }
   return { root, file };
 }
 
-function csv(p: string, sha256?: string): DataSource {
+function csv(p: string, sha256?: string): Extract<DataSource, { type: 'csv_archive' }> {
   return { type: 'csv_archive', path: p, asset_pair: 'X/USD', timeframe: '1d', ...(sha256 ? { sha256 } : {}) };
 }
 
@@ -56,10 +56,11 @@ test('starts at the first bar on or after a start that falls between bars', () =
 test('reads a date-only end as the whole day and a datetime end as that instant', () => {
   // Hourly bars from 2014-01-01T00:00Z through 2014-01-02T23:00Z (48 bars).
   const { root } = dataRoot('h.csv', Array.from({ length: 48 }, (_, i) => JAN1 + i * HOUR));
-  const day = loadBars(csv('h.csv'), opts(root, { end: '2014-01-01' }));
+  const hourly: DataSource = { ...csv('h.csv'), timeframe: '1h' };
+  const day = loadBars(hourly, opts(root, { end: '2014-01-01' }));
   assert.equal(day.length, 24);
   assert.equal(day.time[23], JAN1 + 23 * HOUR);
-  const instant = loadBars(csv('h.csv'), opts(root, { start: '2014-01-01T02:00:00Z', end: '2014-01-01T05:00:00Z' }));
+  const instant = loadBars(hourly, opts(root, { start: '2014-01-01T02:00:00Z', end: '2014-01-01T05:00:00Z' }));
   // 02:00, 03:00, 04:00, 05:00.
   assert.deepEqual(Array.from(instant.time), [2, 3, 4, 5].map((h) => JAN1 + h * HOUR));
 });
@@ -154,4 +155,26 @@ test('forgets the least recently used source when a 17th arrives', () => {
   loadBars(source(16), opts('/'));
   assert.equal(loadBars(source(0), opts('/')), loaded[0], 'recently used: kept');
   assert.notEqual(loadBars(source(1), opts('/')), loaded[1], 'least recently used: parsed again');
+});
+
+test("reads a csv data source's epoch times in its timestamp_unit, caching each unit apart", () => {
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-load-')));
+  // 2014-01-01 and 2014-01-02 in microseconds; read as milliseconds, the year 45970.
+  fs.writeFileSync(path.join(root, 'us.csv'), `${HEADER}\n${JAN1 * 1000},10,20,5,10,1\n${(JAN1 + DAY) * 1000},10,20,5,11,1\n`);
+  const inUs: DataSource = { ...csv('us.csv'), timestamp_unit: 'us' };
+  assert.deepEqual(Array.from(loadBars(inUs, opts(root)).time), [JAN1, JAN1 + DAY]);
+  assert.equal(timesReadAs(inUs, opts(root)), 'epoch microseconds (timestamp_unit)');
+  assert.equal(timesReadAs(csv('us.csv'), opts(root)), 'epoch microseconds (inferred)');
+  assert.throws(() => loadBars({ ...csv('us.csv'), timestamp_unit: 'ms' }, opts(root)), {
+    name: 'ConfigError',
+    file: 'us.csv',
+    field: 'line 2',
+    reason: /^time "1388534400000000" read as epoch milliseconds \(timestamp_unit\) is the year 45970/,
+  });
+});
+
+test("refuses a csv whose bars are closer than the data source's timeframe allows", () => {
+  const { root } = dataRoot('h.csv', [JAN1, JAN1 + HOUR]);
+  assert.throws(() => loadBars(csv('h.csv'), opts(root)), { name: 'ConfigError', file: 'h.csv', field: 'line 3', reason: /is in the same calendar day \(UTC\) as line 2/ });
+  assert.equal(loadBars({ ...csv('h.csv'), timeframe: '1h' }, opts(root)).length, 2, 'the same file as hourly bars');
 });

@@ -173,8 +173,8 @@ function sweepTable(rows, total) {
 
 function submitForm() {
   const kind = h('select', { testid: 'submit-kind', name: 'kind' }, h('option', { value: 'optimizations' }, 'Optimization'), h('option', { value: 'variant-tests' }, 'Variant test'), h('option', { value: 'walk-forwards' }, 'Walk-forward'));
-  const path = h('input', { type: 'text', testid: 'submit-path', placeholder: 'examples/optimization.yaml', class: 'path' });
-  const yaml = h('textarea', { testid: 'submit-yaml', rows: '12', spellcheck: 'false', placeholder: 'optimization_config:\n  name: …\n  base_operation: examples/operation.yaml   # paths start at the workspace root\n  …' });
+  const path = h('input', { type: 'text', testid: 'submit-path', placeholder: 'optimization.yaml', class: 'path' });
+  const yaml = h('textarea', { testid: 'submit-yaml', rows: '12', spellcheck: 'false', placeholder: 'optimization_config:\n  name: …\n  base_operation: operation.yaml   # paths start at the workspace root\n  …' });
   const file = h('input', {
     type: 'file',
     accept: '.yaml,.yml',

@@ -5,7 +5,7 @@ import { ConfigError } from '../../config/errors.js';
 import { parseResultFilter, rankedFilter } from '../../config/results-query.js';
 import type { SweepSpec } from '../../config/sweep.js';
 import { computeSweepStatistics } from '../../activities/statistics.js';
-import { resultsCsv } from '../../cli/sweep-commands.js';
+import { resultsCsv } from '../../client/csv.js';
 import type { ResultFilter, SweepRow } from '../../store/types.js';
 import { sweepLinks, type ApiDeps } from '../deps.js';
 import { alignCurves } from '../equity.js';
