@@ -5,7 +5,7 @@ import { createActivities } from './src/activities/index.js';
 import { createBacktestPool, defaultSlots } from './src/activities/pool.js';
 import { dataRootFromEnv } from './src/data/paths.js';
 import { openStore } from './src/store/index.js';
-import { taskQueue, temporalAddress, temporalNamespace } from './src/temporal/connection.js';
+import { retryWhileUnreachable, taskQueue, temporalAddress, temporalNamespace } from './src/temporal/connection.js';
 
 /*
  * One worker process: N backtest slots (threads), the sweep workflows, and the activities wired to
@@ -28,14 +28,21 @@ export interface WorkerOptions {
    */
   workflowBundle?: WorkflowBundleOption | null;
   onExecuted?: (count: number) => void;
+  /** Ends the wait for an unreachable Temporal at start-up; createWorker then throws the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const slots = opts.concurrency ?? defaultSlots();
+  // A worker may start before Temporal does (a host booting, a server restarting): it waits, saying so.
+  const address = opts.address ?? temporalAddress();
+  const connection = await retryWhileUnreachable(address, () => NativeConnection.connect({ address }), {
+    signal: opts.signal,
+    log: (line) => console.error(`sweeplab worker: ${line}`),
+  });
   const store = await openStore({ url: opts.databaseUrl });
   await store.migrate();
   const pool = createBacktestPool(slots);
-  const connection = await NativeConnection.connect({ address: opts.address ?? temporalAddress() });
   const worker = await Worker.create({
     connection,
     namespace: opts.namespace ?? temporalNamespace(),
@@ -101,9 +108,35 @@ function withExecutionLog(onExecuted: WorkerOptions['onExecuted'], file = proces
   };
 }
 
+/**
+ * createWorker for a process of its own: SIGINT or SIGTERM while it waits for Temporal ends the wait,
+ * and then it resolves to null (nothing was started, nothing needs stopping). The SDK's own signal
+ * handlers stop a running worker, not this wait.
+ */
+export async function createWorkerUnlessStopped(opts: WorkerOptions = {}): Promise<Awaited<ReturnType<typeof createWorker>> | null> {
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => controller.abort(new Error(`stopped by ${signal}`));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    return await createWorker({ ...opts, signal: controller.signal });
+  } catch (err) {
+    if (controller.signal.aborted) return null;
+    throw err;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
 export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const { worker, close } = await createWorker(opts);
+  const created = await createWorkerUnlessStopped(opts);
+  if (!created) {
+    console.log('sweeplab worker: stopped before Temporal was reachable');
+    return;
+  }
+  const { worker, close } = created;
   console.log(`sweeplab worker: ${opts.concurrency ?? defaultSlots()} backtest slots on task queue "${worker.options.taskQueue}"`);
   try {
     await worker.run();
