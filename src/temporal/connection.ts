@@ -136,8 +136,8 @@ export async function askTemporal<T>(client: Client, ms: number, fn: () => Promi
 }
 
 /** The first wait between attempts to reach Temporal at start-up, and the longest: 1, 2, 4 … 30 s. */
-export const RETRY_FIRST_MS = 1_000;
-export const RETRY_MAX_MS = 30_000;
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
 
 /**
  * Calls `attempt` until it stops failing for want of Temporal, waiting 1, 2, 4 … up to 30 s between
