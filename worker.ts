@@ -28,18 +28,16 @@ export interface WorkerOptions {
    */
   workflowBundle?: WorkflowBundleOption | null;
   onExecuted?: (count: number) => void;
-  /** Ends the wait for an unreachable Temporal at start-up; createWorker then throws the signal's reason. */
-  signal?: AbortSignal;
+  /**
+   * A connection made already (connectUnlessStopped); closed with the worker. Without one,
+   * createWorker makes it, waiting while Temporal is unreachable.
+   */
+  connection?: NativeConnection;
 }
 
 export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const slots = opts.concurrency ?? defaultSlots();
-  // A worker may start before Temporal does (a host booting, a server restarting): it waits, saying so.
-  const address = opts.address ?? temporalAddress();
-  const connection = await retryWhileUnreachable(address, () => NativeConnection.connect({ address }), {
-    signal: opts.signal,
-    log: (line) => console.error(`sweeplab worker: ${line}`),
-  });
+  const connection = opts.connection ?? (await connectWhenReachable(opts.address ?? temporalAddress()));
   const store = await openStore({ url: opts.databaseUrl });
   await store.migrate();
   const pool = createBacktestPool(slots);
@@ -109,17 +107,25 @@ function withExecutionLog(onExecuted: WorkerOptions['onExecuted'], file = proces
 }
 
 /**
- * createWorker for a process of its own: SIGINT or SIGTERM while it waits for Temporal ends the wait,
- * and then it resolves to null (nothing was started, nothing needs stopping). The SDK's own signal
- * handlers stop a running worker, not this wait.
+ * The worker's connection. A worker may start before Temporal does (a host booting, a server
+ * restarting): it waits, saying so on one line per attempt, until `signal` aborts.
  */
-export async function createWorkerUnlessStopped(opts: WorkerOptions = {}): Promise<Awaited<ReturnType<typeof createWorker>> | null> {
+function connectWhenReachable(address: string, signal?: AbortSignal): Promise<NativeConnection> {
+  return retryWhileUnreachable(address, () => NativeConnection.connect({ address }), { signal, log: (line) => console.error(`sweeplab worker: ${line}`) });
+}
+
+/**
+ * connectWhenReachable for a process of its own: SIGINT or SIGTERM during the wait ends it, and then
+ * it resolves to null (nothing was started, nothing needs stopping). Its handlers are gone once
+ * connected: the SDK's own (or the caller's) stop a running worker.
+ */
+export async function connectUnlessStopped(address: string): Promise<NativeConnection | null> {
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => controller.abort(new Error(`stopped by ${signal}`));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    return await createWorker({ ...opts, signal: controller.signal });
+    return await connectWhenReachable(address, controller.signal);
   } catch (err) {
     if (controller.signal.aborted) return null;
     throw err;
@@ -131,12 +137,12 @@ export async function createWorkerUnlessStopped(opts: WorkerOptions = {}): Promi
 
 export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const created = await createWorkerUnlessStopped(opts);
-  if (!created) {
+  const connection = await connectUnlessStopped(opts.address ?? temporalAddress());
+  if (!connection) {
     console.log('sweeplab worker: stopped before Temporal was reachable');
     return;
   }
-  const { worker, close } = created;
+  const { worker, close } = await createWorker({ ...opts, connection });
   console.log(`sweeplab worker: ${opts.concurrency ?? defaultSlots()} backtest slots on task queue "${worker.options.taskQueue}"`);
   try {
     await worker.run();

@@ -11,7 +11,7 @@ import { openStore } from '../store/index.js';
 import { findTemporalCli } from '../temporal/cli-path.js';
 import { connectClient, taskQueue, temporalAddress } from '../temporal/connection.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
-import { createWorkerUnlessStopped } from '../../worker.js';
+import { connectUnlessStopped, createWorker } from '../../worker.js';
 import { loadSweepFile, progressLine } from './sweep-commands.js';
 import { loadWalkForwardCommandFile } from './walk-forward-commands.js';
 
@@ -54,13 +54,13 @@ export async function upCommand(opts: { example?: boolean; port: string; tempora
     }
   }
   // An external server (TEMPORAL_ADDRESS) may not be up yet: the worker waits for it; Ctrl-C ends the wait.
-  const created = await createWorkerUnlessStopped({ address, concurrency: opts.concurrency ? Number(opts.concurrency) : undefined });
-  if (!created) {
+  const workerConnection = await connectUnlessStopped(address);
+  if (!workerConnection) {
     process.stderr.write('stopped before Temporal was reachable\n');
     await server?.stop();
     return 0;
   }
-  const { worker, close: closeWorker } = created;
+  const { worker, close: closeWorker } = await createWorker({ connection: workerConnection, concurrency: opts.concurrency ? Number(opts.concurrency) : undefined });
   const workerRun = worker.run();
   const store = await openStore();
   await store.migrate();
