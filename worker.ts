@@ -5,7 +5,7 @@ import { createActivities } from './src/activities/index.js';
 import { createBacktestPool, defaultSlots } from './src/activities/pool.js';
 import { dataRootFromEnv } from './src/data/paths.js';
 import { openStore } from './src/store/index.js';
-import { taskQueue, temporalAddress, temporalNamespace } from './src/temporal/connection.js';
+import { retryWhileUnreachable, taskQueue, temporalAddress, temporalNamespace } from './src/temporal/connection.js';
 
 /*
  * One worker process: N backtest slots (threads), the sweep workflows, and the activities wired to
@@ -28,14 +28,19 @@ export interface WorkerOptions {
    */
   workflowBundle?: WorkflowBundleOption | null;
   onExecuted?: (count: number) => void;
+  /**
+   * A connection made already (connectUnlessStopped); closed with the worker. Without one,
+   * createWorker makes it, waiting while Temporal is unreachable.
+   */
+  connection?: NativeConnection;
 }
 
 export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const slots = opts.concurrency ?? defaultSlots();
+  const connection = opts.connection ?? (await connectWhenReachable(opts.address ?? temporalAddress()));
   const store = await openStore({ url: opts.databaseUrl });
   await store.migrate();
   const pool = createBacktestPool(slots);
-  const connection = await NativeConnection.connect({ address: opts.address ?? temporalAddress() });
   const worker = await Worker.create({
     connection,
     namespace: opts.namespace ?? temporalNamespace(),
@@ -101,9 +106,43 @@ function withExecutionLog(onExecuted: WorkerOptions['onExecuted'], file = proces
   };
 }
 
+/**
+ * The worker's connection. A worker may start before Temporal does (a host booting, a server
+ * restarting): it waits, saying so on one line per attempt, until `signal` aborts.
+ */
+function connectWhenReachable(address: string, signal?: AbortSignal): Promise<NativeConnection> {
+  return retryWhileUnreachable(address, () => NativeConnection.connect({ address }), { signal, log: (line) => console.error(`sweeplab worker: ${line}`) });
+}
+
+/**
+ * connectWhenReachable for a process of its own: SIGINT or SIGTERM during the wait ends it, and then
+ * it resolves to null (nothing was started, nothing needs stopping). Its handlers are gone once
+ * connected: the SDK's own (or the caller's) stop a running worker.
+ */
+export async function connectUnlessStopped(address: string): Promise<NativeConnection | null> {
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => controller.abort(new Error(`stopped by ${signal}`));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    return await connectWhenReachable(address, controller.signal);
+  } catch (err) {
+    if (controller.signal.aborted) return null;
+    throw err;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
 export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const { worker, close } = await createWorker(opts);
+  const connection = await connectUnlessStopped(opts.address ?? temporalAddress());
+  if (!connection) {
+    console.log('sweeplab worker: stopped before Temporal was reachable');
+    return;
+  }
+  const { worker, close } = await createWorker({ ...opts, connection });
   console.log(`sweeplab worker: ${opts.concurrency ?? defaultSlots()} backtest slots on task queue "${worker.options.taskQueue}"`);
   try {
     await worker.run();

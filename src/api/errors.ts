@@ -4,12 +4,14 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { SweepNotFound } from '../client/sweeps.js';
 import { ConfigError, fromZodError, isConfigError } from '../config/errors.js';
+import { asTemporalUnreachable } from '../temporal/connection.js';
 
 /*
  * How errors become responses. A user's mistake is a ConfigError; its status depends on where it
  * was made, so a route that knows better wraps it: `httpError(400, error)` for a request the server
  * could not even read (bad JSON/YAML, unknown query field), 409 for a sweep not in a state for the
  * action. Unwrapped, a ConfigError is 422 (the request was read but is wrong) and SweepNotFound 404.
+ * Temporal being away is 503, saying so (reads answer from the store instead: src/client/sweeps.ts).
  * Anything else is a bug: logged, 500, and the client sees no stack trace.
  */
 
@@ -45,6 +47,8 @@ export function onError(err: Error, c: Context): Response {
   }
   if (err instanceof SweepNotFound) return c.json(describe(err), 404);
   if (isConfigError(err)) return c.json(describe(err), 422);
+  const away = asTemporalUnreachable(err);
+  if (away) return c.json({ error: { message: away.message } } satisfies ErrorBody, 503, { 'Retry-After': '5' });
   console.error(`sweeplab api: ${c.req.method} ${c.req.path} failed:`, err);
   return c.json({ error: { message: 'internal error (the server log has the details)' } } satisfies ErrorBody, 500);
 }

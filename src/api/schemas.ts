@@ -49,7 +49,21 @@ export const SweepViewSchema = z
 
 export const SweepDetailSchema = z.custom<SweepView & { links: z.infer<typeof LinksSchema> }>().openapi('SweepDetail', {
   type: 'object',
-  description: 'A SweepView with links to its results, curves and Temporal UI page.',
+  description:
+    'A SweepView with links to its results, curves and Temporal UI page. While Temporal is unreachable a read still answers 200, from the results store, with temporal "unreachable" and a note saying so.',
+  properties: {
+    temporal: {
+      type: 'string',
+      enum: ['ok', 'unreachable', 'not_asked'],
+      description: '"ok": Temporal answered. "unreachable": it did not (within 0.7 s), so status and counts are the results store\'s. "not_asked": a sweep the store has as closed, listed from its row.',
+    },
+    note: {
+      type: 'string',
+      nullable: true,
+      description: "Why an open sweep's figures are the store's and not live, as a fact (Temporal unreachable, or no worker answered); null otherwise.",
+      example: 'live figures unavailable: Temporal at 127.0.0.1:7233 is unreachable (connect ECONNREFUSED 127.0.0.1:7233); status and counts from the results store',
+    },
+  },
 });
 
 export const ListQuerySchema = z.object({
@@ -165,7 +179,7 @@ export function errors(...statuses: Array<400 | 401 | 404 | 409 | 413 | 415 | 42
     413: 'The body is larger than the limit.',
     415: 'Unsupported Content-Type.',
     422: 'The document was read but is wrong (names the file, field and reason).',
-    503: 'A dependency is down.',
+    503: 'Temporal is unreachable (or another dependency is down); the message says which. Retry later.',
   };
   return Object.fromEntries(statuses.map((s) => [s, { description: text[s]!, content: { 'application/json': { schema: ErrorSchema } } }]));
 }

@@ -1,3 +1,4 @@
+import { clientAddress } from '../temporal/connection.js';
 import { table } from './format.js';
 import { bestText, positiveInt, withSweeps } from './sweep-commands.js';
 
@@ -16,6 +17,10 @@ export async function listCommand(opts: { limit?: string; json?: boolean }): Pro
       return [view.id, view.kind, view.name, view.status, `${finished}/${view.total}${pct}`, view.best ? `${view.primary_metric} ${bestText(view)}` : '—'];
     });
     process.stdout.write(`${table(['id', 'kind', 'name', 'status', 'progress', 'best'], rows)}\n${views.length} of ${total} sweeps\n`);
+    if (views.some((view) => view.temporal === 'unreachable')) {
+      const address = clientAddress(sweeps.client);
+      process.stdout.write(`Temporal${address ? ` at ${address}` : ''} is unreachable: open sweeps show the results store's status and counts\n`);
+    }
     return 0;
   });
 }

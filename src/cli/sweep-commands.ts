@@ -173,6 +173,7 @@ export async function statusCommand(id: string, opts: { watch?: boolean; json?: 
     if (opts.json) process.stdout.write(`${JSON.stringify({ ...view, progress: undefined, readings: statistics?.readings ?? null })}\n`);
     else {
       process.stdout.write(`${progressLine(view)}\n`);
+      if (view.note) process.stdout.write(`  ${view.note}\n`);
       for (const e of view.errors) process.stdout.write(`  error: ${e}\n`);
       if (statistics) process.stdout.write(`${readingLines(statistics)}\n`);
     }

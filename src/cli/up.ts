@@ -11,7 +11,7 @@ import { openStore } from '../store/index.js';
 import { findTemporalCli } from '../temporal/cli-path.js';
 import { connectClient, taskQueue, temporalAddress } from '../temporal/connection.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
-import { createWorker } from '../../worker.js';
+import { connectUnlessStopped, createWorker } from '../../worker.js';
 import { loadSweepFile, progressLine } from './sweep-commands.js';
 import { loadWalkForwardCommandFile } from './walk-forward-commands.js';
 
@@ -53,7 +53,14 @@ export async function upCommand(opts: { example?: boolean; port: string; tempora
       uiUrl = server.uiUrl;
     }
   }
-  const { worker, close: closeWorker } = await createWorker({ address, concurrency: opts.concurrency ? Number(opts.concurrency) : undefined });
+  // An external server (TEMPORAL_ADDRESS) may not be up yet: the worker waits for it; Ctrl-C ends the wait.
+  const workerConnection = await connectUnlessStopped(address);
+  if (!workerConnection) {
+    process.stderr.write('stopped before Temporal was reachable\n');
+    await server?.stop();
+    return 0;
+  }
+  const { worker, close: closeWorker } = await createWorker({ connection: workerConnection, concurrency: opts.concurrency ? Number(opts.concurrency) : undefined });
   const workerRun = worker.run();
   const store = await openStore();
   await store.migrate();

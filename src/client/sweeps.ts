@@ -7,6 +7,7 @@ import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
 import type { PluginBundle } from '../user-plugins/bundle.js';
 import type { MetricName } from '../engine/result.js';
 import type { Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
+import { asTemporalUnreachable, askTemporal, clientAddress, TemporalUnreachable } from '../temporal/connection.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
 import { optimizationWorkflow } from '../workflows/optimization.js';
 import { rateAndEta, sweepPageUrl, sweepStaticMetadata } from '../workflows/details.js';
@@ -41,7 +42,20 @@ export interface SweepView {
   /** The live workflow progress when the workflow is open. */
   progress: SweepProgress | null;
   workflow_status: string | null;
+  temporal: TemporalState;
+  /**
+   * Why an open sweep's figures are the results store's rather than its workflow's, said as a fact
+   * ("live figures unavailable: …; counts from the results store"); null when they are live or the
+   * sweep is over (then the store is the truth).
+   */
+  note: string | null;
 }
+
+/**
+ * Whether Temporal answered for this view: "ok"; "unreachable", so status and counts are the results
+ * store's; "not_asked", a sweep the store has as closed, listed from its row alone.
+ */
+export type TemporalState = 'ok' | 'unreachable' | 'not_asked';
 
 const ID_PREFIX: Record<SweepKind, string> = { optimization: 'opt', variant_test: 'var', walk_forward: 'wf' };
 
@@ -67,6 +81,14 @@ export function newSweepId(kind: SweepKind): string {
 const VIEW_TTL_MS = 250;
 /** How long a view waits for the workflow's progress query before answering from the store. */
 const PROGRESS_QUERY_MS = 500;
+/**
+ * How long a view waits for Temporal to describe the sweep before answering from the store as
+ * "unreachable". Temporal answers a describe in milliseconds when it is up; a status must still
+ * answer within a second when it is not.
+ */
+const DESCRIBE_MS = 700;
+/** The bound on each Temporal call of submit, pause, resume and cancel, past which they fail as unreachable (503). */
+const CONTROL_MS = 3_000;
 
 export class Sweeps {
   readonly #views = new Map<string, { at: number; view: Promise<SweepView> }>();
@@ -149,8 +171,18 @@ export class Sweeps {
   }
 
   async #freshView(id: string): Promise<SweepView> {
-    const description = await this.describe(id);
-    const row = await this.store.getSweep(id);
+    const [described, stored] = await Promise.allSettled([this.describe(id, DESCRIBE_MS), this.store.getSweep(id)]);
+    if (stored.status === 'rejected') throw stored.reason;
+    const row = stored.value;
+    if (described.status === 'rejected') {
+      // Temporal away: the store's view, saying so. An id only Temporal could know (a sweep submitted
+      // a moment ago) cannot be told from an unknown one then, so it stays TemporalUnreachable (503).
+      const away = described.reason;
+      if (!(away instanceof TemporalUnreachable) || !row) throw away;
+      const where = away.address ? ` at ${away.address}` : '';
+      return this.#countedView(id, row, null, 'unreachable', `live figures unavailable: Temporal${where} is unreachable (${away.reason}); status and counts from the results store`);
+    }
+    const description = described.value;
     if (!description && !row) throw new SweepNotFound(id);
     const open = description?.status.name === 'RUNNING';
     if (open) {
@@ -160,22 +192,29 @@ export class Sweeps {
         const progress = await this.client.withDeadline(Date.now() + PROGRESS_QUERY_MS, () => this.client.workflow.getHandle(id).query(progressQuery));
         return viewFromProgress(progress, description!.status.name);
       } catch {
-        // The store knows what is done, Temporal's description whether the sweep is paused. A
-        // walk-forward counts its windows as they are stored; a sweep's counts are recounted here.
-        const counted = row && row.kind !== 'walk_forward' ? (await this.store.refreshSweepCounts(id), await this.store.getSweep(id)) : row;
-        const view = await this.storedView(id, counted, description);
-        return { ...view, errors: [`no worker answered the progress query within ${PROGRESS_QUERY_MS / 1000} s, so the counts are the results store's; is a worker running on task queue "${this.taskQueue}"?`] };
+        // Temporal's description says whether the sweep is paused; the store knows what is done.
+        const note = `live figures unavailable: no worker answered the progress query within ${PROGRESS_QUERY_MS / 1000} s (is one polling task queue "${this.taskQueue}"?); counts from the results store`;
+        return this.#countedView(id, row, description, 'ok', note);
       }
     }
-    return this.storedView(id, row, description);
+    return this.storedView(id, row, description, 'ok');
+  }
+
+  /**
+   * An open sweep from the store when its workflow cannot say: a walk-forward counts its windows as
+   * they are stored, a sweep's counts are recounted here (the store refreshes them only at the end).
+   */
+  async #countedView(id: string, row: SweepRow | null, description: WorkflowExecutionDescription | null, temporal: TemporalState, note: string): Promise<SweepView> {
+    const counted = row && row.kind !== 'walk_forward' ? (await this.store.refreshSweepCounts(id), await this.store.getSweep(id)) : row;
+    return { ...(await this.storedView(id, counted, description, temporal)), note };
   }
 
   /**
    * A sweep as the store (and, when given, Temporal's description) knows it: no query, so it is what
    * lists use for sweeps that are over. The best operation comes from the stored ranking.
    */
-  async storedView(id: string, row: SweepRow | null, description: WorkflowExecutionDescription | null = null): Promise<SweepView> {
-    const view = viewFromStore(id, row, description);
+  async storedView(id: string, row: SweepRow | null, description: WorkflowExecutionDescription | null = null, temporal: TemporalState = 'not_asked'): Promise<SweepView> {
+    const view = viewFromStore(id, row, description, temporal);
     // A walk-forward has no ranking of its own: its figures are its windows' (src/client/walk-forwards.ts).
     if (!row || row.kind === 'walk_forward') return view;
     const metric = row.primary_metric as MetricName;
@@ -234,16 +273,20 @@ export class Sweeps {
   async result(id: string): Promise<SweepView> {
     try {
       await this.client.workflow.getHandle(id).result();
-    } catch {
-      // A failed or cancelled sweep still has a view; its status says what happened.
+    } catch (err) {
+      // A failed or cancelled sweep still has a view; its status says what happened. Temporal being
+      // away is no outcome of the sweep.
+      const away = asTemporalUnreachable(err, clientAddress(this.client));
+      if (away) throw away;
     }
     this.#views.delete(id);
     return this.view(id);
   }
 
-  private async describe(id: string): Promise<WorkflowExecutionDescription | null> {
+  /** Temporal's description of the sweep's workflow, null when it has none; TemporalUnreachable past `ms`. */
+  private async describe(id: string, ms = CONTROL_MS): Promise<WorkflowExecutionDescription | null> {
     try {
-      return await this.client.workflow.getHandle(id).describe();
+      return await askTemporal(this.client, ms, () => this.client.workflow.getHandle(id).describe());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return null;
       throw err;
@@ -292,6 +335,8 @@ export function viewFromProgress(p: SweepProgress, workflowStatus: string): Swee
     errors: p.errors,
     progress: p,
     workflow_status: workflowStatus,
+    temporal: 'ok',
+    note: null,
   };
 }
 
@@ -304,11 +349,11 @@ const CLOSED_STATUS: Record<string, SweepStatus> = {
   CONTINUED_AS_NEW: 'running',
 };
 
-function viewFromStore(id: string, row: SweepRow | null, description: WorkflowExecutionDescription | null): SweepView {
-  const temporal = description?.status.name ?? null;
+function viewFromStore(id: string, row: SweepRow | null, description: WorkflowExecutionDescription | null, temporal: TemporalState): SweepView {
+  const workflowStatus = description?.status.name ?? null;
   // An open sweep's SweepStatus search attribute follows pause and resume without a worker.
-  const attribute = temporal === 'RUNNING' ? (description?.typedSearchAttributes.get(sweepStatusKey) as SweepStatus | undefined) : undefined;
-  const status = (temporal && CLOSED_STATUS[temporal]) || attribute || row?.status || 'running';
+  const attribute = workflowStatus === 'RUNNING' ? (description?.typedSearchAttributes.get(sweepStatusKey) as SweepStatus | undefined) : undefined;
+  const status = (workflowStatus && CLOSED_STATUS[workflowStatus]) || attribute || row?.status || 'running';
   const memo = (description?.memo ?? {}) as { kind?: SweepKind; name?: string };
   return {
     id,
@@ -325,6 +370,8 @@ function viewFromStore(id: string, row: SweepRow | null, description: WorkflowEx
     best: null,
     errors: [],
     progress: null,
-    workflow_status: temporal,
+    workflow_status: workflowStatus,
+    temporal,
+    note: null,
   };
 }

@@ -167,12 +167,22 @@ describe('optimize examples/optimization.yaml --wait --json', () => {
 test('optimize without --wait prints the id and returns without waiting for the sweep', async (t) => {
   // On a task queue no worker polls, the sweep cannot even start: only a command that does not wait returns.
   const id = uniqueId('cli-nowait');
-  const run = await sweeplabWith({ SWEEPLAB_TASK_QUEUE: uniqueId('nobody-polls') }, 'optimize', 'examples/optimization.yaml', '--id', id);
+  const queue = uniqueId('nobody-polls');
+  const run = await sweeplabWith({ SWEEPLAB_TASK_QUEUE: queue }, 'optimize', 'examples/optimization.yaml', '--id', id);
   const handle = stack.temporal.client.workflow.getHandle(id);
   t.after(() => handle.terminate('test over'));
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout, `${id}\n`);
   assert.equal((await handle.describe()).status.name, 'RUNNING');
+
+  // No worker is no error: status says where its figures come from instead.
+  const status = await sweeplabWith({ SWEEPLAB_TASK_QUEUE: queue }, 'status', id);
+  assert.equal(status.code, 0, status.stderr);
+  assert.deepEqual(status.stdout.split('\n').filter((line) => /^\s*error:/.test(line)), [], 'no line begins with "error:"');
+  assert.equal(
+    status.stdout.split('\n')[1],
+    `  live figures unavailable: no worker answered the progress query within 0.5 s (is one polling task queue "${queue}"?); counts from the results store`,
+  );
 });
 
 test('variants examples/variant.yaml --wait prints the comparison of the three variants', async () => {

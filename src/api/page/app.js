@@ -387,6 +387,8 @@ function renderHeader(box, state) {
       h('span', {}, `ETA ${fmtDuration(v.eta_s)}`),
       h('span', {}, `best ${v.primary_metric} `, v.best ? h('b', {}, fmtMetric(v.primary_metric, v.best.value)) : '—', v.best ? ` (${paramText(v.best.params)})` : ''),
     ),
+    // Why the figures are the store's (Temporal unreachable, or no worker answered), said as a fact.
+    ...(v.note ? [h('p', { class: 'muted small', testid: 'note' }, v.note)] : []),
     ...(v.errors.length ? [h('details', { class: 'errors' }, h('summary', {}, `${v.errors.length} distinct errors`), h('ul', {}, v.errors.map((e) => h('li', {}, e))))] : []),
   );
 }

@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { askTemporal } from '../../temporal/connection.js';
 import type { ApiDeps } from '../deps.js';
 import { HealthSchema } from '../schemas.js';
 
@@ -20,10 +21,10 @@ export function healthRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const [temporal, store] = await Promise.all([
-        // Aborted at the timeout, so the call's own retries stop too: none outlives the request.
-        check((signal) => {
+        // Under a deadline, so the client's own retries stop too: none outlives the request.
+        check(() => {
           const { client } = deps.sweeps;
-          return client.connection.withAbortSignal(signal, () => client.workflowService.getSystemInfo({}));
+          return askTemporal(client, CHECK_TIMEOUT_MS, () => client.workflowService.getSystemInfo({}));
         }),
         check(() => deps.store.ping()),
       ]);
@@ -35,17 +36,13 @@ export function healthRoutes(deps: ApiDeps) {
 }
 
 /** "ok", or the failure's message (a health check reports, it does not throw). */
-async function check(probe: (signal: AbortSignal) => Promise<unknown>): Promise<string> {
-  const controller = new AbortController();
+async function check(probe: () => Promise<unknown>): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`));
-    }, CHECK_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
   });
   try {
-    await Promise.race([probe(controller.signal), timeout]);
+    await Promise.race([probe(), timeout]);
     return 'ok';
   } catch (error) {
     return error instanceof Error ? error.message : String(error);

@@ -109,7 +109,7 @@ function submitRoute(kind: SweepKind, path: string, document: z.ZodType, deps: A
     },
     responses: {
       202: { description: 'The sweep was started.', content: { 'application/json': { schema: SubmittedSchema } } },
-      ...errors(400, 401, 409, 413, 415, 422),
+      ...errors(400, 401, 409, 413, 415, 422, 503),
     },
   });
 }

@@ -27,7 +27,8 @@ import {
 
 /*
  * /api/sweeps: the list, one sweep's status, its results table, curves and heatmap, and control.
- * Status comes from the workflow while it runs (Sweeps.view), everything else from the store.
+ * Status comes from the workflow while it runs (Sweeps.view), everything else from the store; with
+ * Temporal away, reads still answer from the store and control answers 503 (src/api/errors.ts).
  */
 
 const json = <S>(schema: S, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -55,7 +56,7 @@ export function sweepRoutes(deps: ApiDeps) {
       path: '/',
       summary: 'List sweeps, newest first',
       request: { query: ListQuerySchema },
-      responses: { 200: json(SweepListSchema, 'A page of sweeps, with live progress for running ones.'), ...errors(400, 401) },
+      responses: { 200: json(SweepListSchema, 'A page of sweeps, with live progress for running ones (their store counts, flagged, while Temporal is unreachable).'), ...errors(400, 401) },
     }),
     async (c) => {
       const { kind, status, limit, offset } = c.req.valid('query');
@@ -70,7 +71,10 @@ export function sweepRoutes(deps: ApiDeps) {
       path: '/{id}',
       summary: 'Status and progress of a sweep',
       request: { params: SweepParamsSchema },
-      responses: { 200: json(SweepDetailSchema, 'The sweep.'), ...errors(400, 401, 404) },
+      responses: {
+        200: json(SweepDetailSchema, 'The sweep; while Temporal is unreachable, as the results store has it, with temporal "unreachable" and a note.'),
+        ...errors(400, 401, 404, 503),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -90,7 +94,7 @@ export function sweepRoutes(deps: ApiDeps) {
           description: 'A page of results.',
           content: { 'application/json': { schema: ResultsPageSchema }, 'text/csv': { schema: { type: 'string' } } },
         },
-        ...errors(400, 401, 404),
+        ...errors(400, 401, 404, 503),
       },
     }),
     async (c) => {
@@ -119,7 +123,7 @@ export function sweepRoutes(deps: ApiDeps) {
       path: '/{id}/equity',
       summary: 'Equity and drawdown curves on one time axis',
       request: { params: SweepParamsSchema, query: EquityQuerySchema },
-      responses: { 200: json(EquitySchema, 'Aligned, downsampled curves.'), ...errors(400, 401, 404, 409) },
+      responses: { 200: json(EquitySchema, 'Aligned, downsampled curves.'), ...errors(400, 401, 404, 409, 503) },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -178,7 +182,7 @@ export function sweepRoutes(deps: ApiDeps) {
       path: '/{id}/heatmap',
       summary: 'A metric over two parameters',
       request: { params: SweepParamsSchema, query: HeatmapQuerySchema },
-      responses: { 200: json(HeatmapSchema, 'One cell per (x, y) pair present.'), ...errors(400, 401, 404) },
+      responses: { 200: json(HeatmapSchema, 'One cell per (x, y) pair present.'), ...errors(400, 401, 404, 503) },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -197,7 +201,7 @@ export function sweepRoutes(deps: ApiDeps) {
       summary: 'How far to trust the best row: DSR, PBO, neighbourhood stability, Monte Carlo of trades',
       description: 'As computed when the optimization completed, or by the last POST to this path (docs/metrics.md).',
       request: { params: SweepParamsSchema },
-      responses: { 200: json(StatisticsSchema, 'The stored robustness statistics.'), ...errors(400, 401, 404) },
+      responses: { 200: json(StatisticsSchema, 'The stored robustness statistics.'), ...errors(400, 401, 404, 503) },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -214,7 +218,7 @@ export function sweepRoutes(deps: ApiDeps) {
       path: '/{id}/statistics',
       summary: 'Compute the robustness statistics now (also for a running optimization) and store them',
       request: { params: SweepParamsSchema },
-      responses: { 200: json(StatisticsSchema, 'The statistics just computed (partial: true while the sweep runs).'), ...errors(400, 401, 404, 409) },
+      responses: { 200: json(StatisticsSchema, 'The statistics just computed (partial: true while the sweep runs).'), ...errors(400, 401, 404, 409, 503) },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -236,7 +240,7 @@ export function sweepRoutes(deps: ApiDeps) {
             ? 'A paused sweep carries on; a cancelled or failed one starts again under its id, reusing every stored operation.'
             : `Only a running sweep can ${action}.`,
         request: { params: SweepParamsSchema },
-        responses: { 200: json(SweepDetailSchema, 'The sweep after the action.'), ...errors(400, 401, 404, 409) },
+        responses: { 200: json(SweepDetailSchema, 'The sweep after the action.'), ...errors(400, 401, 404, 409, 503) },
       }),
       async (c) => {
         const { id } = c.req.valid('param');

@@ -97,7 +97,7 @@ export function walkForwardRoutes(deps: ApiDeps) {
       path: '/{id}',
       summary: 'A walk-forward: its status, windows and stitched out-of-sample figures',
       request: { params: SweepParamsSchema },
-      responses: { 200: json(DetailSchema, 'The walk-forward.'), ...errors(400, 401, 404) },
+      responses: { 200: json(DetailSchema, 'The walk-forward.'), ...errors(400, 401, 404, 503) },
     }),
     async (c) => {
       const { view, report: r } = await report(c.req.valid('param').id);
@@ -111,7 +111,7 @@ export function walkForwardRoutes(deps: ApiDeps) {
       path: '/{id}/windows',
       summary: "A walk-forward's windows: ranges, chosen params, in-sample and out-of-sample metrics",
       request: { params: SweepParamsSchema },
-      responses: { 200: json(z.object({ windows: z.array(WindowSchema) }), 'Every window, done or pending.'), ...errors(400, 401, 404) },
+      responses: { 200: json(z.object({ windows: z.array(WindowSchema) }), 'Every window, done or pending.'), ...errors(400, 401, 404, 503) },
     }),
     async (c) => {
       const { report: r } = await report(c.req.valid('param').id);
@@ -125,7 +125,7 @@ export function walkForwardRoutes(deps: ApiDeps) {
       path: '/{id}/equity',
       summary: 'The stitched out-of-sample equity and the in-sample curves, thinned to `points` samples each',
       request: { params: SweepParamsSchema, query: CurvesQuerySchema },
-      responses: { 200: json(CurvesSchema, 'Curves in epoch milliseconds.'), ...errors(400, 401, 404) },
+      responses: { 200: json(CurvesSchema, 'Curves in epoch milliseconds.'), ...errors(400, 401, 404, 503) },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
