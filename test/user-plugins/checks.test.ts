@@ -24,8 +24,8 @@ import { examplesDir, makeWorkspace, signalPlugin } from './workspace.js';
 const roots: string[] = [];
 after(() => roots.forEach((root) => fs.rmSync(root, { recursive: true, force: true })));
 
-const HOURLY = readCsvBars(path.join(examplesDir, 'data/SYNTH_1h.csv'), 'data/SYNTH_1h.csv');
-const DAILY = readCsvBars(path.join(examplesDir, 'data/SYNTH_1d.csv'), 'data/SYNTH_1d.csv');
+const HOURLY = readCsvBars(path.join(examplesDir, 'data/SYNTH_1h.csv'), 'data/SYNTH_1h.csv').bars;
+const DAILY = readCsvBars(path.join(examplesDir, 'data/SYNTH_1d.csv'), 'data/SYNTH_1d.csv').bars;
 const SETTINGS: BacktestSettings = { initial_capital: 10_000, fees_pct: 0.1, slippage_pct: 0, fill: 'next_open', close_at_end: false };
 const FIELD = 'workforce.analysis_workers.signal_generation[0]';
 const DETERMINISM = 'a plugin must compute from its bars and params only (no Math.random, no clock, no state kept between runs)';
