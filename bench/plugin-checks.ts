@@ -49,7 +49,7 @@ const workforce = WorkforceSchema.parse({
 });
 const lengths = process.argv.slice(2).map(Number);
 const series: [string, BarSeries][] = [
-  ['SYNTH_1h.csv', readCsvBars(path.join(examples, 'data/SYNTH_1h.csv'), 'data/SYNTH_1h.csv')],
+  ['SYNTH_1h.csv', readCsvBars(path.join(examples, 'data/SYNTH_1h.csv'), 'data/SYNTH_1h.csv').bars],
   ...(lengths.length ? lengths : [50_000, 500_000]).map((n): [string, BarSeries] => [`synthetic 1h`, generateBars({ seed: 7, bars: n, start: '2020-01-01', timeframe: '1h', start_price: 100 })]),
 ];
 const rows: Record<string, number | string>[] = [];
