@@ -17,3 +17,21 @@ export async function refuseAnotherSweep(store: Store, sweepId: string, spec: un
     });
   }
 }
+
+/**
+ * A pack's rows go under its sweep's id in this worker's store, whose row the sweep's start wrote
+ * (the client's submission, or recordSweepStart). A store without that row is another database than
+ * the sweep's: the worker was given another DATABASE_URL than the client, and its rows would lie
+ * where nobody reads them. Sweeps found are remembered in `known`, so each costs one lookup.
+ */
+export async function requireSweepInStore(store: Store, sweepId: string, known: Set<string>): Promise<void> {
+  if (known.has(sweepId)) return;
+  if (!(await store.getSweep(sweepId))) {
+    throw ApplicationFailure.create({
+      type: 'ConfigError',
+      message: `sweep ${sweepId} is not in this worker's results store (${store.location}); the worker and the client must use the same DATABASE_URL`,
+      nonRetryable: true,
+    });
+  }
+  known.add(sweepId);
+}
