@@ -6,7 +6,7 @@ import { loadWalkForwardFile, type LoadedWalkForward } from '../config/walk-forw
 import { dataRootFromEnv, rootRelative } from '../data/paths.js';
 import type { Store } from '../store/types.js';
 import { formatMetric, table } from './format.js';
-import { summaryLine, watch, withSweeps } from './sweep-commands.js';
+import { outcomeCode, summaryLine, watch, withSweeps } from './sweep-commands.js';
 
 /*
  * `sweeplab walk-forward file.yaml [--wait] [--json]`, and the walk-forward's report for `results`.
@@ -37,7 +37,7 @@ export async function walkForwardCommand(file: string, opts: { wait?: boolean; j
     } else {
       process.stdout.write(`${summaryLine(view)}\n\n${reportText(report)}\n`);
     }
-    return view.status === 'completed' ? 0 : 1;
+    return outcomeCode(view);
   });
 }
 
