@@ -284,6 +284,7 @@ export async function exportCommand(id: string, opts: { ops: string }): Promise<
   if (opts.ops.trim() === '') throw new ConfigError('--ops', 'ops', `${JSON.stringify(opts.ops)} names no directory; give the folder to write the operations to, e.g. --ops ops/`);
   const dir = path.resolve(opts.ops);
   const dataRoot = dataRootFromEnv();
+  ensureDirectory(dir, opts.ops, '--ops', 'ops');
   return withSweeps(async (_sweeps, store) => {
     const sweep = await store.getSweep(id);
     if (!sweep) throw new ConfigError('sweep', id, 'has no stored results');
@@ -291,7 +292,6 @@ export async function exportCommand(id: string, opts: { ops: string }): Promise<
       const windows = (sweep.spec as WalkForwardSpec).windows.length;
       throw new ConfigError('sweep', id, `is a walk-forward, whose operations belong to its windows' optimizations; export those: sweeplab export ${windowSweepId(id, 1)} … ${windowSweepId(id, windows)}`);
     }
-    ensureDirectory(dir, opts.ops, '--ops', 'ops');
     const code = await sweepCodeFromStore(store, (sweep.spec as SweepSpec).plugin_bundle);
     let written = 0;
     for (let offset = 0; ; offset += 500) {

@@ -146,7 +146,7 @@ describe("a walk-forward's window ids are reserved at submission", () => {
     const run = await sweeplab('export', id, '--ops', 'wf-ops');
     assert.equal(run.code, 2, run.stderr);
     assert.equal(run.stderr, `error: sweep: ${id}: is a walk-forward, whose operations belong to its windows' optimizations; export those: sweeplab export ${id}-w1 … ${id}-w${windows}\n`);
-    assert.equal(fs.existsSync(path.join(workspace, 'wf-ops')), false);
+    assert.deepEqual(fs.readdirSync(path.join(workspace, 'wf-ops')), []);
   });
 });
 
