@@ -92,6 +92,16 @@ describe('a sweep none of whose operations succeeded', () => {
   });
 });
 
+test('twelve alternating pause and resume calls racing a small sweep to its end are each answered 200 or 409', async () => {
+  const id = uniqueId('race');
+  const submitted = await post(`/api/optimizations?id=${id}`, { path: 'opt-broken.yaml' });
+  assert.equal(submitted.status, 202, await submitted.clone().text());
+  const statuses: number[] = [];
+  for (let i = 0; i < 12; i++) statuses.push((await post(`/api/sweeps/${id}/${i % 2 === 0 ? 'pause' : 'resume'}`)).status);
+  assert.deepEqual(statuses.filter((s) => s !== 200 && s !== 409), [], `answers: ${statuses.join(' ')}`);
+  assert.equal((await stack.sweeps.result(id)).status, 'completed');
+});
+
 /** The description of a sweep while it runs (a walk-forward, cancelled right after). */
 async function runningDescription(): Promise<WorkflowExecutionDescription> {
   const id = uniqueId('running');
