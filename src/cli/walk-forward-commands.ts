@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { checkSweepId } from '../client/sweep-id.js';
 import { walkForwardReport, type WalkForwardReport } from '../client/walk-forwards.js';
 import { ConfigError } from '../config/errors.js';
 import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
@@ -21,6 +22,7 @@ export function loadWalkForwardCommandFile(file: string): LoadedWalkForward {
 }
 
 export async function walkForwardCommand(file: string, opts: { wait?: boolean; json?: boolean; id?: string }): Promise<number> {
+  if (opts.id !== undefined) checkSweepId(opts.id, '--id');
   const { spec, bundle } = loadWalkForwardCommandFile(file);
   if (!opts.json) process.stderr.write(`${planLine(spec)}\n`);
   return withSweeps(async (sweeps, store) => {

@@ -453,6 +453,7 @@ const CASES: Case[] = [
   setting('up --concurrency abc', ['up', '--concurrency', 'abc'], { file: '--concurrency', field: 'concurrency', reason: /^"abc" is not a whole number from 1 to 1024/ }),
   setting('api --port 99999', ['api', '--port', '99999'], { file: '--port', field: 'port', reason: /^"99999" is not a port number from 0 to 65535/ }),
   setting('api --port abc', ['api', '--port', 'abc'], { file: '--port', field: 'port', reason: /^"abc" is not a port number/ }),
+  setting('walk-forward --id with a slash, before the file is read', ['walk-forward', 'no-such.yaml', '--id', 'a/b'], { file: '--id', field: '', reason: /^"a\/b" must be 1–128 letters, digits/ }),
   setting('--wait --top abc, before submitting', ['optimize', 'good/optimization.yaml', '--wait', '--top', 'abc'], { file: '--top', field: 'top', reason: /^"abc" is not a whole number/ }),
   body(
     'a path body with an unknown key',
