@@ -96,7 +96,7 @@ export async function submitCommand(kind: 'optimization' | 'variant_test', file:
 /**
  * The exit code of a sweep followed to its end (README, "Exit codes"): 1 when it failed or was
  * cancelled, and also when it completed without one operation succeeding, which is no result at
- * all; its status stays "completed" (every operation ran) with the failures counted.
+ * all (said on stderr); its status stays "completed" (every operation ran) with the failures counted.
  */
 export function outcomeCode(view: SweepView): number {
   if (view.status !== 'completed') return 1;
@@ -245,9 +245,10 @@ export function positiveInt(text: string, flag: string): number {
 const CANCEL_WAIT_MS = 10_000;
 
 /**
- * Prints the sweep as the action left it. A cancel is told to the workflow, which stops its packs
- * and records the end: that is awaited (for a while), else the line said "running". A restarted
- * sweep's new run counts what is stored only as it scans, so the store's counts are shown until then.
+ * Prints the sweep as the action left it. A cancel reaches the workflow, which stops its packs and
+ * records the end: that end is awaited (for a while), so the line says "cancelled", not the "running"
+ * of the moment before. A restarted sweep's new run counts what is stored only once it has scanned
+ * the store, so until then the store's counts are shown.
  */
 export async function controlCommand(action: 'pause' | 'resume' | 'cancel', id: string): Promise<number> {
   return withSweeps(async (sweeps, store) => {
@@ -256,7 +257,7 @@ export async function controlCommand(action: 'pause' | 'resume' | 'cancel', id: 
       const ended = await Promise.race([sweeps.result(id), delay(CANCEL_WAIT_MS).then(() => null)]);
       if (!ended) {
         const stored = await storedCounts(store, id);
-        process.stdout.write(`cancel: ${id} is told to stop and stops once a worker takes the cancellation up; ${stored.done + stored.failed}/${view.total} operations stored\n`);
+        process.stdout.write(`cancel: ${id} cancellation requested; it stops when a worker takes it up (${stored.done + stored.failed}/${view.total} operations stored)\n`);
         return 0;
       }
       view = ended;
