@@ -12,7 +12,7 @@ import { createSweepCodeSource } from './plugin-code.js';
 import type { BacktestPool } from './pool.js';
 import { computeSweepStatistics } from './statistics.js';
 import { storedRanges } from './stored-ranges.js';
-import { refuseAnotherSweep, requireSweepInStore } from './sweep-identity.js';
+import { refuseAnotherSweep, requireSubmittedSweep, requireSweepInStore } from './sweep-identity.js';
 import { createWalkForwardActivities } from './walk-forward.js';
 
 /*
@@ -68,6 +68,7 @@ export function createActivities(deps: ActivityDeps) {
 
   /** The sweep's row and status, how much of it is stored, and the first scan when asked for. */
   async function recordStart(input: RecordSweepStartInput): Promise<RecordSweepStartOutput> {
+    await requireSubmittedSweep(store, input.sweep_id);
     await refuseAnotherSweep(store, input.sweep_id, input.spec);
     await store.createSweep({
       id: input.sweep_id,

@@ -1,5 +1,4 @@
 import { ConfigError } from '../config/errors.js';
-import { windowSweepId } from '../config/walk-forward-spec.js';
 
 /*
  * A sweep id is the workflow id, a store key, a URL path segment and a file-name-like label in
@@ -13,12 +12,4 @@ export const SWEEP_ID_RULE = 'must be 1–128 letters, digits, ".", "_" or "-", 
 export function checkSweepId(id: string, source: string): string {
   if (!SWEEP_ID_PATTERN.test(id)) throw new ConfigError(source, '', `${JSON.stringify(id.length > 140 ? `${id.slice(0, 140)}…` : id)} ${SWEEP_ID_RULE}`);
   return id;
-}
-
-/** The walk-forward and window a sweep id would be the window sweep of (`<id>-w<k>`, windowSweepId), or null. */
-export function windowOf(id: string): { walkForwardId: string; k: number } | null {
-  const match = /^(.+)-w([1-9]\d*)$/.exec(id);
-  if (!match) return null;
-  const window = { walkForwardId: match[1]!, k: Number(match[2]) };
-  return windowSweepId(window.walkForwardId, window.k) === id ? window : null;
 }

@@ -3,7 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { ConfigError } from '../config/errors.js';
 import { rankedFilter } from '../config/results-query.js';
 import { operationCount, paramNames, type SweepSpec } from '../config/sweep.js';
-import { windowSweepId, type WalkForwardSpec } from '../config/walk-forward-spec.js';
+import { windowOf, windowSweepId, type WalkForwardSpec } from '../config/walk-forward-spec.js';
 import type { PluginBundle } from '../user-plugins/bundle.js';
 import type { MetricName } from '../engine/result.js';
 import type { Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
@@ -14,7 +14,7 @@ import { pauseSignal, progressQuery, resumeSignal, type SweepOptions, type Sweep
 import { variantTestWorkflow } from '../workflows/variant-test.js';
 import { walkForwardWorkflow } from '../workflows/walk-forward.js';
 import { walkForwardStaticMetadata } from '../workflows/walk-forward-details.js';
-import { checkSweepId, SWEEP_ID_PATTERN, SWEEP_ID_RULE, windowOf } from './sweep-id.js';
+import { checkSweepId, SWEEP_ID_PATTERN, SWEEP_ID_RULE } from './sweep-id.js';
 
 /*
  * What the CLI and the API do with sweeps, in one place: submit, look, pause, resume, cancel.

@@ -87,3 +87,25 @@ test("a pack of a sweep this worker's store does not have fails for good, naming
   });
   assert.equal((await store.queryResults('elsewhere', { limit: 1 })).total, 0);
 });
+
+test("the start of a sweep its client never wrote to this worker's store waits for the row, then fails for good", async () => {
+  const { recordSweepStart } = createActivities({ store, pool, dataRoot: repoRoot });
+  const started = performance.now();
+  await assert.rejects(new MockActivityEnvironment().run(recordSweepStart, { sweep_id: 'submitted-elsewhere', spec, total: spec.admissible }), (err: unknown) => {
+    assert.ok(err instanceof ApplicationFailure);
+    assert.equal(err.nonRetryable, true);
+    assert.match(err.message, /^sweep submitted-elsewhere is not in this worker's results store \(the SQLite file ".*store\.db"\); the worker and the client must use the same DATABASE_URL$/);
+    return true;
+  });
+  assert.ok(performance.now() - started >= 3_000, 'it gave the client 3 s to write the row');
+  assert.equal(await store.getSweep('submitted-elsewhere'), null, 'no row was made up in the wrong store');
+});
+
+test("a walk-forward's window starts without a row of its own, and a sweep whose id only looks like a window's starts on its own row", async () => {
+  const { recordSweepStart } = createActivities({ store, pool, dataRoot: repoRoot });
+  await store.createSweep({ id: 'wf', kind: 'walk_forward', name: 'wf', total: 2, primary_metric: spec.primary_metric, spec, param_names: paramNames(spec) });
+  await new MockActivityEnvironment().run(recordSweepStart, { sweep_id: 'wf-w1', spec, total: spec.admissible });
+  assert.equal((await store.getSweep('wf-w1'))?.kind, 'optimization');
+  await createSweep('plain-w1');
+  await new MockActivityEnvironment().run(recordSweepStart, { sweep_id: 'plain-w1', spec, total: spec.admissible });
+});

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { windowOf } from '../../src/client/sweep-id.js';
-import { windowSweepId } from '../../src/config/walk-forward-spec.js';
+import { windowOf, windowSweepId } from '../../src/config/walk-forward-spec.js';
 
 test('a window sweep id reads back as its walk-forward and window, the last "-w<k>" being the window', () => {
   assert.deepEqual(windowOf(windowSweepId('wfcoll', 1)), { walkForwardId: 'wfcoll', k: 1 });
