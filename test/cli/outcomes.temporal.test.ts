@@ -48,7 +48,7 @@ after(async () => {
 });
 
 function sweeplab(...args: string[]) {
-  return runCli(args, { cwd: workspace, env: cliEnv(stack), timeoutMs: 120_000 });
+  return runCli(args, { cwd: workspace, env: cliEnv(stack), timeoutMs: 300_000 });
 }
 
 function post(url: string, body?: unknown) {
