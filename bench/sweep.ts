@@ -10,7 +10,7 @@ import { createBacktestPool, defaultSlots } from '../src/activities/pool.js';
 import { createApp } from '../src/api/app.js';
 import { compileWhere } from '../src/config/expression.js';
 import { comboAt } from '../src/config/grid.js';
-import type { OptimizationSpec } from '../src/config/sweep.js';
+import { paramNames, type OptimizationSpec } from '../src/config/sweep.js';
 import { openStore } from '../src/store/index.js';
 import { statisticsWorkflowId } from '../src/workflows/types.js';
 import { bareEngineOpsPerSecond } from './bare-engine.js';
@@ -57,6 +57,9 @@ async function straightThroughPool(spec: OptimizationSpec, slots: number): Promi
   try {
     const { runOperations } = createActivities({ store, pool, dataRoot: repoRoot });
     const indices = admissibleIndices(spec);
+    for (const id of ['bench-warm', 'bench-pool']) {
+      await store.createSweep({ id, kind: spec.kind, name: spec.name, total: indices.length, primary_metric: spec.primary_metric, spec, param_names: paramNames(spec) });
+    }
     // One small pack first, so thread start-up is not measured (a worker's threads are long-lived).
     await new MockActivityEnvironment().run(runOperations, { sweep_id: 'bench-warm', spec: unshared(spec, 3e-6), indices: indices.slice(0, 50) });
     const started = performance.now();

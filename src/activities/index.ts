@@ -12,7 +12,7 @@ import { createSweepCodeSource } from './plugin-code.js';
 import type { BacktestPool } from './pool.js';
 import { computeSweepStatistics } from './statistics.js';
 import { storedRanges } from './stored-ranges.js';
-import { refuseAnotherSweep } from './sweep-identity.js';
+import { refuseAnotherSweep, requireSubmittedSweep, requireSweepInStore } from './sweep-identity.js';
 import { createWalkForwardActivities } from './walk-forward.js';
 
 /*
@@ -40,6 +40,8 @@ const MAX_BATCH = 128;
 export function createActivities(deps: ActivityDeps) {
   const { store, pool, dataRoot } = deps;
   const sweepCode = createSweepCodeSource(store);
+  /** Sweeps this worker's store is known to have (requireSweepInStore). */
+  const knownSweeps = new Set<string>();
 
   async function scanStored(input: ScanStoredInput): Promise<ScanStoredOutput> {
     const { spec, sweep_id, from } = input;
@@ -66,6 +68,7 @@ export function createActivities(deps: ActivityDeps) {
 
   /** The sweep's row and status, how much of it is stored, and the first scan when asked for. */
   async function recordStart(input: RecordSweepStartInput): Promise<RecordSweepStartOutput> {
+    await requireSubmittedSweep(store, input.sweep_id);
     await refuseAnotherSweep(store, input.sweep_id, input.spec);
     await store.createSweep({
       id: input.sweep_id,
@@ -131,6 +134,7 @@ export function createActivities(deps: ActivityDeps) {
     async runOperations(input: RunOperationsInput): Promise<RunOperationsOutput> {
       const started = performance.now();
       const { spec, sweep_id, indices } = input;
+      await requireSweepInStore(store, sweep_id, knownSweeps);
       const signal = cancellationSignal();
       // Every pool task of this activity listens to the one cancellation signal.
       setMaxListeners(0, signal);

@@ -15,6 +15,7 @@ import {
   monteCarloReading,
   neighbourhood,
   neighbourhoodReading,
+  NOTHING_TRADED,
   pboReading,
   tradeMonteCarlo,
   type SweepStatistics,
@@ -73,25 +74,25 @@ export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: stri
   const sharpes: number[] = [];
   let trials = failed;
   let recomputed = 0;
+  let traded = 0;
   for await (const op of operationBlocks(deps, sweepId, blocks)) {
     trials++;
     if (op.recomputed) recomputed++;
+    if ((op.metrics.total_trades ?? 0) > 0) traded++;
     const sharpe = blocksSharpe(op.blocks);
     if (sharpe !== null) sharpes.push(sharpe);
     // PBO compares the operations the sweep could have picked: those with enough trades to be ranked.
     if ((op.metrics.total_trades ?? 0) >= spec.min_trades) matrix.add(op.blocks);
   }
 
-  const run = new Cscv(matrix);
-  while (!run.step(Math.max(1, Math.floor(SLICE_OPERATIONS / Math.max(1, matrix.operations))))) {
-    deps.progress?.(`pbo ${run.evaluated}/${run.count}`);
-    await nextTurn();
-  }
-  const pbo = run.result();
+  // Flat curves all tie, and a tie ranks the in-sample winner at the out-of-sample median, which
+  // PBO counts as overfit: 1.00 about a sweep that did nothing. Without a trade there is no edge to judge.
+  const idle = traded === 0 ? { reason: NOTHING_TRADED } : null;
+  const pbo = idle ?? (await probabilityOfOverfitting(deps, matrix));
 
   const bestRow = top[0];
-  let dsr: SweepStatistics['dsr'] = { reason: 'no ranked operation yet' };
-  let monteCarlo: SweepStatistics['monte_carlo'] = { reason: 'no ranked operation yet' };
+  let dsr: SweepStatistics['dsr'] = idle ?? { reason: 'no ranked operation yet' };
+  let monteCarlo: SweepStatistics['monte_carlo'] = idle ?? { reason: 'no ranked operation yet' };
   if (bestRow) {
     deps.progress?.('best');
     // Recomputed like any curve the page shows (with the sweep's own plugin code, src/activities/full-results.ts).
@@ -123,6 +124,16 @@ export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: stri
     elapsed_ms: Math.round(performance.now() - started),
     blocks_recomputed: recomputed,
   };
+}
+
+/** CSCV in slices, with the event loop free between them (the activity heartbeats). */
+async function probabilityOfOverfitting(deps: StatisticsDeps, matrix: BlockMatrix): Promise<SweepStatistics['pbo']> {
+  const run = new Cscv(matrix);
+  while (!run.step(Math.max(1, Math.floor(SLICE_OPERATIONS / Math.max(1, matrix.operations))))) {
+    deps.progress?.(`pbo ${run.evaluated}/${run.count}`);
+    await nextTurn();
+  }
+  return run.result();
 }
 
 interface OperationBlocks {

@@ -12,7 +12,7 @@ import type { RunWindowInput, WindowSummary } from '../workflows/walk-forward-ty
 import type { ActivityDeps } from './index.js';
 import { runMaterializedOperation } from './run-operation.js';
 import { createSweepCodeSource, type SweepCode } from './plugin-code.js';
-import { refuseAnotherSweep } from './sweep-identity.js';
+import { refuseAnotherSweep, requireSubmittedSweep } from './sweep-identity.js';
 
 /*
  * The walk-forward's activities: its sweeps row, and each window's two runs of the chosen
@@ -44,6 +44,7 @@ export function createWalkForwardActivities(deps: ActivityDeps) {
     /** Creates (or finds) the walk-forward's sweeps row and returns the windows already stored. */
     async recordWalkForwardStart(input: { walk_forward_id: string; spec: WalkForwardSpec }): Promise<WindowSummary[]> {
       const { spec, walk_forward_id } = input;
+      await requireSubmittedSweep(store, walk_forward_id);
       await refuseAnotherSweep(store, walk_forward_id, spec);
       await store.createSweep({
         id: walk_forward_id,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config/errors.js';
+import { ensureDirectory, fsError, pathTextProblem } from '../data/files.js';
 import { packageInfo, packageRoot } from '../package.js';
 
 /*
@@ -14,13 +15,18 @@ const NPM_LEFTOVERS = new Set(['node_modules', 'package.json', 'package-lock.jso
 const isNpmLeftover = (name: string) => NPM_LEFTOVERS.has(name) || name.endsWith('.tgz');
 
 export function initCommand(dir: string): number {
-  const target = path.resolve(dir);
+  const target = folder(dir);
   refuseUnlessEmpty(dir, target);
-  fs.mkdirSync(target, { recursive: true });
-  fs.cpSync(path.join(packageRoot, 'examples'), target, { recursive: true });
-  writePackageJson(target);
-  fs.writeFileSync(path.join(target, '.gitignore'), GITIGNORE);
-  fs.writeFileSync(path.join(target, 'README.md'), workspaceReadme(path.basename(target)));
+  ensureDirectory(target, dir, dir, '');
+  const existing = readPackageJson(dir, target);
+  try {
+    fs.cpSync(path.join(packageRoot, 'examples'), target, { recursive: true });
+    writePackageJson(target, existing);
+    fs.writeFileSync(path.join(target, '.gitignore'), GITIGNORE);
+    fs.writeFileSync(path.join(target, 'README.md'), workspaceReadme(path.basename(target)));
+  } catch (error) {
+    throw fsError(error, dir, dir, '');
+  }
   const shown = path.relative(process.cwd(), target) || '.';
   const install = fs.existsSync(path.join(target, 'node_modules', 'sweeplab')) ? '' : `  cd ${shown} && npm install\n`;
   process.stdout.write(
@@ -33,6 +39,25 @@ export function initCommand(dir: string): number {
   return 0;
 }
 
+/**
+ * The folder `dir` names, through a symlink to a folder (files are copied into what it points at).
+ * A symlink to nothing is refused rather than followed: where it points may not be where the user thinks.
+ */
+function folder(dir: string): string {
+  const problem = pathTextProblem(dir);
+  if (problem) throw new ConfigError(dir, '', problem);
+  const target = path.resolve(dir);
+  const link = fs.lstatSync(target, { throwIfNoEntry: false });
+  if (!link?.isSymbolicLink()) return target;
+  try {
+    return fs.realpathSync(target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ConfigError(dir, '', 'is a symlink to something that does not exist; make the folder it names first, or give sweeplab init a folder');
+    throw fsError(error, dir, dir, '');
+  }
+}
+
 function refuseUnlessEmpty(dir: string, target: string): void {
   let entries: string[];
   try {
@@ -41,7 +66,7 @@ function refuseUnlessEmpty(dir: string, target: string): void {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
     if (code === 'ENOTDIR') throw new ConfigError(dir, '', `is a file, not a folder; sweeplab init makes a workspace in an empty or new folder`);
-    throw err;
+    throw fsError(err, dir, dir, '');
   }
   const taken = entries.filter((name) => !isNpmLeftover(name)).sort();
   if (taken.length === 0) return;
@@ -59,9 +84,8 @@ function refuseUnlessEmpty(dir: string, target: string): void {
  * the registry as `^<version>`. A package.json that npm install left is kept, spec and all, and gets
  * what is missing.
  */
-function writePackageJson(target: string): void {
+function writePackageJson(target: string, existing: Record<string, any> | null): void {
   const file = path.join(target, 'package.json');
-  const existing = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, any>) : null;
   const pkg = existing ?? { name: npmName(path.basename(target)), version: '0.1.0' };
   // The example plugins are ES modules, as sweeplab is.
   pkg.private ??= true;
@@ -71,6 +95,27 @@ function writePackageJson(target: string): void {
   pkg.allowScripts = { sweeplab: true, ...pkg.allowScripts };
   if (!pkg.dependencies?.sweeplab && !pkg.devDependencies?.sweeplab) pkg.dependencies = { ...pkg.dependencies, sweeplab: sweeplabSpec(target) };
   fs.writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
+}
+
+/** The package.json npm install left in the folder, read before anything is written; null when there is none. */
+function readPackageJson(dir: string, target: string): Record<string, any> | null {
+  const file = path.join(target, 'package.json');
+  const shown = path.join(dir, 'package.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fsError(error, shown, shown, '');
+  }
+  let pkg: unknown;
+  try {
+    pkg = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(shown, '', `is not valid JSON (${(error as Error).message}); sweeplab init keeps the package.json npm install left and adds to it, so fix it or remove it`);
+  }
+  if (pkg === null || typeof pkg !== 'object' || Array.isArray(pkg)) throw new ConfigError(shown, '', 'is not a JSON object; sweeplab init keeps the package.json npm install left and adds to it, so fix it or remove it');
+  return pkg as Record<string, any>;
 }
 
 function sweeplabSpec(target: string): string {

@@ -11,6 +11,7 @@ import type { MaterializedOperation } from '../config/materialize.js';
 import { sweepCodeFromStore } from '../activities/plugin-code.js';
 import { operationAt } from '../config/operation-at.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
+import { windowSweepId, type WalkForwardSpec } from '../config/walk-forward-spec.js';
 import { dumpYaml } from '../config/yaml.js';
 import { ensureDirectory, fsError } from '../data/files.js';
 import { dataRootFromEnv, rootRelative } from '../data/paths.js';
@@ -85,10 +86,22 @@ export async function submitCommand(kind: 'optimization' | 'variant_test', file:
       const statistics = await store.getStatistics(id);
       if (statistics) process.stdout.write(`\n${readingLines(statistics)}\n`);
       // Computed right after completion by a workflow of their own, so usually not there yet.
-      else if (kind === 'optimization' && view.status === 'completed') process.stderr.write(`robustness statistics are being computed: sweeplab statistics ${id}\n`);
+      else if (kind === 'optimization' && view.status === 'completed' && view.done > 0) process.stderr.write(`robustness statistics are being computed: sweeplab statistics ${id}\n`);
     }
-    return view.status === 'completed' ? 0 : 1;
+    return outcomeCode(view);
   });
+}
+
+/**
+ * The exit code of a sweep followed to its end (README, "Exit codes"): 1 when it failed or was
+ * cancelled, and also when it completed without one operation succeeding, which is no result at
+ * all (said on stderr); its status stays "completed" (every operation ran) with the failures counted.
+ */
+export function outcomeCode(view: SweepView): number {
+  if (view.status !== 'completed') return 1;
+  if (view.done > 0 || view.failed === 0) return 0;
+  process.stderr.write(`no operation of ${view.id} succeeded: all ${view.failed} failed (sweeplab results ${view.id} shows each one's error)\n`);
+  return 1;
 }
 
 /** Follows a sweep until its workflow closes: a progress bar on a terminal, plain lines otherwise. */
@@ -221,23 +234,58 @@ export function positiveInt(text: string, flag: string): number {
   return n;
 }
 
+/** How long `cancel` waits for the sweep to stop, so that it can print the sweep as it ended. */
+const CANCEL_WAIT_MS = 10_000;
+
+/**
+ * Prints the sweep as the action left it. A cancel reaches the workflow, which stops its packs and
+ * records the end: that end is awaited (for a while), so the line says "cancelled", not the "running"
+ * of the moment before. A restarted sweep's new run counts what is stored only once it has scanned
+ * the store, so until then the store's counts are shown.
+ */
 export async function controlCommand(action: 'pause' | 'resume' | 'cancel', id: string): Promise<number> {
-  return withSweeps(async (sweeps) => {
-    const view = await sweeps[action](id);
-    const restarted = 'restarted' in view && view.restarted ? ' (new run; stored operations are reused)' : '';
-    process.stdout.write(`${action}: ${progressLine(view)}${restarted}\n`);
+  return withSweeps(async (sweeps, store) => {
+    let view = await sweeps[action](id);
+    if (action === 'cancel') {
+      const ended = await Promise.race([sweeps.result(id), delay(CANCEL_WAIT_MS).then(() => null)]);
+      if (!ended) {
+        const stored = await storedCounts(store, id);
+        process.stdout.write(`cancel: ${id} cancellation requested; it stops when a worker takes it up (${stored.done + stored.failed}/${view.total} operations stored)\n`);
+        return 0;
+      }
+      view = ended;
+    }
+    const restarted = 'restarted' in view && view.restarted;
+    if (restarted) {
+      const stored = await storedCounts(store, id);
+      view = { ...view, done: Math.max(view.done, stored.done), failed: Math.max(view.failed, stored.failed) };
+    }
+    process.stdout.write(`${action}: ${progressLine(view)}${restarted ? ' (new run; stored operations are reused)' : ''}\n`);
     return 0;
   });
 }
 
+/** The operations of a sweep the store holds now, done and failed. */
+async function storedCounts(store: Store, id: string): Promise<{ done: number; failed: number }> {
+  const count = async (status: 'done' | 'failed') => (await store.queryResults(id, { limit: 1, filter: [{ field: 'status', op: '=', value: status }] })).total;
+  const [done, failed] = await Promise.all([count('done'), count('failed')]);
+  return { done, failed };
+}
+
 /** Writes each stored operation of a sweep as a YAML file that `run-operation` replays. */
 export async function exportCommand(id: string, opts: { ops: string }): Promise<number> {
+  // An empty path would resolve to the working directory and spill every file there.
+  if (opts.ops.trim() === '') throw new ConfigError('--ops', 'ops', `${JSON.stringify(opts.ops)} names no directory; give the folder to write the operations to, e.g. --ops ops/`);
   const dir = path.resolve(opts.ops);
   const dataRoot = dataRootFromEnv();
   ensureDirectory(dir, opts.ops, '--ops', 'ops');
   return withSweeps(async (_sweeps, store) => {
     const sweep = await store.getSweep(id);
     if (!sweep) throw new ConfigError('sweep', id, 'has no stored results');
+    if (sweep.kind === 'walk_forward') {
+      const windows = (sweep.spec as WalkForwardSpec).windows.length;
+      throw new ConfigError('sweep', id, `is a walk-forward, whose operations belong to its windows' optimizations; export those: sweeplab export ${windowSweepId(id, 1)} … ${windowSweepId(id, windows)}`);
+    }
     const code = await sweepCodeFromStore(store, (sweep.spec as SweepSpec).plugin_bundle);
     let written = 0;
     for (let offset = 0; ; offset += 500) {

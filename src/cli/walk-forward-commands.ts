@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { checkSweepId } from '../client/sweep-id.js';
 import { walkForwardReport, type WalkForwardReport } from '../client/walk-forwards.js';
 import { ConfigError } from '../config/errors.js';
 import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
@@ -6,7 +7,7 @@ import { loadWalkForwardFile, type LoadedWalkForward } from '../config/walk-forw
 import { dataRootFromEnv, rootRelative } from '../data/paths.js';
 import type { Store } from '../store/types.js';
 import { formatMetric, table } from './format.js';
-import { summaryLine, watch, withSweeps } from './sweep-commands.js';
+import { outcomeCode, summaryLine, watch, withSweeps } from './sweep-commands.js';
 
 /*
  * `sweeplab walk-forward file.yaml [--wait] [--json]`, and the walk-forward's report for `results`.
@@ -21,6 +22,7 @@ export function loadWalkForwardCommandFile(file: string): LoadedWalkForward {
 }
 
 export async function walkForwardCommand(file: string, opts: { wait?: boolean; json?: boolean; id?: string }): Promise<number> {
+  if (opts.id !== undefined) checkSweepId(opts.id, '--id');
   const { spec, bundle } = loadWalkForwardCommandFile(file);
   if (!opts.json) process.stderr.write(`${planLine(spec)}\n`);
   return withSweeps(async (sweeps, store) => {
@@ -37,7 +39,7 @@ export async function walkForwardCommand(file: string, opts: { wait?: boolean; j
     } else {
       process.stdout.write(`${summaryLine(view)}\n\n${reportText(report)}\n`);
     }
-    return view.status === 'completed' ? 0 : 1;
+    return outcomeCode(view);
   });
 }
 

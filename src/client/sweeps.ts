@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowIdReusePolicy } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle, type WorkflowIdReusePolicy } from '@temporalio/client';
 import { ConfigError } from '../config/errors.js';
 import { rankedFilter } from '../config/results-query.js';
 import { operationCount, paramNames, type SweepSpec } from '../config/sweep.js';
-import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
+import { windowOf, windowSweepId, type WalkForwardSpec } from '../config/walk-forward-spec.js';
 import type { PluginBundle } from '../user-plugins/bundle.js';
 import type { MetricName } from '../engine/result.js';
 import type { Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
@@ -15,7 +15,7 @@ import { pauseSignal, progressQuery, resumeSignal, type SweepOptions, type Sweep
 import { variantTestWorkflow } from '../workflows/variant-test.js';
 import { walkForwardWorkflow } from '../workflows/walk-forward.js';
 import { walkForwardStaticMetadata } from '../workflows/walk-forward-details.js';
-import { checkSweepId } from './sweep-id.js';
+import { checkSweepId, SWEEP_ID_PATTERN, SWEEP_ID_RULE } from './sweep-id.js';
 
 /*
  * What the CLI and the API do with sweeps, in one place: submit, look, pause, resume, cancel.
@@ -112,6 +112,7 @@ export class Sweeps {
     const id = opts.id === undefined ? newSweepId(spec.kind) : checkSweepId(opts.id, 'id');
     const [row, description] = await Promise.all([this.store.getSweep(id), this.describe(id)]);
     if (row || description) throw new SweepIdTaken(id, row, description);
+    await this.#refuseWindowClash(spec, id);
     // A walk-forward runs its optimization's code.
     await this.#storeBundle(spec.kind === 'walk_forward' ? spec.optimization : spec, opts.bundle ?? null);
     const started = await this.#start(spec, id, opts.options, 'REJECT_DUPLICATE');
@@ -123,6 +124,29 @@ export class Sweeps {
         : { total: operationCount(spec), primary_metric: spec.primary_metric, param_names: paramNames(spec) };
     await this.store.createSweep({ id, kind: spec.kind, name: spec.name, spec, ...counts });
     return started;
+  }
+
+  /**
+   * Window k of a walk-forward runs as sweep `<id>-w<k>`, started by the walk-forward's workflow when
+   * the window comes up, so those ids are reserved from the walk-forward's submission on: a sweep may
+   * not take one, and a walk-forward may not be submitted when one of its windows' ids is taken.
+   */
+  async #refuseWindowClash(spec: SubmittableSpec, id: string): Promise<void> {
+    const window = windowOf(id);
+    const owner = window && (await this.store.getSweep(window.walkForwardId));
+    if (window && owner?.kind === 'walk_forward' && window.k <= (owner.spec as WalkForwardSpec).windows.length) {
+      throw new ConfigError('id', '', `"${id}" is reserved: it is the id of window ${window.k} of walk-forward "${owner.id}" ("${owner.name}"); a new sweep needs an id of its own`);
+    }
+    if (spec.kind !== 'walk_forward') return;
+    const ids = spec.windows.map((w) => windowSweepId(id, w.k));
+    const last = ids.at(-1)!;
+    if (!SWEEP_ID_PATTERN.test(last)) throw new ConfigError('id', '', `"${id}" is too long for a walk-forward: its last window runs as sweep "${last}", and a sweep id ${SWEEP_ID_RULE}`);
+    const rows = await Promise.all(ids.map((windowId) => this.store.getSweep(windowId)));
+    const taken = rows.find((r) => r !== null);
+    if (taken) {
+      const k = rows.indexOf(taken) + 1;
+      throw new ConfigError('id', '', `"${id}" cannot be this walk-forward's id: its window ${k} would run as sweep "${taken.id}", which is already the id of a sweep (${taken.kind.replace('_', ' ')} "${taken.name}", ${taken.status}); choose another id`);
+    }
   }
 
   async #start(spec: SubmittableSpec, id: string, options: SweepOptions | undefined, reuse: WorkflowIdReusePolicy): Promise<{ id: string; runId: string }> {
@@ -226,14 +250,17 @@ export class Sweeps {
 
   async pause(id: string): Promise<SweepView> {
     await this.requireOpen(id, 'pause');
-    await this.client.workflow.getHandle(id).signal(pauseSignal);
+    await this.#control(id, 'pause', (handle) => handle.signal(pauseSignal));
     this.#views.delete(id);
     return this.view(id);
   }
 
   async cancel(id: string): Promise<SweepView> {
     await this.requireOpen(id, 'cancel');
-    await this.client.workflow.getHandle(id).cancel();
+    await this.#control(id, 'cancel', (handle) => handle.cancel());
+    // Temporal also accepts the cancellation of a workflow that closed a moment ago, to no effect.
+    const after = await this.describe(id);
+    if (after && after.status.name !== 'RUNNING' && after.status.name !== 'CANCELLED') throw notRunning(id, after, 'cancel');
     this.#views.delete(id);
     return this.view(id);
   }
@@ -245,7 +272,7 @@ export class Sweeps {
   async resume(id: string, options?: SweepOptions): Promise<SweepView & { restarted: boolean }> {
     const description = await this.describe(id);
     if (description?.status.name === 'RUNNING') {
-      await this.client.workflow.getHandle(id).signal(resumeSignal);
+      await this.#control(id, 'resume', (handle) => handle.signal(resumeSignal));
       this.#views.delete(id);
       return { ...(await this.view(id)), restarted: false };
     }
@@ -296,10 +323,28 @@ export class Sweeps {
   private async requireOpen(id: string, action: string): Promise<void> {
     const description = await this.describe(id);
     if (!description) throw new SweepNotFound(id);
-    if (description.status.name !== 'RUNNING') {
-      throw new ConfigError('sweep', id, `is ${description.status.name.toLowerCase()}; only a running sweep can ${action}`);
+    if (description.status.name !== 'RUNNING') throw notRunning(id, description, action);
+  }
+
+  /**
+   * Sends a signal or a cancellation to a sweep found running a moment ago. The workflow may close
+   * in between (a pause racing the sweep's last operations): Temporal then answers "not found"
+   * ("workflow execution already completed"), which is the same refusal as a sweep closed before.
+   */
+  async #control(id: string, action: string, send: (handle: WorkflowHandle) => Promise<unknown>): Promise<void> {
+    try {
+      await send(this.client.workflow.getHandle(id));
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      throw notRunning(id, await this.describe(id), action);
     }
   }
+}
+
+/** "is completed; only a running sweep can pause": the answer (409 in the API) to an action on a closed sweep. */
+function notRunning(id: string, description: WorkflowExecutionDescription | null, action: string): ConfigError {
+  const status = description ? description.status.name.toLowerCase() : 'closed';
+  return new ConfigError('sweep', id, `is ${status}; only a running sweep can ${action}`);
 }
 
 export class SweepNotFound extends ConfigError {

@@ -43,6 +43,14 @@ export function windowSweepId(walkForwardId: string, k: number): string {
   return `${walkForwardId}-w${k}`;
 }
 
+/** The walk-forward and window whose sweep id windowSweepId would make `id`, or null. */
+export function windowOf(id: string): { walkForwardId: string; k: number } | null {
+  const match = /^(.+)-w([1-9]\d*)$/.exec(id);
+  if (!match) return null;
+  const window = { walkForwardId: match[1]!, k: Number(match[2]) };
+  return windowSweepId(window.walkForwardId, window.k) === id ? window : null;
+}
+
 /** Window k's in-sample optimization: the base optimization on the window's in-sample range only. */
 export function windowOptimization(spec: WalkForwardSpec, k: number): OptimizationSpec {
   const window = spec.windows[k - 1];

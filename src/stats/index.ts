@@ -5,4 +5,4 @@ export { neighbourhood } from './neighbourhood.js';
 export { tradeMonteCarlo, compound, DEFAULT_PATHS, DEFAULT_MC_SEED } from './monte-carlo.js';
 export { normalCdf, normalQuantile } from './normal.js';
 export { sharpeFromSums, barReturns, blocksSharpe } from './sharpe.js';
-export { pboReading, dsrReading, neighbourhoodReading, monteCarloReading } from './readings.js';
+export { pboReading, dsrReading, neighbourhoodReading, monteCarloReading, NOTHING_TRADED } from './readings.js';

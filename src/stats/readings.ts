@@ -6,6 +6,9 @@ import type { Dsr, MonteCarlo, NeighbourhoodRow, Pbo } from './schemas.js';
  * docs/metrics.md, "Reading the statistics".
  */
 
+/** The reason every statistic gives when no operation of the sweep made a trade. */
+export const NOTHING_TRADED = 'no operation traded: nothing to judge';
+
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 const pct1 = (x: number) => `${(x * 100).toFixed(1)} %`;
 const f2 = (x: number) => x.toFixed(2);

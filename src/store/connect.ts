@@ -56,6 +56,13 @@ export function parseStoreUrl(url: string, source: string): StoreTarget {
   return { dialect: 'sqlite', path: path.resolve(filePath) };
 }
 
+/** A store target as a message may show it: a URL's user and password are left out. */
+export function storeLocation(target: StoreTarget): string {
+  if (target.dialect === 'sqlite') return target.path === ':memory:' ? 'an in-memory SQLite database' : `the SQLite file "${target.path}"`;
+  const { hostname, port, pathname } = new URL(target.url);
+  return `PostgreSQL at "${hostname}:${port || 5432}${pathname}"`;
+}
+
 /** The target from an explicit URL, else `DATABASE_URL`, else the SQLite file under ./data. */
 export function resolveStoreTarget(url?: string): StoreTarget {
   return namedStoreTarget(url).target;

@@ -4,7 +4,7 @@ import type { Combo } from '../config/grid.js';
 import { METRIC_NAMES, type BacktestResult, type MetricName, type Metrics } from '../engine/result.js';
 import type { SweepStatistics } from '../stats/schemas.js';
 import type Sqlite from 'libsql';
-import { sqliteHandle, type StoreTarget } from './connect.js';
+import { sqliteHandle, storeLocation, type StoreTarget } from './connect.js';
 import { AXIS_COLUMNS, axisColumns, ensureSortIndex, migrate, PARAM_AXES, sortIndexName } from './migrations.js';
 import { paramJson, paramKeys, paramNumber, paramText } from './param-sql.js';
 import { blockReturns } from '../engine/block-returns.js';
@@ -83,6 +83,7 @@ let memoryDatabases = 0;
 /** The Store over one Kysely instance; the dialect differences live in param-sql.ts and migrations.ts. */
 export class SqlStore implements Store {
   readonly dialect: Store['dialect'];
+  readonly location: string;
   /** Serialises this process's writers of one SQLite file (src/store/sqlite-write-lock.ts). */
   readonly #writeLockKey: string;
   /** A sweep's param_names never change once it exists. */
@@ -101,6 +102,7 @@ export class SqlStore implements Store {
     target: StoreTarget,
   ) {
     this.dialect = target.dialect;
+    this.location = storeLocation(target);
     this.#sqlite = sqliteHandle(db);
     // Every ":memory:" connection is a database of its own, so it shares no lock.
     this.#writeLockKey = target.dialect === 'sqlite' && target.path !== ':memory:' ? target.path : `:memory:${++memoryDatabases}`;

@@ -120,6 +120,8 @@ export interface WalkForwardWindowRecord {
 
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Which database this is, for messages: the SQLite file, or PostgreSQL's host, port and database (never credentials). */
+  readonly location: string;
   /** Creates or upgrades the tables; safe to call from every process at start-up. */
   migrate(): Promise<void>;
   close(): Promise<void>;

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities/index.js';
 import { createBacktestPool, type BacktestPool } from '../../src/activities/pool.js';
@@ -10,7 +11,7 @@ import { runMaterializedOperation } from '../../src/activities/run-operation.js'
 import { operationHash } from '../../src/config/hash.js';
 import { loadOptimizationFile } from '../../src/config/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
-import { optimizationSpec, type OptimizationSpec } from '../../src/config/sweep.js';
+import { optimizationSpec, paramNames, type OptimizationSpec } from '../../src/config/sweep.js';
 import { blockReturns } from '../../src/engine/block-returns.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { RunOperationsOutput } from '../../src/workflows/types.js';
@@ -41,8 +42,15 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** The sweep's row, as submission (or the workflow's start record) writes it before any pack runs. */
+async function createSweep(id: string): Promise<void> {
+  await store.createSweep({ id, kind: spec.kind, name: spec.name, total: spec.admissible, primary_metric: spec.primary_metric, spec, param_names: paramNames(spec) });
+}
+
 test('a pack stores each operation with the hash, metrics and block returns of its materialized operation; a repeat runs none', async () => {
   const { runOperations } = createActivities({ store, pool, dataRoot: repoRoot });
+  await createSweep('a');
+  await createSweep('b');
   const indices = [1, 2, 3, 5, 6, 7, 40, 41, 42, 90, 200, 333, 599];
   const first: RunOperationsOutput = await new MockActivityEnvironment().run(runOperations, { sweep_id: 'a', spec, indices, top_k: 3 });
   assert.deepEqual([first.done + first.failed, first.executed, first.reused], [indices.length, indices.length, 0]);
@@ -66,4 +74,38 @@ test('a pack stores each operation with the hash, metrics and block returns of i
     (await store.queryResults('b', { sort: 'idx', order: 'asc' })).rows.map((r) => r.metrics),
     results.map((r) => r.metrics),
   );
+});
+
+test("a pack of a sweep this worker's store does not have fails for good, naming the store, and stores nothing", async () => {
+  // The worker was given another DATABASE_URL than the client that submitted the sweep.
+  const { runOperations } = createActivities({ store, pool, dataRoot: repoRoot });
+  await assert.rejects(new MockActivityEnvironment().run(runOperations, { sweep_id: 'elsewhere', spec, indices: [1, 2, 3] }), (err: unknown) => {
+    assert.ok(err instanceof ApplicationFailure);
+    assert.equal(err.nonRetryable, true);
+    assert.equal(err.message, `sweep elsewhere is not in this worker's results store (the SQLite file "${path.join(dir, 'store.db')}"); the worker and the client must use the same DATABASE_URL`);
+    return true;
+  });
+  assert.equal((await store.queryResults('elsewhere', { limit: 1 })).total, 0);
+});
+
+test("the start of a sweep its client never wrote to this worker's store waits for the row, then fails for good", async () => {
+  const { recordSweepStart } = createActivities({ store, pool, dataRoot: repoRoot });
+  const started = performance.now();
+  await assert.rejects(new MockActivityEnvironment().run(recordSweepStart, { sweep_id: 'submitted-elsewhere', spec, total: spec.admissible }), (err: unknown) => {
+    assert.ok(err instanceof ApplicationFailure);
+    assert.equal(err.nonRetryable, true);
+    assert.match(err.message, /^sweep submitted-elsewhere is not in this worker's results store \(the SQLite file ".*store\.db"\); the worker and the client must use the same DATABASE_URL$/);
+    return true;
+  });
+  assert.ok(performance.now() - started >= 3_000, 'it gave the client 3 s to write the row');
+  assert.equal(await store.getSweep('submitted-elsewhere'), null, 'no row was made up in the wrong store');
+});
+
+test("a walk-forward's window starts without a row of its own, and a sweep whose id only looks like a window's starts on its own row", async () => {
+  const { recordSweepStart } = createActivities({ store, pool, dataRoot: repoRoot });
+  await store.createSweep({ id: 'wf', kind: 'walk_forward', name: 'wf', total: 2, primary_metric: spec.primary_metric, spec, param_names: paramNames(spec) });
+  await new MockActivityEnvironment().run(recordSweepStart, { sweep_id: 'wf-w1', spec, total: spec.admissible });
+  assert.equal((await store.getSweep('wf-w1'))?.kind, 'optimization');
+  await createSweep('plain-w1');
+  await new MockActivityEnvironment().run(recordSweepStart, { sweep_id: 'plain-w1', spec, total: spec.admissible });
 });

@@ -123,6 +123,25 @@ describe('robustness statistics of a stored optimization', () => {
     }
   });
 
+  test('a sweep in which no operation traded has nothing to judge: no PBO, DSR or Monte Carlo, and the readings say so', async () => {
+    // 200 bars: the blueprint's trend filter (SMA 200) first speaks on the last bar, too late for
+    // an entry at the next open, so not one operation trades; with min_trades 0 each is a candidate.
+    const base = smallSpec();
+    const spec = { ...base, min_trades: 0, base: { ...base.base, environment: { ...base.base.environment, start: '2014-01-01', end: '2014-10-07' } } };
+    const { store, records } = await storedSweep('opt-idle', spec, null);
+    try {
+      assert.ok(records.every((r) => r.metrics!.total_trades === 0), 'the fixture trades nowhere');
+      const s = await computeSweepStatistics({ store, dataRoot }, 'opt-idle');
+      assert.equal(s.best, null);
+      assert.deepEqual(s.pbo, { reason: 'no operation traded: nothing to judge' }, 'flat curves all tie, which CSCV would call overfit (PBO 1.00)');
+      assert.deepEqual(s.dsr, { reason: 'no operation traded: nothing to judge' });
+      assert.deepEqual(s.monte_carlo, { reason: 'no operation traded: nothing to judge' });
+      assert.equal(s.readings[0], 'PBO not computed: no operation traded: nothing to judge');
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a variant test or an unknown sweep is a ConfigError naming the sweep', async () => {
     const variant = variantTestSpec(loadVariantFile(path.join(dataRoot, 'variant.yaml'), { dataRoot }));
     const { store } = await storedSweep('var-stats', { ...variant, variants: variant.variants.slice(0, 1) }, null);

@@ -509,6 +509,17 @@ const CASES: Case[] = [
 
   // Flags and settings of the CLI, refused before anything is started or submitted (issue 9 items 5, 7, 9).
   setting('export into /proc', ['export', 'var-x', '--ops', '/proc/self/xx'], { file: '--ops', field: 'ops', reason: /^"\/proc\/self\/xx" cannot be created/ }),
+  setting('export --ops ""', ['export', 'var-x', '--ops', ''], { file: '--ops', field: 'ops', reason: /^"" names no directory; give the folder to write the operations to/ }),
+  setting('export --ops " "', ['export', 'var-x', '--ops', ' '], { file: '--ops', field: 'ops', reason: /^" " names no directory/ }),
+
+  // Folders for `init` (issue 19 item 6).
+  setting('init under /proc', ['init', '/proc/self/hostile'], { file: '/proc/self/hostile', field: '', reason: /^"\/proc\/self\/hostile" cannot be created: its parent directory does not accept new entries/ }),
+  setting('init into /dev/null', ['init', '/dev/null'], { file: '/dev/null', field: '', reason: /^is a file, not a folder/ }),
+  setting('init into a file', ['init', 'good/operation.yaml'], { file: 'good/operation.yaml', field: '', reason: /^is a file, not a folder/ }),
+  setting('init into a dangling symlink', ['init', 'init-dangling'], { file: 'init-dangling', field: '', reason: /^is a symlink to something that does not exist/ }),
+  setting('init beside a package.json cut short', ['init', 'init-broken'], { file: 'init-broken/package.json', field: '', reason: /^is not valid JSON \(.+\); sweeplab init keeps the package.json npm install left/ }),
+  setting('init beside a package.json that is an array', ['init', 'init-array'], { file: 'init-array/package.json', field: '', reason: /^is not a JSON object/ }),
+  setting('init into a folder that holds a workspace', ['init', 'good'], { file: 'good', field: '', reason: /^is not empty \(it holds/ }),
   setting('a SQLite store under /proc', ['results', 'var-x'], { file: 'DATABASE_URL', field: '', reason: /^"\/proc\/nope" cannot be created/ }, () => ({ DATABASE_URL: 'sqlite:/proc/nope/x.db' })),
   setting('DATABASE_URL written as a bare path', ['results', 'var-x'], { file: 'DATABASE_URL', field: '', reason: /^unsupported database URL "data\/x\.db"; for the SQLite file "data\/x\.db" write "sqlite:data\/x\.db"/ }, () => ({
     DATABASE_URL: 'data/x.db',
@@ -522,6 +533,7 @@ const CASES: Case[] = [
   setting('up --concurrency abc', ['up', '--concurrency', 'abc'], { file: '--concurrency', field: 'concurrency', reason: /^"abc" is not a whole number from 1 to 1024/ }),
   setting('api --port 99999', ['api', '--port', '99999'], { file: '--port', field: 'port', reason: /^"99999" is not a port number from 0 to 65535/ }),
   setting('api --port abc', ['api', '--port', 'abc'], { file: '--port', field: 'port', reason: /^"abc" is not a port number/ }),
+  setting('walk-forward --id with a slash, before the file is read', ['walk-forward', 'no-such.yaml', '--id', 'a/b'], { file: '--id', field: '', reason: /^"a\/b" must be 1–128 letters, digits/ }),
   setting('--wait --top abc, before submitting', ['optimize', 'good/optimization.yaml', '--wait', '--top', 'abc'], { file: '--top', field: 'top', reason: /^"abc" is not a whole number/ }),
   body(
     'a path body with an unknown key',
@@ -544,6 +556,12 @@ function workspace(): string {
   fs.writeFileSync(path.join(tmp, 'outside.yaml'), 'name: outside\n');
   fs.symlinkSync(path.join(tmp, 'outside.csv'), path.join(root, CORPUS, 'data', 'link-out.csv'));
   // 3 GiB without taking the disk space: a sparse file, larger than Node can read into one buffer.
+  // For `init`: folders holding only a package.json that is broken, and a symlink to nothing.
+  for (const [folder, text] of [['init-broken', '{"name": '], ['init-array', '[]']]) {
+    fs.mkdirSync(path.join(root, folder!));
+    fs.writeFileSync(path.join(root, folder!, 'package.json'), text!);
+  }
+  fs.symlinkSync(path.join(tmp, 'gone'), path.join(root, 'init-dangling'));
   fs.writeFileSync(path.join(root, CORPUS, 'data', 'huge.csv'), '');
   fs.truncateSync(path.join(root, CORPUS, 'data', 'huge.csv'), 3 * 1024 ** 3);
   return root;

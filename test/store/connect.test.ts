@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseStoreUrl, resolveStoreTarget } from '../../src/store/connect.js';
+import { parseStoreUrl, resolveStoreTarget, storeLocation } from '../../src/store/connect.js';
 
 test('postgres and postgresql URLs select PostgreSQL with the URL unchanged', () => {
   for (const url of ['postgres://u@db:5432/x', 'postgresql://u:p@127.0.0.1/x?sslmode=disable']) {
@@ -44,4 +44,11 @@ test('a postgres URL that does not parse is refused naming DATABASE_URL, without
 
 test('a bare path says to write sqlite:', () => {
   assert.throws(() => parseStoreUrl('data/x.db', 'DATABASE_URL'), { name: 'ConfigError', message: /for the SQLite file "data\/x\.db" write "sqlite:data\/x\.db"/ });
+});
+
+test("a store's location names the SQLite file, or PostgreSQL's host, port and database without user or password", () => {
+  assert.equal(storeLocation(parseStoreUrl('sqlite:/abs/sweeps.db', 'x')), 'the SQLite file "/abs/sweeps.db"');
+  assert.equal(storeLocation(parseStoreUrl(':memory:', 'x')), 'an in-memory SQLite database');
+  assert.equal(storeLocation(parseStoreUrl('postgresql://sweeplab:s3cret@db.internal/research?sslmode=disable', 'x')), 'PostgreSQL at "db.internal:5432/research"');
+  assert.equal(storeLocation(parseStoreUrl('postgres://u:p@127.0.0.1:6543/x', 'x')), 'PostgreSQL at "127.0.0.1:6543/x"');
 });
