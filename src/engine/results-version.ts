@@ -9,6 +9,6 @@
  * refactor, a faster loop, a new plugin or metric that old operations do not use), so stores stay
  * reusable. The golden results test (test/engine/golden-results.test.ts) fails when a pinned metric
  * moves while this number stays; regenerate its fixture after a bump with
- * `npx tsx scripts/golden-results.ts`.
+ * `SWEEPLAB_UPDATE_GOLDEN=1 node scripts/test.mjs test/engine/golden-results`.
  */
 export const RESULTS_VERSION = 1;
