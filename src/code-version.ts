@@ -43,6 +43,12 @@ function defaultBuildId(): string {
   return `${packageInfo().version}+r${RESULTS_VERSION}+${codeHash().slice(0, 12)}`;
 }
 
+/** The results version a default build id names (`…+r<N>+…`); null for a build id set by hand. */
+export function resultsVersionOfBuild(buildId: string): number | null {
+  const match = /\+r(\d+)\+/.exec(buildId);
+  return match ? Number(match[1]) : null;
+}
+
 /** What counts as a code file. */
 const CODE_FILE = /\.(?:ts|js|mjs|cjs)$/;
 
