@@ -232,7 +232,7 @@ export async function controlCommand(action: 'pause' | 'resume' | 'cancel', id: 
   return withSweeps(async (sweeps) => {
     const view = await sweeps[action](id);
     const restarted = 'restarted' in view && view.restarted ? ' (new run; stored operations are reused)' : '';
-    // After an upgrade: which build it continues on and which stored results it keeps (docs/deploy.md, "Upgrading").
+    // After an upgrade: which build it continues on and which stored results it keeps (docs/deploy.md, "Upgrades").
     const change: CodeChange | null = 'code_change' in view ? (view.code_change as CodeChange | null) : null;
     if (change) process.stdout.write(`${change.message}\n`);
     process.stdout.write(`${action}: ${progressLine(view)}${restarted}\n`);

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowIdReusePolicy } from '@temporalio/client';
-import { decodeVersioningBehavior } from '@temporalio/common';
 import { codeVersion, resultsVersionOfBuild } from '../code-version.js';
 import { ConfigError } from '../config/errors.js';
 import { rankedFilter } from '../config/results-query.js';
@@ -10,7 +9,7 @@ import type { PluginBundle } from '../user-plugins/bundle.js';
 import type { MetricName } from '../engine/result.js';
 import type { Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
-import { currentBuildId, deploymentName } from '../temporal/worker-deployment.js';
+import { currentBuildId, deploymentName, pinnedBuildId } from '../temporal/worker-deployment.js';
 import { optimizationWorkflow } from '../workflows/optimization.js';
 import { rateAndEta, sweepPageUrl, sweepStaticMetadata } from '../workflows/details.js';
 import { pauseSignal, progressQuery, resumeSignal, type SweepOptions, type SweepProgress } from '../workflows/types.js';
@@ -48,7 +47,7 @@ export interface SweepView {
 
 /**
  * What `resume` does about code when the sweep was run by another build than the one it will carry
- * on with (docs/deploy.md, "Upgrading"): it continues on the new build, and of its stored rows
+ * on with (docs/deploy.md, "Upgrades"): it continues on the new build, and of its stored rows
  * keeps those of the new build's results version; the others are computed again.
  */
 export interface CodeChange {
@@ -227,7 +226,7 @@ export class Sweeps {
   /**
    * A paused sweep carries on; a cancelled, failed or terminated one starts again under the same id
    * from its stored spec, and every operation already stored is reused instead of recomputed. A
-   * sweep of another build (docs/deploy.md, "Upgrading") continues on the current build: an open run
+   * sweep of another build (docs/deploy.md, "Upgrades") continues on the current build: an open run
    * pinned to another build is terminated and started again, and of its stored rows only those of
    * the current build's results version are reused; `code_change` says so.
    */
@@ -256,8 +255,7 @@ export class Sweeps {
     const to = (await currentBuildId(this.client.connection, this.client.options.namespace, deploymentName(this.taskQueue))) ?? codeVersion().build_id;
     const results_version = resultsVersionOfBuild(to) ?? codeVersion().results_version;
     const open = description?.status.name === 'RUNNING';
-    const info = open ? description.raw.workflowExecutionInfo?.versioningInfo : null;
-    const pinned = decodeVersioningBehavior(info?.behavior) === 'PINNED' ? (info?.deploymentVersion?.buildId ?? null) : null;
+    const pinned = open ? pinnedBuildId(description) : null;
     const counts = await this.store.codeVersionCounts(id);
     const from = [...new Set([...counts.map((c) => c.code?.build_id ?? 'unknown'), ...(pinned ? [pinned] : [])])];
     if (from.every((build) => build === to)) return null;

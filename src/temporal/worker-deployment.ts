@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WorkerDeploymentVersion } from '@temporalio/common';
+import type { WorkflowExecutionDescription } from '@temporalio/client';
+import { decodeVersioningBehavior, type WorkerDeploymentVersion } from '@temporalio/common';
 import type { NativeConnection, WorkerPlugin } from '@temporalio/worker';
 import { codeVersion, type CodeVersion } from '../code-version.js';
 
@@ -83,6 +84,14 @@ export async function currentBuildId(connection: { workflowService: NativeConnec
     if (isNotYet(error)) return null;
     throw error;
   }
+}
+
+/** The build a workflow run is pinned to, by its worker or by an override at start; null when it is not pinned. */
+export function pinnedBuildId(description: WorkflowExecutionDescription): string | null {
+  const info = description.raw.workflowExecutionInfo?.versioningInfo;
+  const override = info?.versioningOverride?.pinned?.version?.buildId;
+  if (override) return override;
+  return decodeVersioningBehavior(info?.behavior) === 'PINNED' ? (info?.deploymentVersion?.buildId ?? null) : null;
 }
 
 /** The errors of a version or deployment the server has not seen poll yet (or a concurrent change by another worker). */

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { decodeVersioningBehavior } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { RESULTS_VERSION } from '../../src/engine/results-version.js';
 import { packageInfo } from '../../src/package.js';
-import { currentBuildId, deploymentName } from '../../src/temporal/worker-deployment.js';
+import { currentBuildId, deploymentName, pinnedBuildId } from '../../src/temporal/worker-deployment.js';
 import { statisticsWorkflowId } from '../../src/workflows/types.js';
 import { workflowsPath } from '../../worker.js';
 import { assertRowsExact, DRILL_TIMEOUT_MS, exampleSweep, startDrill, storedRows, waitUntil, type Drill } from './drill-kit.js';
@@ -50,11 +49,7 @@ test('two workers of different builds on one task queue each compute every row o
   const logs = { a: path.join(path.dirname(drill.executionLog), 'a.log'), b: path.join(path.dirname(drill.executionLog), 'b.log') };
   const sweeps = drill.sweeps();
   const current = () => currentBuildId(drill.temporal.connection, drill.temporal.namespace, deploymentName(drill.taskQueue));
-  const pinnedBuild = async (workflowId: string) => {
-    const description = await drill.temporal.client.workflow.getHandle(workflowId).describe();
-    const info = description.raw.workflowExecutionInfo?.versioningInfo;
-    return decodeVersioningBehavior(info?.behavior) === 'PINNED' ? (info?.deploymentVersion?.buildId ?? null) : null;
-  };
+  const pinnedBuild = async (workflowId: string) => pinnedBuildId(await drill.temporal.client.workflow.getHandle(workflowId).describe());
 
   drill.startWorker({ SWEEPLAB_BUILD_ID: builds.a, SWEEPLAB_EXECUTION_LOG: logs.a, SWEEPLAB_WORKFLOW_BUNDLE: bundle });
   await waitUntil('build A is the current version', async () => (await current()) === builds.a);
