@@ -220,9 +220,10 @@ export class SqlStore implements Store {
 
   async recordOperations(records: OperationRecord[]): Promise<void> {
     if (records.length === 0) return;
+    const codeKey = await this.#ownCodeKey();
     await this.#write(async (db) => {
       const sweepIds = [...new Set(records.map((r) => r.sweep_id))];
-      const rows = toOperationRows(records, await sweepKeys(db, sweepIds), await this.#knownParamNames(db, sweepIds), await this.#ownCodeKey(db));
+      const rows = toOperationRows(records, await sweepKeys(db, sweepIds), await this.#knownParamNames(db, sweepIds), codeKey);
       if (this.#sqlite) {
         const upsert = (this.#upsert ??= upsertOne(this.db, this.#sqlite));
         for (const row of rows) upsert(row);
@@ -337,7 +338,7 @@ export class SqlStore implements Store {
       .orderBy('code_key', (ob) => ob.asc().nullsFirst())
       .execute();
     const codes = await this.#codeVersionsOf(rows.map((r) => r.code_key));
-    return rows.map((r) => ({ code: r.code_key === null ? null : codes.get(Number(r.code_key))!, done: Number(r.done), failed: Number(r.failed) }));
+    return rows.map((r) => ({ code: r.code_key === null ? null : (codes.get(Number(r.code_key)) ?? null), done: Number(r.done), failed: Number(r.failed) }));
   }
 
   async dropOtherResultsVersions(sweepId: string): Promise<number> {
@@ -352,17 +353,21 @@ export class SqlStore implements Store {
     return Number(result.numDeletedRows);
   }
 
-  /** The key of this store's code version, given out the first time it writes. */
-  async #ownCodeKey(db: Kysely<Database>): Promise<number> {
+  /**
+   * The key of this store's code version, given out the first time it writes, in a transaction of its
+   * own: committed before any row names it, and never undone by a failed write of rows.
+   */
+  async #ownCodeKey(): Promise<number> {
     if (this.#codeKey !== undefined) return this.#codeKey;
     const { results_version, package_version, build_id } = this.code;
-    const find = () =>
+    const find = (db: Kysely<Database>) =>
       db.selectFrom('code_versions').select('code_key').where('build_id', '=', build_id).where('package_version', '=', package_version).where('results_version', '=', results_version).executeTakeFirst();
-    let row = await find();
-    if (!row) {
-      await db.insertInto('code_versions').values({ results_version, package_version, build_id }).onConflict((oc) => oc.doNothing()).execute();
-      row = await find();
-    }
+    const row =
+      (await find(this.db)) ??
+      (await this.#write(async (db) => {
+        await db.insertInto('code_versions').values({ results_version, package_version, build_id }).onConflict((oc) => oc.doNothing()).execute();
+        return find(db);
+      }));
     this.#codeKey = Number(row!.code_key);
     this.#codeVersions.set(this.#codeKey, this.code);
     return this.#codeKey;
