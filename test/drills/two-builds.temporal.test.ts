@@ -6,7 +6,7 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { RESULTS_VERSION } from '../../src/engine/results-version.js';
 import { packageInfo } from '../../src/package.js';
 import { currentBuildId, deploymentName, pinnedBuildId } from '../../src/temporal/worker-deployment.js';
-import { statisticsWorkflowId } from '../../src/workflows/types.js';
+import { resumeSignal, statisticsWorkflowId } from '../../src/workflows/types.js';
 import { workflowsPath } from '../../worker.js';
 import { assertRowsExact, DRILL_TIMEOUT_MS, exampleSweep, startDrill, storedRows, waitUntil, type Drill } from './drill-kit.js';
 
@@ -61,7 +61,8 @@ test('two workers of different builds on one task queue each compute every row o
   drill.startWorker({ SWEEPLAB_BUILD_ID: builds.b, SWEEPLAB_EXECUTION_LOG: logs.b, SWEEPLAB_WORKFLOW_BUNDLE: bundle });
   await waitUntil('build B is the current version', async () => (await current()) === builds.b);
   const b = await sweeps.submit(specB);
-  await sweeps.resume(a.id);
+  // The resume signal itself: `sweeplab resume` would move sweep A onto the current build B (docs/deploy.md, "Upgrades").
+  await drill.temporal.client.workflow.getHandle(a.id).signal(resumeSignal);
 
   const [viewA, viewB] = await Promise.all([sweeps.result(a.id), sweeps.result(b.id)]);
   assert.deepEqual([viewA.status, viewA.done, viewB.status, viewB.done], ['completed', loaded.admissible, 'completed', loaded.admissible]);
