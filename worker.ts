@@ -6,6 +6,7 @@ import { createBacktestPool, defaultSlots } from './src/activities/pool.js';
 import { dataRootFromEnv } from './src/data/paths.js';
 import { openStore } from './src/store/index.js';
 import { retryWhileUnreachable, taskQueue, temporalAddress, temporalNamespace } from './src/temporal/connection.js';
+import { workerDeploymentPlugin } from './src/temporal/worker-deployment.js';
 
 /*
  * One worker process: N backtest slots (threads), the sweep workflows, and the activities wired to
@@ -45,6 +46,8 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
     connection,
     namespace: opts.namespace ?? temporalNamespace(),
     taskQueue: opts.taskQueue ?? taskQueue(),
+    // A version of the task queue's worker deployment that pins its sweeps (docs/deploy.md, "One build per sweep").
+    plugins: [workerDeploymentPlugin({ connection, namespace: opts.namespace ?? temporalNamespace(), taskQueue: opts.taskQueue ?? taskQueue() })],
     workflowBundle: opts.workflowBundle ?? (await defaultWorkflowBundle()),
     // Every worker keeps the audit log when asked, `up`'s as well as `sweeplab worker`'s.
     activities: createActivities({ store, pool, dataRoot: opts.dataRoot ?? dataRootFromEnv(), onExecuted: withExecutionLog(opts.onExecuted) }),

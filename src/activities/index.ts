@@ -80,6 +80,8 @@ export function createActivities(deps: ActivityDeps) {
       param_names: paramNames(input.spec),
     });
     await store.setSweepStatus(input.sweep_id, 'running');
+    // A sweep carried on by code of another results version recomputes what the old code stored (docs/store.md).
+    await store.dropOtherResultsVersions(input.sweep_id);
     const { total } = await store.queryResults(input.sweep_id, { sort: 'idx', limit: 1, filter: [{ field: 'status', op: '=', value: 'done' }] });
     if (total === 0 || !input.first_scan) return { stored: total };
     const { to, top_k } = input.first_scan;

@@ -93,7 +93,8 @@ export const ResultsQuerySchema = z.object({
 
 export const ResultRowSchema = z.custom<ResultRow>().openapi('ResultRow', {
   type: 'object',
-  description: 'idx, hash, params (by label), status ("done" | "failed"), error, metrics (every metric, null when undefined; null when failed).',
+  description:
+    'idx, hash, params (by label), status ("done" | "failed"), error, metrics (every metric, null when undefined; null when failed), code (the code version that computed it: results_version, package_version, build_id; null for rows stored before code versions were recorded).',
 });
 
 export const ResultsPageSchema = z

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { resultsCsv } from '../client/csv.js';
 import { checkSweepId } from '../client/sweep-id.js';
-import { Sweeps, type SweepView } from '../client/sweeps.js';
+import { Sweeps, type CodeChange, type SweepView } from '../client/sweeps.js';
 import { ConfigError } from '../config/errors.js';
 import { loadOptimizationFile, loadVariantFile } from '../config/load.js';
 import { parseResultFilter } from '../config/results-query.js';
@@ -260,6 +260,9 @@ export async function controlCommand(action: 'pause' | 'resume' | 'cancel', id: 
       const stored = await storedCounts(store, id);
       view = { ...view, done: Math.max(view.done, stored.done), failed: Math.max(view.failed, stored.failed) };
     }
+    // After an upgrade: which build it continues on and which stored results it keeps (docs/deploy.md, "Upgrades").
+    const change: CodeChange | null = 'code_change' in view ? (view.code_change as CodeChange | null) : null;
+    if (change) process.stdout.write(`${change.message}\n`);
     process.stdout.write(`${action}: ${progressLine(view)}${restarted ? ' (new run; stored operations are reused)' : ''}\n`);
     return 0;
   });

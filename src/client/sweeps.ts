@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle, type WorkflowIdReusePolicy } from '@temporalio/client';
+import { codeVersion, resultsVersionOfBuild } from '../code-version.js';
 import { ConfigError } from '../config/errors.js';
 import { rankedFilter } from '../config/results-query.js';
 import { operationCount, paramNames, type SweepSpec } from '../config/sweep.js';
@@ -9,6 +10,7 @@ import type { MetricName } from '../engine/result.js';
 import type { Store, SweepKind, SweepRow, SweepStatus } from '../store/types.js';
 import { asTemporalUnreachable, askTemporal, clientAddress, TemporalUnreachable } from '../temporal/connection.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
+import { currentBuildId, deploymentName, pinnedBuildId } from '../temporal/worker-deployment.js';
 import { optimizationWorkflow } from '../workflows/optimization.js';
 import { rateAndEta, sweepPageUrl, sweepStaticMetadata } from '../workflows/details.js';
 import { pauseSignal, progressQuery, resumeSignal, type SweepOptions, type SweepProgress } from '../workflows/types.js';
@@ -56,6 +58,28 @@ export interface SweepView {
  * store's; "not_asked", a sweep the store has as closed, listed from its row alone.
  */
 export type TemporalState = 'ok' | 'unreachable' | 'not_asked';
+
+/**
+ * What `resume` does about code when the sweep was run by another build than the one it will carry
+ * on with (docs/deploy.md, "Upgrades"): it continues on the new build, and of its stored rows
+ * keeps those of the new build's results version; the others are computed again.
+ */
+export interface CodeChange {
+  /** The builds that computed its stored rows or that its open run is pinned to ("unknown" for rows stored before builds were recorded). */
+  from: string[];
+  /** The build it carries on with: the current version of the task queue's worker deployment (without one, this process's build). */
+  to: string;
+  /** The results version of that build. */
+  results_version: number;
+  /** Stored rows of that results version, reused. */
+  kept: number;
+  /** Stored rows of another results version, computed again. */
+  recomputed: number;
+  /** Whether an open run pinned to another build was terminated to start it again on `to`. */
+  moved: boolean;
+  /** The above in one sentence, for the CLI and the API. */
+  message: string;
+}
 
 const ID_PREFIX: Record<SweepKind, string> = { optimization: 'opt', variant_test: 'var', walk_forward: 'wf' };
 
@@ -267,23 +291,48 @@ export class Sweeps {
 
   /**
    * A paused sweep carries on; a cancelled, failed or terminated one starts again under the same id
-   * from its stored spec, and every operation already stored is reused instead of recomputed.
+   * from its stored spec, and every operation already stored is reused instead of recomputed. A
+   * sweep of another build (docs/deploy.md, "Upgrades") continues on the current build: an open run
+   * pinned to another build is terminated and started again, and of its stored rows only those of
+   * the current build's results version are reused; `code_change` says so.
    */
-  async resume(id: string, options?: SweepOptions): Promise<SweepView & { restarted: boolean }> {
+  async resume(id: string, options?: SweepOptions): Promise<SweepView & { restarted: boolean; code_change: CodeChange | null }> {
     const description = await this.describe(id);
-    if (description?.status.name === 'RUNNING') {
+    const change = await this.#codeChange(id, description);
+    if (description?.status.name === 'RUNNING' && !change?.moved) {
       await this.#control(id, 'resume', (handle) => handle.signal(resumeSignal));
       this.#views.delete(id);
-      return { ...(await this.view(id)), restarted: false };
+      return { ...(await this.view(id)), restarted: false, code_change: change };
     }
     const row = await this.store.getSweep(id);
     if (!row) throw new SweepNotFound(id);
     if (row.status === 'completed' && description?.status.name === 'COMPLETED') {
       throw new ConfigError('sweep', id, 'is completed; there is nothing to resume');
     }
+    if (change?.moved) await this.client.workflow.getHandle(id).terminate(`resume: moved to build ${change.to}`);
     await this.#start(row.spec as SubmittableSpec, id, options, 'ALLOW_DUPLICATE');
     this.#views.delete(id);
-    return { ...(await this.view(id)), restarted: true };
+    return { ...(await this.view(id)), restarted: true, code_change: change };
+  }
+
+  /** What resuming changes about the sweep's code; null when nothing (every stored row and the open run are of the build it carries on with). */
+  async #codeChange(id: string, description: WorkflowExecutionDescription | null): Promise<CodeChange | null> {
+    // Without a current version (unversioned workers only), the build is taken to be this process's.
+    const to = (await currentBuildId(this.client.connection, this.client.options.namespace, deploymentName(this.taskQueue))) ?? codeVersion().build_id;
+    const results_version = resultsVersionOfBuild(to) ?? codeVersion().results_version;
+    const open = description?.status.name === 'RUNNING';
+    const pinned = open ? pinnedBuildId(description) : null;
+    const counts = await this.store.codeVersionCounts(id);
+    const from = [...new Set([...counts.map((c) => c.code?.build_id ?? 'unknown'), ...(pinned ? [pinned] : [])])];
+    if (from.every((build) => build === to)) return null;
+    const kept = counts.filter((c) => c.code?.results_version === results_version).reduce((n, c) => n + c.done + c.failed, 0);
+    const recomputed = counts.reduce((n, c) => n + c.done + c.failed, 0) - kept;
+    // An open run carries on where it is: stopped and started again when it is pinned elsewhere or has rows to compute again.
+    const moved = open && ((pinned !== null && pinned !== to) || recomputed > 0);
+    const message =
+      `sweep ${id} was run by build ${from.join(', ')}; ${moved ? 'its open run is stopped and it starts again' : 'it continues'} on build ${to} (results version ${results_version}), ` +
+      `reusing only results of results version ${results_version}: ${kept} stored row(s) kept, ${recomputed} computed again`;
+    return { from, to, results_version, kept, recomputed, moved, message };
   }
 
   /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BUILTIN_PLUGINS, pluginCodeOf, type PluginSet } from '../engine/plugins/registry.js';
+import { RESULTS_VERSION } from '../engine/results-version.js';
 import { validateWorkforce } from './blueprint.js';
 import { ConfigError, parseWith } from './errors.js';
 import { isPlainObject } from './json.js';
@@ -35,8 +36,9 @@ export function canonicalJson(value: unknown): string {
  * The identity of an operation's result: sha256 (hex) over what determines it — the workforce with
  * params normalized by the plugin schemas (so an omitted default and the default written out are
  * the same), the environment with defaults applied, the data, and the code of the user plugins it
- * uses (plugin_code: file → bundled code hash; absent for built-ins only, so those operations hash
- * as they always did). Left out as labels: display_name,
+ * uses (plugin_code: file → bundled code hash; absent for built-ins only), and the results version
+ * of the code that computes it (src/engine/results-version.ts), so reuse by hash never crosses code
+ * whose results differ. Left out as labels: display_name,
  * the blueprint's name and description, the environment and data source ids, and a csv file's path
  * (its sha256 stands for its content, so the same bars under another name are the same operation).
  */
@@ -45,7 +47,7 @@ export function operationHash(op: MaterializedOperation, plugins: PluginSet = BU
 }
 
 /** The document an operation's hash is taken over (validated and normalized on the way). */
-function hashInput(op: MaterializedOperation, plugins: PluginSet): { workforce: Workforce; environment: unknown; data: unknown; code: unknown } {
+function hashInput(op: MaterializedOperation, plugins: PluginSet): { workforce: Workforce; environment: unknown; data: unknown; code: unknown; results_version: number } {
   const file = `operation "${op.display_name}"`;
   const parsed = parseWith(MaterializedOperationSchema, op, file);
   const resolved = resolvedFromMaterialized(parsed);
@@ -58,7 +60,7 @@ function hashInput(op: MaterializedOperation, plugins: PluginSet): { workforce: 
   if (canonicalJson(code ?? null) !== canonicalJson(parsed.plugin_code ?? null)) {
     throw new ConfigError(file, 'plugin_code', `names plugin code ${canonicalJson(parsed.plugin_code ?? null)}, but the plugins it runs with are ${canonicalJson(code ?? null)}`);
   }
-  return { workforce, environment, data, code };
+  return { workforce, environment, data, code, results_version: RESULTS_VERSION };
 }
 
 function sha256Hex(text: string): string {

@@ -18,6 +18,7 @@ const MIGRATIONS: Array<{ version: number; name: string; up: (db: Kysely<any>, d
   { version: 5, name: 'walk_forward_windows', up: createWalkForwardWindows },
   { version: 6, name: 'typed parameter columns per axis', up: addAxisColumns },
   { version: 7, name: 'operations keyed by (sweep, idx)', up: keyOperationsBySweepIdx },
+  { version: 8, name: 'code version per operation', up: addCodeVersions },
 ];
 
 /**
@@ -229,6 +230,25 @@ async function keyOperationsBySweepIdx(db: Kysely<any>, dialect: Dialect): Promi
   for (const column of [...metrics, ...AXIS_COLUMNS]) {
     if (indexes.has(sortIndexName(column))) await ensureSortIndex(db, dialect, column);
   }
+}
+
+/**
+ * Each operation row names the code that computed it (docs/store.md, "Code versions"): a small
+ * integer into code_versions (results version, package version, build id), one row per build, so a
+ * row grows by the 1–2 bytes of a small integer rather than by the ~30 of the text. Rows stored
+ * before this have NULL: code unknown, and as their hashes hold no results version they are never
+ * reused by a new sweep, and a resumed sweep recomputes them.
+ */
+async function addCodeVersions(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  await db.schema
+    .createTable('code_versions')
+    .addColumn('code_key', 'integer', (c) => (dialect === 'postgres' ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey()))
+    .addColumn('results_version', 'integer', (c) => c.notNull())
+    .addColumn('package_version', 'text', (c) => c.notNull())
+    .addColumn('build_id', 'text', (c) => c.notNull())
+    .addUniqueConstraint('code_versions_unique', ['build_id', 'package_version', 'results_version'])
+    .execute();
+  await db.schema.alterTable('operations').addColumn('code_key', 'integer').execute();
 }
 
 /** The columns of operations at migration 6 that are not metrics. */

@@ -4,6 +4,7 @@ import type { Combo } from '../config/grid.js';
 import { METRIC_NAMES, type BacktestResult, type MetricName, type Metrics } from '../engine/result.js';
 import type { SweepStatistics } from '../stats/schemas.js';
 import type Sqlite from 'libsql';
+import { codeVersion, type CodeVersion } from '../code-version.js';
 import { sqliteHandle, storeLocation, type StoreTarget } from './connect.js';
 import { AXIS_COLUMNS, axisColumns, ensureSortIndex, migrate, PARAM_AXES, sortIndexName } from './migrations.js';
 import { paramJson, paramKeys, paramNumber, paramText } from './param-sql.js';
@@ -12,7 +13,7 @@ import { decodeBlocks, DEFAULT_BLOCKS, specBlocks } from './blocks-codec.js';
 import { decodeResult, encodeResult } from './result-codec.js';
 import { resolveFilters, resolvePage, resolveSort } from './results-query.js';
 import { withProcessWriteLock } from './sqlite-write-lock.js';
-import type { AxisColumns, Database, MetricColumns, OperationsTable, SweepsTable } from './tables.js';
+import type { AxisColumns, CodeVersionsTable, Database, MetricColumns, OperationsTable, SweepsTable } from './tables.js';
 import {
   SweepKindSchema,
   SweepStatusSchema,
@@ -23,6 +24,7 @@ import {
   type ResultsQuery,
   type Store,
   type BlockReturnsRow,
+  type CodeVersionCount,
   type CopiedOperation,
   type SweepKind,
   type SweepRow,
@@ -40,10 +42,10 @@ const COPY_BATCH_ROWS = 500;
 /** Legacy result blobs are a few KB each; 100 per statement keeps a batch to about a megabyte. */
 const RESULT_BATCH_ROWS = 100;
 
-const RESULT_COLUMNS = ['idx', 'hash', 'params', 'status', 'error', ...METRIC_NAMES] as const;
+const RESULT_COLUMNS = ['idx', 'hash', 'params', 'status', 'error', 'code_key', ...METRIC_NAMES] as const;
 
 /** Every column of an operation's row but its key (sweep_key, idx). */
-const OPERATION_COLUMNS = ['hash', 'params', 'status', 'error', 'duration_ms', 'blocks', ...METRIC_NAMES, ...AXIS_COLUMNS] as const;
+const OPERATION_COLUMNS = ['hash', 'params', 'status', 'error', 'duration_ms', 'blocks', 'code_key', ...METRIC_NAMES, ...AXIS_COLUMNS] as const;
 
 /**
  * The one conflict rule of every write of an operation row: a done row is final; only a retry that
@@ -96,10 +98,16 @@ export class SqlStore implements Store {
   #upsert: ((row: OperationsTable) => void) | undefined;
   /** SQLite's "is this hash done anywhere" (#doneHashes), prepared at the first probe. */
   #probe: Sqlite.Statement | undefined;
+  /** code_versions by key, as far as this process has read them (rows never change). */
+  readonly #codeVersions = new Map<number, CodeVersion>();
+  /** The key of `code` in code_versions, found or given out at the first write. */
+  #codeKey: number | undefined;
 
   constructor(
     readonly db: Kysely<Database>,
     target: StoreTarget,
+    /** The code version the operations this process records were computed by. */
+    readonly code: CodeVersion = codeVersion(),
   ) {
     this.dialect = target.dialect;
     this.location = storeLocation(target);
@@ -214,9 +222,10 @@ export class SqlStore implements Store {
 
   async recordOperations(records: OperationRecord[]): Promise<void> {
     if (records.length === 0) return;
+    const codeKey = await this.#ownCodeKey();
     await this.#write(async (db) => {
       const sweepIds = [...new Set(records.map((r) => r.sweep_id))];
-      const rows = toOperationRows(records, await sweepKeys(db, sweepIds), await this.#knownParamNames(db, sweepIds));
+      const rows = toOperationRows(records, await sweepKeys(db, sweepIds), await this.#knownParamNames(db, sweepIds), codeKey);
       if (this.#sqlite) {
         const upsert = (this.#upsert ??= upsertOne(this.db, this.#sqlite));
         for (const row of rows) upsert(row);
@@ -272,15 +281,15 @@ export class SqlStore implements Store {
         const axes = sql.join(AXIS_COLUMNS.map((column) => (column.endsWith('_num') ? sql`CAST(${sql.ref(column)} AS double precision)` : sql.ref(column))));
         const rows = await db
           .insertInto('operations')
-          .columns(['sweep_key', 'idx', 'hash', 'params', 'status', 'error', 'duration_ms', 'blocks', ...METRIC_NAMES, ...AXIS_COLUMNS])
+          .columns(['sweep_key', 'idx', 'hash', 'params', 'status', 'error', 'duration_ms', 'blocks', 'code_key', ...METRIC_NAMES, ...AXIS_COLUMNS])
           .expression(
             sql`WITH entry (idx, hash, params, ${refs(AXIS_COLUMNS)}) AS (VALUES ${sql.join(values)}),
             found AS (
-              SELECT entry.*, done.blocks, ${refs(METRIC_NAMES.map((m) => `done.${m}`))},
+              SELECT entry.*, done.blocks, done.code_key, ${refs(METRIC_NAMES.map((m) => `done.${m}`))},
                      row_number() OVER (PARTITION BY entry.idx ORDER BY CASE WHEN done.blocks IS NULL THEN 1 ELSE 0 END) AS pick
               FROM entry JOIN operations done ON done.hash = entry.hash AND done.status = 'done'
             )
-            SELECT CAST(${key} AS integer), CAST(idx AS integer), hash, params, 'done', NULL, 0, blocks, ${refs(METRIC_NAMES)}, ${axes}
+            SELECT CAST(${key} AS integer), CAST(idx AS integer), hash, params, 'done', NULL, 0, blocks, code_key, ${refs(METRIC_NAMES)}, ${axes}
             FROM found WHERE pick = 1`,
           )
           .onConflict(keepDone)
@@ -316,6 +325,66 @@ export class SqlStore implements Store {
       .where('status', '=', 'done')
       .execute();
     return new Set(rows.map((r) => Number(r.idx)));
+  }
+
+  async codeVersionCounts(sweepId: string): Promise<CodeVersionCount[]> {
+    const rows = await this.db
+      .selectFrom('operations')
+      .select([
+        'code_key',
+        sql<string | number>`count(CASE WHEN status = 'done' THEN 1 END)`.as('done'),
+        sql<string | number>`count(CASE WHEN status = 'failed' THEN 1 END)`.as('failed'),
+      ])
+      .where('sweep_key', '=', sweepKey(sweepId))
+      .groupBy('code_key')
+      .orderBy('code_key', (ob) => ob.asc().nullsFirst())
+      .execute();
+    const codes = await this.#codeVersionsOf(rows.map((r) => r.code_key));
+    return rows.map((r) => ({ code: r.code_key === null ? null : (codes.get(Number(r.code_key)) ?? null), done: Number(r.done), failed: Number(r.failed) }));
+  }
+
+  async dropOtherResultsVersions(sweepId: string): Promise<number> {
+    const same = this.db.selectFrom('code_versions').select('code_key').where('results_version', '=', this.code.results_version);
+    const result = await this.#write((db) =>
+      db
+        .deleteFrom('operations')
+        .where('sweep_key', '=', sweepKey(sweepId))
+        .where((eb) => eb.or([eb('code_key', 'is', null), eb('code_key', 'not in', same)]))
+        .executeTakeFirst(),
+    );
+    return Number(result.numDeletedRows);
+  }
+
+  /**
+   * The key of this store's code version, given out the first time it writes, in a transaction of its
+   * own: committed before any row names it, and never undone by a failed write of rows.
+   */
+  async #ownCodeKey(): Promise<number> {
+    if (this.#codeKey !== undefined) return this.#codeKey;
+    const { results_version, package_version, build_id } = this.code;
+    const find = (db: Kysely<Database>) =>
+      db.selectFrom('code_versions').select('code_key').where('build_id', '=', build_id).where('package_version', '=', package_version).where('results_version', '=', results_version).executeTakeFirst();
+    const row =
+      (await find(this.db)) ??
+      (await this.#write(async (db) => {
+        await db.insertInto('code_versions').values({ results_version, package_version, build_id }).onConflict((oc) => oc.doNothing()).execute();
+        return find(db);
+      }));
+    this.#codeKey = Number(row!.code_key);
+    this.#codeVersions.set(this.#codeKey, this.code);
+    return this.#codeKey;
+  }
+
+  /** These code keys' versions (read from code_versions the first time each is asked for). */
+  async #codeVersionsOf(keys: Array<number | null>): Promise<Map<number, CodeVersion>> {
+    const missing = [...new Set(keys.filter((k): k is number => k !== null).map(Number))].filter((k) => !this.#codeVersions.has(k));
+    if (missing.length > 0) {
+      const rows: Array<Selectable<CodeVersionsTable>> = await this.db.selectFrom('code_versions').selectAll().where('code_key', 'in', missing).execute();
+      for (const row of rows) {
+        this.#codeVersions.set(Number(row.code_key), { results_version: Number(row.results_version), package_version: row.package_version, build_id: row.build_id });
+      }
+    }
+    return this.#codeVersions;
   }
 
   async locateOperation(hash: string): Promise<{ sweep_id: string; idx: number } | null> {
@@ -443,7 +512,7 @@ export class SqlStore implements Store {
         const absent = sql<SqlBool>`${sql.join(sortColumns.map((column) => sql`${sql.ref(column)} IS NULL`), sql` AND `)}`;
         rows.push(...(await selected().where(absent).orderBy('idx', 'asc').limit(end - from).offset(from - first).execute()));
       }
-      return { rows: rows.map(toResultRow), total };
+      return { rows: await this.#resultRows(rows), total };
     }
 
     let ordered = selected();
@@ -460,7 +529,12 @@ export class SqlStore implements Store {
       .limit(end - page.offset)
       .offset(page.offset)
       .execute();
-    return { rows: rows.map(toResultRow), total };
+    return { rows: await this.#resultRows(rows), total };
+  }
+
+  async #resultRows(rows: Array<Pick<Selectable<OperationsTable>, (typeof RESULT_COLUMNS)[number]>>): Promise<ResultRow[]> {
+    const codes = await this.#codeVersionsOf(rows.map((row) => row.code_key));
+    return rows.map((row) => toResultRow(row, codes));
   }
 
   /** The index (sweep_key, column, idx) a sort by `column` walks, made the first time a sort needs it. */
@@ -616,7 +690,7 @@ function metricsOf(row: MetricColumns): Metrics {
 }
 
 /** `metrics` reads back as null when every metric column is NULL (a failed operation). */
-function toResultRow(row: Pick<Selectable<OperationsTable>, (typeof RESULT_COLUMNS)[number]>): ResultRow {
+function toResultRow(row: Pick<Selectable<OperationsTable>, (typeof RESULT_COLUMNS)[number]>, codes: Map<number, CodeVersion>): ResultRow {
   const metrics = metricsOf(row);
   return {
     idx: Number(row.idx),
@@ -625,6 +699,7 @@ function toResultRow(row: Pick<Selectable<OperationsTable>, (typeof RESULT_COLUM
     status: row.status === 'done' ? 'done' : 'failed',
     error: row.error,
     metrics: METRIC_NAMES.every((m) => metrics[m] === null) ? null : metrics,
+    code: row.code_key === null ? null : (codes.get(Number(row.code_key)) ?? null),
   };
 }
 
@@ -633,7 +708,7 @@ function toResultRow(row: Pick<Selectable<OperationsTable>, (typeof RESULT_COLUM
  * that touches a row twice), sorted by key so that concurrent batches lock rows in the same order
  * and cannot deadlock.
  */
-function toOperationRows(records: OperationRecord[], keys: Map<string, number>, paramNamesOf: Map<string, string[]>): OperationsTable[] {
+function toOperationRows(records: OperationRecord[], keys: Map<string, number>, paramNamesOf: Map<string, string[]>, codeKey: number): OperationsTable[] {
   const byKey = new Map<string, OperationRecord>();
   for (const record of records) {
     const key = `${record.sweep_id}\u0000${record.idx}`;
@@ -651,6 +726,7 @@ function toOperationRows(records: OperationRecord[], keys: Map<string, number>, 
       status: r.status,
       error: r.error,
       duration_ms: r.duration_ms,
+      code_key: codeKey,
       blocks: r.blocks === null ? null : Buffer.from(r.blocks.buffer, r.blocks.byteOffset, r.blocks.byteLength),
       ...(Object.fromEntries(METRIC_NAMES.map((m) => [m, r.metrics?.[m] ?? null])) as MetricColumns),
       ...axisValues(r.params, paramNamesOf.get(r.sweep_id) ?? []),

@@ -48,6 +48,16 @@ export interface OperationsTable extends MetricColumns, AxisColumns {
   duration_ms: number;
   /** Block returns (src/store/blocks-codec.ts); NULL for failed operations and rows from before migration 3. */
   blocks: Uint8Array | null;
+  /** The code that computed the row (code_versions, migration 8); NULL for rows from before it. */
+  code_key: number | null;
+}
+
+/** Migration 8: one row per code version that has computed operations (src/code-version.ts). */
+export interface CodeVersionsTable {
+  code_key: Generated<number>;
+  results_version: number;
+  package_version: string;
+  build_id: string;
 }
 
 /** Written before migration 3 only: one full result per hash, still read for old sweeps (docs/store.md). */
@@ -97,6 +107,7 @@ export interface StoreMigrationsTable {
 export interface Database {
   sweeps: SweepsTable;
   sweep_keys: SweepKeysTable;
+  code_versions: CodeVersionsTable;
   operations: OperationsTable;
   results: ResultsTable;
   sweep_statistics: SweepStatisticsTable;

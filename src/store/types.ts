@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Combo } from '../config/grid.js';
 import type { BlockReturns } from '../engine/block-returns.js';
 import type { BacktestResult, MetricName, Metrics } from '../engine/result.js';
+import type { CodeVersion } from '../code-version.js';
 import type { SweepStatistics } from '../stats/schemas.js';
 
 /*
@@ -11,6 +12,8 @@ import type { SweepStatistics } from '../stats/schemas.js';
  * Tables (DESIGN §5, docs/store.md):
  *   sweeps      one row per sweep (its workflow id), with kind, name, status, counts and its spec.
  *   sweep_keys  one row per sweep id that has operations: the integer that names it in operations.
+ *   code_versions  one row per code version (results version, package version, build id) that
+ *               computed operations: the integer that names it in operations (docs/store.md).
  *   operations  one row per (sweep, grid index): operation hash, params, status, error, metrics and
  *               block returns. Everything else of an operation (its YAML, curves, trades) is a pure
  *               function of the sweep's spec and the index, recomputed when asked for.
@@ -93,8 +96,19 @@ export interface ResultFilter {
   value: string | number;
 }
 
-/** A row of a sweep's results table: its operation record without the bookkeeping. */
-export type ResultRow = Pick<OperationRecord, 'idx' | 'hash' | 'params' | 'status' | 'error' | 'metrics'>;
+/**
+ * A row of a sweep's results table: its operation record without the bookkeeping, and the code that
+ * computed it (null for rows stored before migration 8). A row copied from another sweep names the
+ * code that computed it there.
+ */
+export type ResultRow = Pick<OperationRecord, 'idx' | 'hash' | 'params' | 'status' | 'error' | 'metrics'> & { code: CodeVersion | null };
+
+/** How many of a sweep's rows each code version computed (null: rows from before migration 8). */
+export interface CodeVersionCount {
+  code: CodeVersion | null;
+  done: number;
+  failed: number;
+}
 
 export interface HeatmapCell {
   x: string | number | boolean;
@@ -136,11 +150,14 @@ export interface Store {
   /** Recounts completed/failed from the operations table (the truth) and stores them on the sweep. */
   refreshSweepCounts(id: string): Promise<{ completed: number; failed: number }>;
 
-  /** Stores operation rows; a row whose (sweep_id, idx) exists is left as it is unless it failed before. */
+  /**
+   * Stores operation rows, each recording this store's code version (the process that computed
+   * them); a row whose (sweep_id, idx) exists is left as it is unless it failed before.
+   */
   recordOperations(rows: OperationRecord[]): Promise<void>;
   /**
    * For each entry whose hash has a done row in any sweep, writes that row's results (metrics,
-   * blocks) as the done row of `sweepId` at `idx` with these params (typed axis columns filled as
+   * blocks, the code version that computed them) as the done row of `sweepId` at `idx` with these params (typed axis columns filled as
    * recordOperations fills them, duration_ms 0), in one statement per chunk inside the database,
    * with recordOperations' conflict rule: a done row stays as it is, a failed one is replaced.
    * Returns, by idx, per entry copied and per entry whose row at idx was done already with this hash
@@ -151,6 +168,14 @@ export interface Store {
   copyDone(sweepId: string, entries: Array<{ idx: number; hash: string; params: Combo }>, metric: MetricName): Promise<CopiedOperation[]>;
   /** Grid indices of this sweep already stored as done, within [from, to). */
   doneIndices(sweepId: string, from: number, to: number): Promise<Set<number>>;
+  /** The sweep's rows by the code version that computed them, oldest code version first. */
+  codeVersionCounts(sweepId: string): Promise<CodeVersionCount[]>;
+  /**
+   * Deletes the sweep's rows of another results version than this store's code (rows from before
+   * migration 8 included), so that a sweep carried on by new code recomputes them rather than mixing
+   * two codes' numbers; returns how many went.
+   */
+  dropOtherResultsVersions(sweepId: string): Promise<number>;
   /** Where an operation with this hash was run: a sweep and its index there (the oldest sweep first), or null. */
   locateOperation(hash: string): Promise<{ sweep_id: string; idx: number } | null>;
   /** Index and params of these operations of the sweep, by idx; hashes not in the sweep are left out. */

@@ -44,8 +44,8 @@ test('neutralises header cells too (a parameter named like a formula)', () => {
 test('writes a sweep result row with its parameters, status, error and every metric', () => {
   const metrics = Object.fromEntries(METRIC_NAMES.map((m, i) => [m, i === 0 ? -1.5 : null])) as Metrics;
   const rows: ResultRow[] = [
-    { idx: 0, hash: 'ab', params: { variant: '=HYPERLINK("http://evil.example")', fast: -2 }, status: 'done', error: null, metrics },
-    { idx: 1, hash: 'cd', params: { variant: 'Baseline', fast: 3 }, status: 'failed', error: '@bad', metrics: null },
+    { idx: 0, hash: 'ab', params: { variant: '=HYPERLINK("http://evil.example")', fast: -2 }, status: 'done', error: null, metrics, code: null },
+    { idx: 1, hash: 'cd', params: { variant: 'Baseline', fast: 3 }, status: 'failed', error: '@bad', metrics: null, code: null },
   ];
   const csv = resultsCsv(rows, ['variant', 'fast']);
   const empties = ','.repeat(METRIC_NAMES.length - 1);

@@ -10,6 +10,7 @@ import { loadOptimizationFile, type LoadedOptimization } from '../../src/config/
 import { optimizationSpec, type OptimizationSpec } from '../../src/config/sweep.js';
 import { openStore } from '../../src/store/index.js';
 import type { ResultRow, Store } from '../../src/store/types.js';
+import type { DevServerOptions } from '../../src/temporal/dev-server.js';
 import { startTestServer, uniqueId, type TestServer } from '../helpers/temporal.js';
 
 /*
@@ -39,8 +40,8 @@ export interface Drill {
   executionLog: string;
   /** A client API on the current server's client (build a new one after a server restart). */
   sweeps(): Sweeps;
-  /** `node --import tsx worker.ts` on the drill's server, queue, store and execution log. */
-  startWorker(): ChildProcess;
+  /** `node --import tsx worker.ts` on the drill's server, queue, store and execution log; `env` adds to or overrides its environment. */
+  startWorker(env?: Record<string, string>): ChildProcess;
   /** `sweeplab api --port <port>`; resolves with its base URL once it listens. */
   startApi(port: number): Promise<{ child: ChildProcess; url: string }>;
   /** Engine executions so far: the sum of the execution log's lines over all worker processes. */
@@ -49,7 +50,7 @@ export interface Drill {
   stop(): Promise<void>;
 }
 
-export async function startDrill(name: string): Promise<Drill> {
+export async function startDrill(name: string, server: Omit<DevServerOptions, 'dbFile'> = {}): Promise<Drill> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sweeplab-drill-${name}-`));
   const databaseUrl = `sqlite:${path.join(dir, 'store.db')}`;
   const executionLog = path.join(dir, 'executions.log');
@@ -58,7 +59,7 @@ export async function startDrill(name: string): Promise<Drill> {
   await store.migrate();
   const children: ChildProcess[] = [];
 
-  const spawnChild = (args: string[], stdout: 'ignore' | 'pipe'): ChildProcess => {
+  const spawnChild = (args: string[], stdout: 'ignore' | 'pipe', env: Record<string, string> = {}): ChildProcess => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
       cwd: repoRoot,
       env: {
@@ -70,6 +71,7 @@ export async function startDrill(name: string): Promise<Drill> {
         SWEEPLAB_DATA_ROOT: repoRoot,
         SWEEPLAB_EXECUTION_LOG: executionLog,
         SWEEPLAB_API_TOKEN: '',
+        ...env,
       },
       stdio: ['ignore', stdout, 'inherit'],
     });
@@ -78,13 +80,13 @@ export async function startDrill(name: string): Promise<Drill> {
   };
 
   const drill: Drill = {
-    temporal: await startTestServer(),
+    temporal: await startTestServer(server),
     store,
     taskQueue,
     databaseUrl,
     executionLog,
     sweeps: () => new Sweeps(drill.temporal.client, store, taskQueue),
-    startWorker: () => spawnChild([path.join(repoRoot, 'worker.ts')], 'ignore'),
+    startWorker: (env) => spawnChild([path.join(repoRoot, 'worker.ts')], 'ignore', env),
     async startApi(port) {
       const child = spawnChild([path.join(repoRoot, 'src/cli/main.ts'), 'api', '--port', String(port)], 'pipe');
       const url = await new Promise<string>((resolve, reject) => {

@@ -19,7 +19,7 @@ import { migrate } from '../../src/store/migrations.js';
 import { paramKeys } from '../../src/store/param-sql.js';
 import { decodeResult, encodeResult } from '../../src/store/result-codec.js';
 import type { SqlStore } from '../../src/store/store.js';
-import { done, metrics, postgresDatabases, sqliteDatabases, type TestDatabases } from './fixtures.js';
+import { done, failed, metrics, postgresDatabases, sqliteDatabases, type TestDatabases } from './fixtures.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -184,7 +184,7 @@ function fromMigration6(databases: TestDatabases): void {
     assert.equal(total, kept.length, 'one row per idx');
     assert.deepEqual(
       read,
-      kept.map((r) => ({ idx: r.idx, hash: r.hash, params: r.params, status: r.status, error: r.error, metrics: r.metrics })),
+      kept.map((r) => ({ idx: r.idx, hash: r.hash, params: r.params, status: r.status, error: r.error, metrics: r.metrics, code: null })),
       'the done row of idx 4, the first-written row of idx 3, every metric as stored',
     );
     const stored = await store.db
@@ -236,4 +236,62 @@ describe('migration 7 on sqlite', () => fromMigration6(sqliteDatabases()));
 const postgresUrl = process.env.SWEEPLAB_TEST_DATABASE_URL;
 describe('migration 7 on postgres', { skip: postgresUrl ? false : 'set SWEEPLAB_TEST_DATABASE_URL to run' }, () => {
   if (postgresUrl) fromMigration6(postgresDatabases(postgresUrl));
+});
+
+/*
+ * A store as migration 7 left it, upgraded by migration 8: its rows name no code (null), rows written
+ * since name the code version of the store that wrote them, a copy names the code that computed the
+ * original, and a sweep carried on by code of another results version keeps only rows of its own.
+ */
+function fromMigration7(databases: TestDatabases): void {
+  after(() => databases.cleanup());
+
+  test('a store at migration 7 upgrades to rows that name the code version that computed them', async (t) => {
+    const url = await databases.fresh();
+    const old = (await openStore({ url })) as SqlStore;
+    await migrate(old.db, databases.dialect, 7);
+    await old.db.insertInto('sweep_keys').values({ sweep_id: 'opt7' }).execute();
+    const { sweep_key } = await old.db.selectFrom('sweep_keys').select('sweep_key').where('sweep_id', '=', 'opt7').executeTakeFirstOrThrow();
+    const { sweep_id: _sweep, metrics: values, params, ...row } = done('opt7', 0, { fast: 5 }, { sharpe_ratio: 1.5 });
+    await old.db
+      .insertInto('operations')
+      .values({ ...row, sweep_key, params: JSON.stringify(params), ...Object.fromEntries(METRIC_NAMES.map((m) => [m, values?.[m] ?? null])) } as never)
+      .execute();
+    await old.close();
+
+    const v1 = { results_version: 1, package_version: '0.1.0', build_id: '0.1.0+r1+aaaaaaaaaaaa' };
+    const v1b = { ...v1, build_id: '0.1.0+r1+bbbbbbbbbbbb' };
+    const v2 = { results_version: 2, package_version: '0.2.0', build_id: '0.2.0+r2+cccccccccccc' };
+    const [a, b, c] = await Promise.all([openStore({ url, code: v1 }), openStore({ url, code: v1b }), openStore({ url, code: v2 })]);
+    t.after(() => Promise.all([a.close(), b.close(), c.close()]));
+    await a.migrate();
+    for (const store of [b, c]) await store.migrate();
+
+    await a.recordOperations([done('opt7', 1, { fast: 10 }, { sharpe_ratio: 2 })]);
+    await b.recordOperations([done('opt7', 2, { fast: 15 }, { sharpe_ratio: 3 })]);
+    await c.recordOperations([failed('opt7', 3, { fast: 20 })]);
+    // Build b copies the row that build a computed: the copy names a.
+    await b.copyDone('since', [{ idx: 0, hash: 'opt7-h1', params: { fast: 10 } }], 'sharpe_ratio');
+
+    const codes = async (store: Store, id: string) => (await store.queryResults(id, { sort: 'idx' })).rows.map((r) => [r.idx, r.code]);
+    assert.deepEqual(await codes(c, 'opt7'), [[0, null], [1, v1], [2, v1b], [3, v2]], 'null for the row from before migration 8');
+    assert.deepEqual(await codes(c, 'since'), [[0, v1]]);
+    assert.deepEqual(await a.codeVersionCounts('opt7'), [
+      { code: null, done: 1, failed: 0 },
+      { code: v1, done: 1, failed: 0 },
+      { code: v1b, done: 1, failed: 0 },
+      { code: v2, done: 0, failed: 1 },
+    ]);
+
+    // Results version 1 carries the sweep on: the unknown row and the version-2 row go, both builds' rows stay.
+    assert.equal(await b.dropOtherResultsVersions('opt7'), 2);
+    assert.deepEqual(await codes(c, 'opt7'), [[1, v1], [2, v1b]]);
+    assert.deepEqual([...(await b.doneIndices('opt7', 0, 10))].sort(), [1, 2]);
+  });
+}
+
+describe('migration 8 on sqlite', () => fromMigration7(sqliteDatabases()));
+
+describe('migration 8 on postgres', { skip: postgresUrl ? false : 'set SWEEPLAB_TEST_DATABASE_URL to run' }, () => {
+  if (postgresUrl) fromMigration7(postgresDatabases(postgresUrl));
 });

@@ -4,6 +4,7 @@ import { after, describe, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { sql, type CompiledQuery } from 'kysely';
+import { codeVersion } from '../../src/code-version.js';
 import { isConfigError } from '../../src/config/errors.js';
 import { connect, parseStoreUrl } from '../../src/store/connect.js';
 import { openStore, type NewSweep, type Store } from '../../src/store/index.js';
@@ -79,7 +80,7 @@ function storeSuite(databases: TestDatabases): void {
     const store = await freshStore(t);
     await store.migrate();
     const applied = await (store as SqlStore).db.selectFrom('store_migrations').select('version').execute();
-    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(applied.map((r) => Number(r.version)), [1, 2, 3, 4, 5, 6, 7, 8]);
     await store.createSweep(sweep('m'));
     assert.equal((await store.getSweep('m'))?.id, 'm');
   });
@@ -552,8 +553,8 @@ function storeSuite(databases: TestDatabases): void {
     const store = await sixStore(t);
     const { rows } = await store.queryResults('s', { filter: [{ field: 'idx', op: '<', value: 2 }] });
     assert.deepEqual(rows, [
-      { idx: 0, hash: 's-h0', params: { fast: 10, 'sma_cross.slow': 20, variant: 'Baseline' }, status: 'done', error: null, metrics: metrics({ sharpe_ratio: 1, total_trades: 4 }) },
-      { idx: 1, hash: 's-h1', params: { fast: 5, 'sma_cross.slow': 20, variant: 'Hoge RR' }, status: 'failed', error: 'engine failed', metrics: null },
+      { idx: 0, hash: 's-h0', params: { fast: 10, 'sma_cross.slow': 20, variant: 'Baseline' }, status: 'done', error: null, metrics: metrics({ sharpe_ratio: 1, total_trades: 4 }), code: codeVersion() },
+      { idx: 1, hash: 's-h1', params: { fast: 5, 'sma_cross.slow': 20, variant: 'Hoge RR' }, status: 'failed', error: 'engine failed', metrics: null, code: codeVersion() },
     ]);
   });
 

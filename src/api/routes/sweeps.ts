@@ -237,7 +237,7 @@ export function sweepRoutes(deps: ApiDeps) {
         summary: `${action[0]!.toUpperCase()}${action.slice(1)} a sweep`,
         description:
           action === 'resume'
-            ? 'A paused sweep carries on; a cancelled or failed one starts again under its id, reusing every stored operation.'
+            ? 'A paused sweep carries on; a cancelled or failed one starts again under its id, reusing every stored operation. A sweep run by another build continues on the current one, reusing only results of its results version; `code_change` says what that means for this sweep (docs/deploy.md, "Upgrades").'
             : `Only a running sweep can ${action}.`,
         request: { params: SweepParamsSchema },
         responses: { 200: json(SweepDetailSchema, 'The sweep after the action.'), ...errors(400, 401, 404, 409, 503) },
