@@ -3,8 +3,8 @@ import type { temporal } from '@temporalio/proto';
 import { loadBenchGrid, startBenchStack, unshared, type BenchStack } from './stack.js';
 
 /*
- * The reproduction of the unexplained per-task latency (README, "Proven figures", "A slowdown we
- * have not explained"): the hourly grid swept again and again on one worker, and per sweep its wall
+ * The reproduction of the unexplained per-task latency (docs/benchmarks.md, "Tasks that wait on the
+ * server"): the hourly grid swept again and again on one worker, and per sweep its wall
  * time and how long its tasks waited between scheduled and started on the server, from its history.
  * `npx tsx bench/dispatch-latency.ts [sweeps]`; on this machine the wait goes from ~3 to ~40 ms after
  * about seven sweeps.

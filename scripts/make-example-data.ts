@@ -26,7 +26,7 @@ const FILES: ExampleFile[] = [
   // 2014-01-01 up to (not including) 2024-01-01: every Monday–Friday of ten years.
   { name: 'SYNTH_1d.csv', seed: 42, bars: businessDaysBetween('2014-01-01', '2024-01-01'), start: '2014-01-01', timeframe: '1d', start_price: 100 },
   { name: 'SYNTH_1h.csv', seed: 7, bars: 365 * 24, start: '2023-01-01', timeframe: '1h', start_price: 100 },
-  // DESIGN's example speaks of 2,148 GOOG daily bars from its IPO day; real data cannot be shipped.
+  // GOOG's 2,148 daily bars from its IPO day are the classic example; real data cannot be shipped.
   { name: 'GOOG_like_1d.csv', seed: 2004, bars: 2148, start: '2004-08-19', timeframe: '1d', start_price: 100 },
 ];
 

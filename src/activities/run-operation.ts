@@ -5,7 +5,7 @@ import { BUILTIN_PLUGINS, type PluginSet } from '../engine/plugins/registry.js';
 import type { BacktestResult } from '../engine/result.js';
 
 /**
- * The seed's Operations-service: runs ONE fully defined operation. `sweeplab run-operation` calls it
+ * The operations service: runs ONE fully defined operation. `sweeplab run-operation` calls it
  * directly, and so does the recomputation of a stored operation's curves; the pool threads load the
  * bars once per batch and run each operation of the batch on them. `file` names the operation in
  * error messages; `plugins` are the plugins it may name (the built-ins and the sweep's own code).

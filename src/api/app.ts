@@ -42,7 +42,7 @@ const refuseRepeatedQuery: MiddlewareHandler = async (c, next) => {
 };
 
 /**
- * The HTTP API and its page (DESIGN §6). Stateless: everything lives in Temporal and the store,
+ * The HTTP API and its page (docs/cli.md, docs/deploy.md). Stateless: everything lives in Temporal and the store,
  * so any number of these can run and a restart loses nothing.
  */
 export function createApp(deps: ApiDeps) {

@@ -9,7 +9,7 @@ import { loadWorkspacePlugins } from '../user-plugins/index.js';
 import { metricsTable } from './format.js';
 
 /**
- * `sweeplab run-operation op.yaml [--json]`: the seed's run_operation.py, no Temporal inside. User
+ * `sweeplab run-operation op.yaml [--json]`: one backtest in this process, no Temporal inside. User
  * plugins come from the workspace's plugins folder; an operation that names the code it ran with
  * (plugin_code) is refused when that code changed.
  */

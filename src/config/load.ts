@@ -168,7 +168,7 @@ export function readReferencedFile<O extends ResolveOptions>(reference: string, 
 function resolveOperationAt(doc: unknown, opts: Resolving, prefix: string): ResolvedOperation {
   const { file, baseDir, dataRoot, plugins } = opts;
   const op = parseWith(OperationSchema, doc, file, prefix);
-  // The schema guarantees an active link; the first one runs (DESIGN §2: one link per operation).
+  // The schema guarantees an active link; the first one runs (one link per operation: docs/formats.md).
   const linkIndex = op.strategy_links.findIndex((link) => link.is_active);
   const link = op.strategy_links[linkIndex];
   const linkField = joinPath(prefix, 'strategy_links', linkIndex, 'strategy_blueprint');
@@ -267,7 +267,7 @@ function dryRun(base: ResolvedOperation, workforce: Workforce, opts: Resolving, 
 }
 
 /**
- * A csv path is relative to the file naming it. A materialized operation (DESIGN §2) carries its
+ * A csv path is relative to the file naming it. A materialized operation (docs/formats.md) carries its
  * path relative to the data root instead, with the file's sha256; so when the path is not found
  * next to the file and a sha256 pins the content, the data root is tried too — the hash check
  * makes sure it is the very same data either way.

@@ -5,7 +5,7 @@ import type { ResolvedOperation } from './resolved.js';
 import { BlueprintSchema, DataSourceSchema, EnvironmentSchema, OperationSchema, StrategyLinkSchema, type Workforce } from './schemas.js';
 
 /**
- * A self-contained, replayable operation (DESIGN §2): an operation.yaml with exactly one strategy
+ * A self-contained, replayable operation (docs/formats.md, "Materialized operations"): an operation.yaml with exactly one strategy
  * link, its blueprint inlined, and only the environment and data source that link uses (a csv path
  * relative to the data root, its sha256 set). Every materialized operation is also a valid
  * operation.yaml. Pure (no Node imports).

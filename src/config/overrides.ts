@@ -12,7 +12,7 @@ import { PHASES, PluginEntrySchema, quoteList, type PluginEntry, type Workforce,
 const OverridePhaseSchema = z.array(PluginEntrySchema);
 
 /**
- * Applies a variant's `overrides` (DESIGN §2), a partial workforce such as
+ * Applies a variant's `overrides` (docs/formats.md, "variant.yaml"), a partial workforce such as
  * `{ analysis_workers: { exit_planning: [ { plugin: atr_exit, params: { risk_reward_ratio: 3 } } ] } }`.
  * Categories and phases not named keep the base. Inside a named phase:
  * - every listed plugin already stands in the phase: each entry's params are merged (deeply) into

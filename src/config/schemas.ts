@@ -4,7 +4,7 @@ import { MAX_BARS } from '../engine/bars.js';
 import { MetricNameSchema } from '../engine/result.js';
 
 /*
- * One zod schema per file format of DESIGN §2. Keys keep the spelling of the user's files.
+ * One zod schema per file format (docs/formats.md). Keys keep the spelling of the user's files.
  * Plugin params are validated against each plugin's own schema later (src/config/blueprint.ts),
  * because only the plugin registry knows them.
  */

@@ -5,7 +5,7 @@ import { formatBytes, readFileLimited } from './files.js';
 import { TimeReader, type TimestampUnit } from './timestamp.js';
 
 /*
- * CSV bars (DESIGN §3). The rules, in the order a file meets them:
+ * CSV bars (examples/data/README.md). The rules, in the order a file meets them:
  *
  * - The first non-blank line is the header; blank lines are skipped; line numbers in messages count
  *   every physical line from 1. Lines end in `\n`, `\r\n` or a lone `\r` (old Mac and some

@@ -43,7 +43,7 @@ export function parseStoreUrl(url: string, source: string): StoreTarget {
   if (url === ':memory:' || url === 'sqlite::memory:') return { dialect: 'sqlite', path: ':memory:' };
   const file = /^(sqlite|file):(.*)$/i.exec(url);
   if (!file) {
-    // `data/x.db` is how the README names the default file: say how to write it as a URL.
+    // `data/x.db` is how docs/cli.md names the default file: say how to write it as a URL.
     const hint = /^[a-z][\w+.-]*:\/\//i.test(url) ? '' : `; for the SQLite file "${url}" write "sqlite:${url}"`;
     throw new ConfigError(source, '', `unsupported database URL "${url}"${hint}; use postgres://…, postgresql://…, sqlite:/path/to.db, file:/path/to.db or :memory:`);
   }

@@ -9,7 +9,7 @@ import type { SweepStatistics } from '../stats/schemas.js';
  * The results store's contract. One implementation (src/store/store.ts) speaks SQLite (default,
  * a file under ./data, WAL) and PostgreSQL (DATABASE_URL) through one query builder.
  *
- * Tables (DESIGN §5, docs/store.md):
+ * Tables (docs/store.md):
  *   sweeps      one row per sweep (its workflow id), with kind, name, status, counts and its spec.
  *   sweep_keys  one row per sweep id that has operations: the integer that names it in operations.
  *   code_versions  one row per code version (results version, package version, build id) that

@@ -87,7 +87,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   else args.push('--ui-port', String(uiPort), '--ui-disable-news-fetch');
   // Its SQLite file in WAL mode with NORMAL sync, as the results store's (src/store/connect.ts): durable
   // against a killed process, and no fsync per history write, which took a fifth of a small sweep's
-  // time (README, "Proven figures"). A power loss may drop the last writes, as it may the store's.
+  // time (docs/benchmarks.md). A power loss may drop the last writes, as it may the store's.
   if (opts.dbFile) args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   if (namespace !== 'default') args.push('--namespace', namespace);
   args.push('--log-level', 'warn');

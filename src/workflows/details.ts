@@ -5,7 +5,7 @@ import { formatDuration, formatMetric, paramText } from '../engine/format.js';
 import type { RankedOperation } from './types.js';
 
 /*
- * What the Temporal UI shows of a sweep (README.md, "Watching sweeps in the Temporal UI"): the
+ * What the Temporal UI shows of a sweep (docs/cli.md, "Watching sweeps in the Temporal UI"): the
  * static summary and details set at start, the current details the workflow keeps up to date, and a
  * summary on each pack's activity. Pure and deterministic: the workflow builds its parts from its
  * state and workflow time, the client builds the static parts from the spec. Nothing here may name
@@ -132,7 +132,7 @@ export function rateAndEta(
 /**
  * The current details, in Markdown: one list item per line so the UI keeps the lines apart. They
  * open with the summary line because continue-as-new does not carry the static metadata over: a
- * sweep's later runs have no static summary of their own (README.md, "Watching sweeps in the Temporal UI").
+ * sweep's later runs have no static summary of their own (docs/cli.md, "Watching sweeps in the Temporal UI").
  */
 export function currentDetails(m: SweepMoment): string {
   const metric = m.headline.primary_metric;

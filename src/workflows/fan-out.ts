@@ -38,7 +38,7 @@ import {
 } from './types.js';
 
 /*
- * The seed's ParallelRunService as one durable loop shared by both sweep kinds: walk the index space,
+ * The parallel runner as one durable loop shared by both sweep kinds: walk the index space,
  * pack admissible indices into activities, keep at most `max_in_flight` of them running, fold their
  * summaries into counts and a top-K, and continue as new (after draining) when the history grows.
  */
@@ -305,7 +305,7 @@ function noteResume(state: SweepCursor): void {
 }
 
 /**
- * The current details the Temporal UI shows (README.md, "Watching sweeps in the Temporal UI"). They live in workflow memory and reach
+ * The current details the Temporal UI shows (docs/cli.md, "Watching sweeps in the Temporal UI"). They live in workflow memory and reach
  * the UI only through the SDK's metadata query, never the history, so they are rewritten on every change.
  */
 function showDetails(spec: SweepSpec, state: SweepCursor, phase: string, running: number): void {
@@ -439,8 +439,8 @@ function measure(state: SweepCursor, out: RunOperationsOutput, operations: numbe
  * Automatic packing: as many operations as fit in about one second of measured work, but never so
  * many that the sweep has fewer than MIN_ACTIVITIES_LEFT activities to spread over the workers,
  * unless (`sized`) that would make an activity shorter than MIN_ACTIVITY_MS: each costs ~15–25 ms of
- * orchestration (its events, a workflow task, its hash lookup and store transaction; README, "Proven
- * figures"), which would otherwise outweigh the backtests of a sweep that takes a second in all.
+ * orchestration (its events, a workflow task, its hash lookup and store transaction;
+ * docs/benchmarks.md), which would otherwise outweigh the backtests of a sweep that takes a second in all.
  */
 export function nextPack(spec: SweepSpec, state: SweepCursor, byTotal: boolean, sized: boolean): number {
   if (spec.parallel.operations_per_activity !== 'auto') return spec.parallel.operations_per_activity;

@@ -12,7 +12,7 @@ import { computeStatistics, sweepStatisticsWorkflow } from './statistics.js';
 import { statisticsWorkflowId, type SweepInput, type SweepOutcome } from './types.js';
 
 /**
- * The seed's OptimizationService: every admissible combination of a parameter grid, ranked; then
+ * The optimization: every admissible combination of a parameter grid, ranked; then
  * how far to trust the best row (robustness statistics, stored with the sweep). The statistics run
  * in a workflow of their own that outlives this one, so the sweep completes as soon as its last
  * operation is stored; a failure there leaves the sweep as it is (they can be computed on demand).

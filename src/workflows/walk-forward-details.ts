@@ -4,7 +4,7 @@ import { staticMetadata, sweepSections, sweepSummary, type StaticMetadata, type 
 import type { WindowSummary } from './walk-forward-types.js';
 
 /*
- * What the Temporal UI shows of a walk-forward (README.md, "Watching sweeps in the Temporal UI"), in
+ * What the Temporal UI shows of a walk-forward (docs/cli.md, "Watching sweeps in the Temporal UI"), in
  * the sweeps' shapes: a static summary and details set at start, current details kept up to date by
  * the workflow. Pure and deterministic, like src/workflows/details.ts.
  */

@@ -24,7 +24,7 @@ import { walkForwardDetails } from './walk-forward-details.js';
 import { windowsQuery, type WalkForwardInput, type WalkForwardOutcome, type WindowSummary } from './walk-forward-types.js';
 
 /*
- * Walk-forward optimization (DESIGN §8): for each window, the in-sample optimization runs as a child
+ * Walk-forward optimization (docs/cli.md, docs/metrics.md): for each window, the in-sample optimization runs as a child
  * optimization sweep (the same fan-out, results stored and reused by hash), then its best
  * combination runs out of sample, warmed up on the bars before the piece. At most
  * `max_windows_in_flight` windows run at once. A (re)started walk-forward asks the store which

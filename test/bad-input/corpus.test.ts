@@ -21,7 +21,7 @@ import type { Store } from '../../src/store/types.js';
 import { repoRoot, runCli } from '../cli/run-cli.js';
 
 /*
- * The bad-input corpus: every way a user's file or request can be wrong that DESIGN lists, each run
+ * The bad-input corpus: every way a user's file or request can be wrong that we know of, each run
  * through the CLI (a spawned `sweeplab`, exit 2, one paragraph on stderr naming file, field and
  * reason, no stack trace, within seconds) and through the API (a 4xx whose JSON body names the
  * same, after which the server still answers and nothing stored has changed).

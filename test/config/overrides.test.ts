@@ -5,7 +5,7 @@ import { buildGrid, comboAt } from '../../src/config/grid.js';
 import { applyCombo, applyOverrides } from '../../src/config/overrides.js';
 import { WorkforceSchema, type Workforce } from '../../src/config/schemas.js';
 
-/** The DESIGN §2 blueprint. */
+/** The example SMA cross / ATR exit blueprint (examples/blueprints/). */
 function seedWorkforce(): Workforce {
   return WorkforceSchema.parse({
     context_workers: { regime_context: [{ plugin: 'trend_filter', params: { period: 200 } }] },

@@ -57,7 +57,7 @@ export async function installedWorkspace(): Promise<InstalledWorkspace> {
   run('npm', ['pack', '--pack-destination', dir], repoRoot, {});
   const [filename] = fs.readdirSync(dir).filter((f) => f.endsWith('.tgz'));
   const tarball = path.join(dir, filename!);
-  // npm 11 runs a dependency's install script only when the project allows it (README "Install").
+  // npm 11 runs a dependency's install script only when the project allows it (docs/cli.md, "Install it in a folder of your own").
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ allowScripts: { sweeplab: true } })}\n`);
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `./${filename}`], dir, env);
   const sweeplab: InstalledWorkspace['sweeplab'] = (args, opts = {}) =>

@@ -8,7 +8,7 @@ import { repoRoot } from '../cli/run-cli.js';
 import { installedWorkspace, type InstalledWorkspace, type RunningUp } from './installed.js';
 
 /*
- * The package as a user installs it (README "Install"): `npm pack`, the tarball installed into a
+ * The package as a user installs it (docs/cli.md, "Install it in a folder of your own"): `npm pack`, the tarball installed into a
  * folder outside the repository, `sweeplab init` there, then `sweeplab up` started from that folder
  * (dev server, worker, API; its state under the folder's data/) and an optimization submitted,
  * followed and read back from the same folder through pipes; Ctrl-C ends it all quietly.

@@ -14,7 +14,7 @@ import { repoRoot, startStack, type Stack } from '../helpers/stack.js';
 import { uniqueId } from '../helpers/temporal.js';
 
 /*
- * What the Temporal UI shows of a sweep (README.md, "Watching sweeps in the Temporal UI"), read
+ * What the Temporal UI shows of a sweep (docs/cli.md, "Watching sweeps in the Temporal UI"), read
  * back from a real dev server after a real optimization that continues as new: the static summary
  * and details (describe), the current details (the SDK's `__temporal_workflow_metadata` query), a
  * summary on every scheduled activity, and no server path anywhere in the histories.
