@@ -10,15 +10,15 @@
  */
 import { z } from 'zod';
 import { ConfigError, fromZodError } from '../config/errors.js';
-import { PHASES, type Phase } from '../config/schemas.js';
+import { PHASES, type Phase } from '../config/phases.js';
 import { definePlugin as defineBuiltinStyle, type PluginDeclaration, type PluginDefinition } from '../engine/plugins/types.js';
 
 export { z };
-export { cachedSeries } from '../engine/series-cache.js';
+export { cachedSeries } from './cache-scope.js';
 export { ema, priorHighest, priorLowest, rollingStd, sma, wilderAtr as atr, wilderRsi as rsi } from '../engine/indicators.js';
 export { DirectionSchema } from '../engine/plugins/types.js';
 export type { BarSeries } from '../engine/bars.js';
-export type { Phase, WorkerCategory } from '../config/schemas.js';
+export type { Phase, WorkerCategory } from '../config/phases.js';
 export type {
   Direction,
   EntryFilter,

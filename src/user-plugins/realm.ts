@@ -1,0 +1,158 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+import type { BarSeries } from '../engine/bars.js';
+
+/*
+ * A guest realm (docs/plugins.md, "What a plugin can and cannot do"): a node:vm context per plugin
+ * file, in which that file's code and its own copy of `sweeplab/plugin` run. The context has the
+ * language's built-ins and nothing of Node: no process, require, import(), fetch, timers, Buffer;
+ * code generation from strings and WebAssembly are off, and its promise jobs never run (its
+ * microtask queue is drained only after a script the host runs in it, and the host runs none after
+ * setting it up), so plugin code is synchronous, bars and params in, numbers out.
+ *
+ * The one rule that keeps it so: no object of the host ever reaches the realm. Any host object would
+ * lead back to the host's Function constructor (`x.constructor.constructor('return process')()`),
+ * so the host hands in only numbers, strings and objects made in the realm, and it reads what comes
+ * back with its own intrinsics (util.types, the typed-array getters below), never with a method
+ * plugin code could have replaced.
+ */
+
+/** The guest runtime's exports, as the host calls them (values coming back are checked by the adapter). */
+export type GuestRuntime = typeof import('./guest.js');
+
+/** The guest runtime bundled for the compiled package, beside this module (written by scripts/build.ts). */
+export const GUEST_BUNDLE_FILE = 'guest-bundle.js';
+
+/** Prefix of the file names plugin code is compiled under, so its stack frames can be told apart. */
+export const FRAME_PREFIX = 'sweeplab-plugin:';
+
+/*
+ * Run in each new context before any plugin code. Shared memory and WebAssembly go (Atomics.wait
+ * would block the thread; a shared WebAssembly.Memory is shared memory again). Error.prepareStackTrace
+ * is pinned to undefined, and `Error` to the realm's own: Node calls the hook of an error's realm with
+ * the call sites of every frame on the stack, host frames included, whenever a stack is formatted.
+ */
+const SETUP = `'use strict';
+delete globalThis.SharedArrayBuffer;
+delete globalThis.Atomics;
+delete globalThis.WebAssembly;
+Object.defineProperty(Error, 'prepareStackTrace', { value: undefined, writable: false, configurable: false });
+Object.defineProperty(globalThis, 'Error', { value: Error, writable: false, configurable: false });
+({ Float64Array, module: { exports: {} } });`;
+
+const COLUMNS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
+
+// The host's own typed-array intrinsics: they read a realm array's internal slots, run no realm code.
+const TypedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype) as object;
+const lengthGetter = Object.getOwnPropertyDescriptor(TypedArrayPrototype, 'length')!.get!;
+const bufferGetter = Object.getOwnPropertyDescriptor(TypedArrayPrototype, 'buffer')!.get!;
+const setFloat64 = Float64Array.prototype.set;
+
+/** The number of entries of a typed array of any realm. */
+export function typedLength(array: ArrayBufferView): number {
+  return Reflect.apply(lengthGetter, array, []) as number;
+}
+
+/** The bytes of a Float64Array the host made in a realm (offset 0), as a host Buffer over the same memory. */
+function bytesOf(array: Float64Array, length: number): Buffer {
+  return Buffer.from(Reflect.apply(bufferGetter, array, []) as ArrayBuffer, 0, length * 8);
+}
+
+/** The realm's copy of one host bar series, and the bytes both sides hold. */
+interface RealmBars {
+  bars: unknown;
+  realm: Buffer[];
+  host: Buffer[];
+}
+
+export interface Realm {
+  readonly runtime: GuestRuntime;
+  /** A bundled plugin file compiled as a CommonJS function of this realm, named `file` in stacks. */
+  compile(code: string, file: string): unknown;
+  /**
+   * This realm's copy of `bars`: made once per host series, and made again when the copy no longer
+   * holds the host's bytes (a plugin wrote into it), so what one run wrote never reaches the next.
+   */
+  barsFor(bars: BarSeries): unknown;
+}
+
+export function createRealm(): Realm {
+  const context = vm.createContext(Object.create(null), {
+    name: 'sweeplab plugin',
+    codeGeneration: { strings: false, wasm: false },
+    microtaskMode: 'afterEvaluate',
+  });
+  const made = vm.runInContext(SETUP, context) as { Float64Array: Float64ArrayConstructor; module: { exports: GuestRuntime } };
+  const RealmFloat64Array = made.Float64Array;
+  const guest = guestCode();
+  const evaluate = vm.compileFunction(guest.text, ['module', 'exports'], {
+    parsingContext: context,
+    filename: 'sweeplab:guest-runtime',
+    ...(guest.cache ? { cachedData: guest.cache } : { produceCachedData: true }),
+  }) as ((module: unknown, exports: unknown) => void) & { cachedData?: Buffer };
+  guest.cache ??= evaluate.cachedData;
+  evaluate(made.module, made.module.exports);
+  const runtime = made.module.exports;
+
+  const copies = new WeakMap<Float64Array, RealmBars>();
+  const copy = (bars: BarSeries): RealmBars => {
+    const columns = COLUMNS.map((column) => {
+      const array = new RealmFloat64Array(bars.length);
+      Reflect.apply(setFloat64, array, [bars[column]]);
+      return array;
+    });
+    return {
+      bars: runtime.makeBars(columns[0], columns[1], columns[2], columns[3], columns[4], columns[5], bars.length),
+      realm: columns.map((array) => bytesOf(array, bars.length)),
+      host: COLUMNS.map((column) => Buffer.from(bars[column].buffer, bars[column].byteOffset, bars.length * 8)),
+    };
+  };
+  return {
+    runtime,
+    compile: (code, file) => vm.compileFunction(code, ['module', 'exports', 'require'], { parsingContext: context, filename: `${FRAME_PREFIX}${file}` }),
+    barsFor(bars) {
+      let known = copies.get(bars.close);
+      if (!known || known.realm.some((bytes, i) => bytes.length !== known!.host[i].length || Buffer.compare(bytes, known!.host[i]) !== 0)) {
+        known = copy(bars);
+        copies.set(bars.close, known);
+      }
+      return known.bars;
+    },
+  };
+}
+
+/**
+ * The guest runtime with `sweeplab/plugin` as one CommonJS text: prebuilt beside this module in the
+ * compiled package, bundled from the sources on first use otherwise; with V8's code cache of its
+ * first compilation, so later realms of this thread skip the parse.
+ */
+let guest: { text: string; cache?: Buffer } | undefined;
+
+function guestCode(): { text: string; cache?: Buffer } {
+  if (guest) return guest;
+  const prebuilt = new URL(`./${GUEST_BUNDLE_FILE}`, import.meta.url);
+  guest = { text: fs.existsSync(prebuilt) ? fs.readFileSync(prebuilt, 'utf8') : bundleGuest() };
+  return guest;
+}
+
+/** Bundles the guest runtime (src/user-plugins/guest.ts, or guest.js in the compiled package). */
+export function bundleGuest(): string {
+  const source = fileURLToPath(new URL('./guest.ts', import.meta.url));
+  const entry = fs.existsSync(source) ? source : fileURLToPath(new URL('./guest.js', import.meta.url));
+  const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  const result = esbuild.buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'cjs',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    target: 'node20',
+    minify: true,
+    write: false,
+    logLevel: 'silent',
+    charset: 'utf8',
+  });
+  return result.outputFiles[0].text;
+}
