@@ -79,6 +79,7 @@ export interface Realm {
 }
 
 export function createRealm(): Realm {
+  ignoreRealmRejections();
   const context = vm.createContext(Object.create(null), {
     name: 'sweeplab plugin',
     codeGeneration: { strings: false, wasm: false },
@@ -121,6 +122,24 @@ export function createRealm(): Realm {
       return known.bars;
     },
   };
+}
+
+/**
+ * A promise rejected in a realm is never handled there (its jobs never run), and Node reports every
+ * unhandled rejection of the isolate to the host process, which by default dies of it: so
+ * `import('fs')` or a throwing async function in a plugin would end the worker. Those rejections are
+ * dropped; any other is raised as Node raises it without a listener. A realm's promises are told
+ * apart by their prototype chain, which never holds the host's Promise.prototype: no host object,
+ * this one included, ever reaches a realm.
+ */
+let listening = false;
+
+function ignoreRealmRejections(): void {
+  if (listening) return;
+  listening = true;
+  process.on('unhandledRejection', (reason, promise) => {
+    if (promise instanceof Promise) throw reason;
+  });
 }
 
 /**
