@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
+import { threadId } from 'node:worker_threads';
 import type { BarSeries } from '../engine/bars.js';
 
 /*
@@ -144,34 +148,63 @@ function ignoreRealmRejections(): void {
 
 /**
  * The guest runtime with `sweeplab/plugin` as one CommonJS text: prebuilt beside this module in the
- * compiled package, bundled from the sources on first use otherwise; with V8's code cache of its
- * first compilation, so later realms of this thread skip the parse.
+ * compiled package; from the sources, bundled on first use and kept in a cache file checked against
+ * the size and mtime of every source it came from (so each backtest thread of a run from the
+ * repository does not pay esbuild's few hundred milliseconds). With V8's code cache of its first
+ * compilation, so later realms of this thread skip the parse.
  */
 let guest: { text: string; cache?: Buffer } | undefined;
 
 function guestCode(): { text: string; cache?: Buffer } {
   if (guest) return guest;
   const prebuilt = new URL(`./${GUEST_BUNDLE_FILE}`, import.meta.url);
-  guest = { text: fs.existsSync(prebuilt) ? fs.readFileSync(prebuilt, 'utf8') : bundleGuest() };
+  guest = { text: fs.existsSync(prebuilt) ? fs.readFileSync(prebuilt, 'utf8') : cachedGuestBundle() };
   return guest;
 }
 
-/** Bundles the guest runtime (src/user-plugins/guest.ts, or guest.js in the compiled package). */
-export function bundleGuest(): string {
+interface GuestCacheFile {
+  inputs: Array<[file: string, size: number, mtimeMs: number]>;
+  text: string;
+}
+
+function cachedGuestBundle(): string {
+  const file = path.join(os.tmpdir(), `sweeplab-guest-${createHash('sha256').update(import.meta.url).digest('hex').slice(0, 16)}.json`);
+  try {
+    const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as GuestCacheFile;
+    if (cached.inputs.every(([input, size, mtimeMs]) => {
+      const stat = fs.statSync(input, { throwIfNoEntry: false });
+      return stat?.size === size && stat.mtimeMs === mtimeMs;
+    })) return cached.text;
+  } catch {
+    // No cache yet, or an unreadable one: bundle afresh.
+  }
+  const { text, inputs } = bundleGuest();
+  const entry: GuestCacheFile = { inputs: inputs.map((input) => [input, fs.statSync(input).size, fs.statSync(input).mtimeMs]), text };
+  // Written aside and renamed, so a thread never reads half a file another thread is writing.
+  const temporary = `${file}.${process.pid}.${threadId}`;
+  fs.writeFileSync(temporary, JSON.stringify(entry));
+  fs.renameSync(temporary, file);
+  return text;
+}
+
+/** Bundles the guest runtime (src/user-plugins/guest.ts, or guest.js in the compiled package), with the files it read. */
+export function bundleGuest(): { text: string; inputs: string[] } {
   const source = fileURLToPath(new URL('./guest.ts', import.meta.url));
   const entry = fs.existsSync(source) ? source : fileURLToPath(new URL('./guest.js', import.meta.url));
   const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
   const result = esbuild.buildSync({
     entryPoints: [entry],
+    absWorkingDir: path.dirname(entry),
     bundle: true,
     format: 'cjs',
     platform: 'neutral',
     mainFields: ['module', 'main'],
     target: 'node20',
     minify: true,
+    metafile: true,
     write: false,
     logLevel: 'silent',
     charset: 'utf8',
   });
-  return result.outputFiles[0].text;
+  return { text: result.outputFiles[0].text, inputs: Object.keys(result.metafile.inputs).map((input) => path.resolve(path.dirname(entry), input)) };
 }
