@@ -28,10 +28,15 @@ const DescriptionSchema = z.object({
 });
 
 /** A params parse as the realm reports it (issues are read by fromZodError, src/config/errors.ts). */
-const ParseResultSchema = z.union([
-  z.object({ success: z.literal(true), data: z.unknown() }),
-  z.object({ success: z.literal(false), issues: z.array(z.looseObject({ code: z.string(), path: z.array(z.union([z.string(), z.number()])), message: z.string() })).min(1) }),
-]);
+type ParseResult = { success: true; data: Record<string, unknown> } | { success: false; issues: z.core.$ZodIssue[] };
+
+function isParseResult(value: unknown): value is ParseResult {
+  if (typeof value !== 'object' || value === null) return false;
+  const result = value as Record<string, unknown>;
+  if (result.success === true) return 'data' in result;
+  const issues = result.issues;
+  return result.success === false && Array.isArray(issues) && issues.length > 0 && issues.every((i) => typeof i === 'object' && i !== null && typeof i.code === 'string' && Array.isArray(i.path) && typeof i.message === 'string');
+}
 
 /** The kind of worker each phase's plugins return. */
 const KIND_OF: Record<Phase, Worker['kind']> = {
@@ -81,11 +86,9 @@ export function guestDefinition(realm: Realm, handle: unknown, source: PluginSou
 
   const parse = (value: unknown, key?: string): z.ZodSafeParseResult<Record<string, unknown>> => {
     const text = guarded(() => runtime.parseParams(handle as never, JSON.stringify({ value }), key));
-    const result = ParseResultSchema.safeParse(typeof text === 'string' ? JSON.parse(text) : null);
-    if (!result.success) throw breach(`returned a malformed result from its params schema`);
-    return result.data.success
-      ? { success: true, data: result.data.data as Record<string, unknown> }
-      : { success: false, error: new z.ZodError(result.data.issues as z.core.$ZodIssue[]) as z.ZodError<Record<string, unknown>> };
+    const result: unknown = typeof text === 'string' ? JSON.parse(text) : null;
+    if (!isParseResult(result)) throw breach('returned a malformed result from its params schema');
+    return result.success ? { success: true, data: result.data } : { success: false, error: new z.ZodError(result.issues) as z.ZodError<Record<string, unknown>> };
   };
 
   const lookback = (params: Record<string, unknown>): number => {
@@ -174,12 +177,17 @@ export function guestDefinition(realm: Realm, handle: unknown, source: PluginSou
     const got = typedLength(value);
     if (got !== length) throw breach(`returned events of length ${got} for ${length} bars; events have one entry per bar`);
     const events = new Int8Array(length);
-    const source = value as unknown as ArrayLike<number>;
     if (types.isInt8Array(value)) events.set(value);
+    else {
+      const source = value as unknown as ArrayLike<number>;
+      for (let i = 0; i < length; i++) {
+        const event = source[i];
+        if (event !== 0 && event !== 1 && event !== -1) throw breach(`returned events of value ${event} at bar ${i}; events must be −1, 0 or +1`);
+        events[i] = event;
+      }
+    }
     for (let i = 0; i < length; i++) {
-      const event = types.isInt8Array(value) ? events[i] : source[i];
-      if (event !== 0 && event !== 1 && event !== -1) throw breach(`returned events of value ${event} at bar ${i}; events must be −1, 0 or +1`);
-      events[i] = event;
+      if (events[i] > 1 || events[i] < -1) throw breach(`returned events of value ${events[i]} at bar ${i}; events must be −1, 0 or +1`);
     }
     return events;
   }
