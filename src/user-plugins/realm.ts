@@ -92,13 +92,12 @@ export function createRealm(): Realm {
   const made = vm.runInContext(SETUP, context) as { Float64Array: Float64ArrayConstructor; module: { exports: GuestRuntime } };
   const RealmFloat64Array = made.Float64Array;
   const guest = guestCode();
-  const evaluate = vm.compileFunction(guest.text, ['module', 'exports'], {
-    parsingContext: context,
-    filename: 'sweeplab:guest-runtime',
-    ...(guest.cache ? { cachedData: guest.cache } : { produceCachedData: true }),
-  }) as ((module: unknown, exports: unknown) => void) & { cachedData?: Buffer };
-  guest.cache ??= evaluate.cachedData;
+  // A Script, not compileFunction: its code cache can be taken after the first run, so it holds the
+  // functions zod compiles while it sets itself up, not only the top level.
+  const script = new vm.Script(`(function (module, exports) {${guest.text}\n})`, { filename: 'sweeplab:guest-runtime', cachedData: guest.cache });
+  const evaluate = script.runInContext(context) as (module: unknown, exports: unknown) => void;
   evaluate(made.module, made.module.exports);
+  if (!guest.cache || script.cachedDataRejected) keepCodeCache(guest, script.createCachedData());
   const runtime = made.module.exports;
 
   const copies = new WeakMap<Float64Array, RealmBars>();
@@ -150,16 +149,37 @@ function ignoreRealmRejections(): void {
  * The guest runtime with `sweeplab/plugin` as one CommonJS text: prebuilt beside this module in the
  * compiled package; from the sources, bundled on first use and kept in a cache file checked against
  * the size and mtime of every source it came from (so each backtest thread of a run from the
- * repository does not pay esbuild's few hundred milliseconds). With V8's code cache of its first
- * compilation, so later realms of this thread skip the parse.
+ * repository does not pay esbuild's few hundred milliseconds). V8's code cache of its compilation is
+ * kept in a file too (named by the text's hash and the V8 version, and checked by V8), so a new
+ * thread's first realm skips the parse: about 100 ms of the 170 ms a realm took to make.
  */
-let guest: { text: string; cache?: Buffer } | undefined;
+interface GuestCode {
+  text: string;
+  cache?: Buffer;
+  cacheFile: string;
+}
 
-function guestCode(): { text: string; cache?: Buffer } {
+let guest: GuestCode | undefined;
+
+function guestCode(): GuestCode {
   if (guest) return guest;
   const prebuilt = new URL(`./${GUEST_BUNDLE_FILE}`, import.meta.url);
-  guest = { text: fs.existsSync(prebuilt) ? fs.readFileSync(prebuilt, 'utf8') : cachedGuestBundle() };
+  const text = fs.existsSync(prebuilt) ? fs.readFileSync(prebuilt, 'utf8') : cachedGuestBundle();
+  const cacheFile = path.join(os.tmpdir(), `sweeplab-guest-${createHash('sha256').update(text).digest('hex').slice(0, 16)}-v8-${process.versions.v8}.code`);
+  guest = { text, cacheFile, cache: fs.existsSync(cacheFile) ? fs.readFileSync(cacheFile) : undefined };
   return guest;
+}
+
+function keepCodeCache(code: GuestCode, cache: Buffer | undefined): void {
+  code.cache = cache;
+  if (cache) writeAside(code.cacheFile, cache);
+}
+
+/** Written aside and renamed, so a thread never reads half a file another thread is writing. */
+function writeAside(file: string, content: string | Buffer): void {
+  const temporary = `${file}.${process.pid}.${threadId}`;
+  fs.writeFileSync(temporary, content);
+  fs.renameSync(temporary, file);
 }
 
 interface GuestCacheFile {
@@ -180,10 +200,7 @@ function cachedGuestBundle(): string {
   }
   const { text, inputs } = bundleGuest();
   const entry: GuestCacheFile = { inputs: inputs.map((input) => [input, fs.statSync(input).size, fs.statSync(input).mtimeMs]), text };
-  // Written aside and renamed, so a thread never reads half a file another thread is writing.
-  const temporary = `${file}.${process.pid}.${threadId}`;
-  fs.writeFileSync(temporary, JSON.stringify(entry));
-  fs.renameSync(temporary, file);
+  writeAside(file, JSON.stringify(entry));
   return text;
 }
 
