@@ -60,7 +60,7 @@ function definitionsOf(file: BundledFile, source: PluginSource, maps: Map<string
   const fault = (thrown: unknown, plugin: string | null) => faultOf(thrown, plugin, source.file, maps);
   let handles: unknown[];
   try {
-    const definitions = realm.runtime.load(realm.compile(file.code, file.file) as never);
+    const definitions = realm.load(file.code, file.file);
     handles = Array.from({ length: definitions.length }, (_, i) => definitions[i]);
   } catch (error) {
     throw fault(error, null);

@@ -23,16 +23,17 @@ const RealmSet = Set;
 /** The import a plugin file may make beyond its own files. */
 const PUBLIC_MODULE = 'sweeplab/plugin';
 
-type Run = (module: { exports: Record<string, unknown> }, exports: Record<string, unknown>, require: (id: string) => unknown) => void;
+/** A bundled plugin file compiled in this realm: given module, exports, require and the built-ins, it returns the file's code as a function. */
+type Run = (...args: unknown[]) => () => void;
 
-/** Runs one bundled plugin file (a CommonJS function compiled in this realm); the plugins it exports. */
-export function load(run: Run): PluginDefinition[] {
+/** Runs one bundled plugin file; the plugins it exports. */
+export function load(run: Run, globals: unknown[]): PluginDefinition[] {
   const module = { exports: {} as Record<string, unknown> };
   const require = (id: string) => {
     if (id === PUBLIC_MODULE) return publicModule;
     throw new Error(`cannot import "${id}": a plugin imports only "${PUBLIC_MODULE}" and files of the plugins folder (it computes from bars and params alone)`);
   };
-  apply(run, module.exports, [module, module.exports, require]);
+  apply(apply(run, undefined, [module, module.exports, require, ...globals]), module.exports, []);
   return [...new RealmSet(values(module.exports).filter(isPluginDefinition))];
 }
 
@@ -53,7 +54,8 @@ export function parseParams(definition: PluginDefinition, text: string, key?: st
   const schema = key === undefined ? definition.params : definition.params.shape[key];
   if (!schema) return stringify({ success: false, issues: [{ code: 'custom', path: [], message: `no parameter "${key}"` }] });
   const result = schema.safeParse(parse(text).value);
-  return stringify(result.success ? { success: true, data: result.data } : { success: false, issues: result.error.issues }, (k, v) => (k === 'input' ? undefined : typeof v === 'bigint' ? String(v) : v));
+  if (result.success) return stringify({ success: true, data: result.data });
+  return stringify({ success: false, issues: result.error.issues }, (k, v) => (k === 'input' ? undefined : typeof v === 'bigint' ? String(v) : v));
 }
 
 export function lookback(definition: PluginDefinition, params: string): unknown {
