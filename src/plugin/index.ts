@@ -7,6 +7,11 @@
  *
  * `z` is the zod sweeplab validates with: build params with it (not with a zod of your own), so
  * the loader can read the schema's defaults and bounds.
+ *
+ * At run time this module is not the host's: each plugin file gets its own copy, evaluated inside
+ * the file's realm together with its code (src/user-plugins/realm.ts), so definePlugin's checks,
+ * zod and the series cache a plugin uses are all its realm's (docs/plugins.md, "What a plugin can
+ * and cannot do").
  */
 import { z } from 'zod';
 import { ConfigError, fromZodError } from '../config/errors.js';
