@@ -103,13 +103,11 @@ type BundleOutcome = BundledFile | { errors: Array<{ text: string; rule: boolean
 /** The plain-JavaScript worker: it receives the files, bundles each, and posts the outcomes back. */
 const BUNDLE_THREAD = String.raw`
 const { workerData } = require('node:worker_threads');
-const fs = require('node:fs');
 const path = require('node:path');
 const { root, files, esbuild: esbuildPath, publicModule, checker, port, done } = workerData;
 let esbuild;
 const plugins = path.join(root, 'plugins');
 const within = (dir, file) => file === dir || file.startsWith(dir + path.sep);
-const realpath = (file) => { try { return fs.realpathSync(file); } catch { return file; } };
 const RULE = 'a plugin imports only "' + publicModule + '" and files of the plugins folder (it computes from bars and params alone)';
 const importChecker = {
   name: checker,
@@ -121,10 +119,13 @@ const importChecker = {
       const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: checker });
       if (resolved.errors.length > 0) return { errors: resolved.errors };
       if (resolved.external) return { errors: [{ text: what + ' a Node built-in or an external module; ' + RULE }] };
-      if (!within(plugins, resolved.path)) return { errors: [{ text: what + ' outside the plugins folder; ' + RULE }] };
-      const real = realpath(resolved.path);
-      if (!within(root, real)) return { errors: [{ text: what + ' a symlink to ' + real + ', outside the data root; ' + RULE }] };
-      return { path: resolved.path, namespace: resolved.namespace, sideEffects: resolved.sideEffects };
+      // Where the import points as written (a path), or where it resolved to (a package name); then,
+      // symlinks followed (esbuild resolves them), where the file really is.
+      const written = /^\.\.?(\/|$)/.test(args.path) || path.isAbsolute(args.path) || args.kind === 'entry-point';
+      if (!within(plugins, written ? path.resolve(args.resolveDir, args.path) : resolved.path)) return { errors: [{ text: what + ' outside the plugins folder; ' + RULE }] };
+      if (!within(root, resolved.path)) return { errors: [{ text: what + ' a symlink to ' + resolved.path + ', outside the data root; ' + RULE }] };
+      // Allowed: esbuild resolves it as it would without this hook, so the bundle is the same.
+      return undefined;
     });
   },
 };
@@ -137,7 +138,7 @@ const importChecker = {
         entryPoints: [file], absWorkingDir: root, bundle: true, format: 'cjs', platform: 'node', target: 'node20',
         // import() becomes a promise job of the plugin's realm, which never runs (src/user-plugins/realm.ts).
         supported: { 'dynamic-import': false },
-        preserveSymlinks: true, plugins: [importChecker], write: false,
+        plugins: [importChecker], write: false,
         outdir: '.', sourcemap: 'external', sourcesContent: true, logLevel: 'silent', charset: 'utf8',
       });
       const code = result.outputFiles.find((f) => f.path.endsWith('.js')).text;

@@ -91,8 +91,8 @@ describe('a symlink in the plugins folder', () => {
   test('to a folder of the data root is followed', () => {
     const root = workspace({ 'shared/helper.ts': 'export const helper = 1;\n', 'plugins/importer.ts': importing("import { helper } from './shared/helper';") });
     fs.symlinkSync(path.join(root, 'shared'), path.join(root, 'plugins', 'shared'));
-    const bundle = bundleWorkspacePlugins(root)!;
-    assert.match(bundle.text, /plugins\/shared\/helper\.ts/);
+    // esbuild follows the link: the helper is bundled under its real place in the workspace.
+    assert.match(bundleWorkspacePlugins(root)!.text, /\/\/ shared\/helper\.ts/);
   });
 });
 
