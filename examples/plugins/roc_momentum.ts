@@ -25,7 +25,7 @@ export const rocMomentum = definePlugin({
     'direction: long | short | both.',
   lookback: (p) => p.period + 1,
   create(bars, p) {
-    // Cache keys are this plugin's own: another plugin's "roc_momentum:…" is another entry.
+    // Cache keys are shared by every plugin of a run: prefix them with the plugin's name.
     const events = cachedSeries(bars, `roc_momentum:${p.period}:${p.threshold_pct}`, () => {
       const roc = cachedSeries(bars, `roc_momentum:roc:${p.period}`, () => rateOfChange(bars.close, p.period));
       const out = new Int8Array(bars.length);
