@@ -3,6 +3,7 @@ import path from 'node:path';
 import { benchApi } from './api.js';
 import { benchCli } from './cli.js';
 import { benchEngine } from './engine.js';
+import { benchIsolation } from './isolation.js';
 import { benchLoad } from './load.js';
 import { benchScale } from './scale.js';
 import { benchStats } from './stats.js';
@@ -15,12 +16,12 @@ import { benchSweep } from './sweep.js';
  * `npm run bench -- engine api` runs only the named sections (results.json keeps the others).
  */
 
-const sections = { engine: benchEngine, sweep: benchSweep, api: benchApi, load: benchLoad, cli: benchCli, stats: benchStats, scale: benchScale } as const;
+const sections = { engine: benchEngine, isolation: benchIsolation, sweep: benchSweep, api: benchApi, load: benchLoad, cli: benchCli, stats: benchStats, scale: benchScale } as const;
 type Section = keyof typeof sections;
 
 const args = process.argv.slice(2);
 const named = args.filter((a) => a in sections) as Section[];
-const chosen: Section[] = named.length ? named : (['engine', 'sweep', 'api', 'load', 'cli', 'stats', ...(args.includes('--scale') ? (['scale'] as const) : [])] as Section[]);
+const chosen: Section[] = named.length ? named : (['engine', 'isolation', 'sweep', 'api', 'load', 'cli', 'stats', ...(args.includes('--scale') ? (['scale'] as const) : [])] as Section[]);
 
 const file = path.join(repoRoot, 'bench/results.json');
 const results: Record<string, unknown> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseTimestamp, TIMESTAMP_UNITS } from '../data/timestamp.js';
 import { MAX_BARS } from '../engine/bars.js';
 import { MetricNameSchema } from '../engine/result.js';
+import { PHASES, WORKER_CATEGORIES, type WorkerCategory } from './phases.js';
 
 /*
  * One zod schema per file format (docs/formats.md). Keys keep the spelling of the user's files.
@@ -9,14 +10,7 @@ import { MetricNameSchema } from '../engine/result.js';
  * because only the plugin registry knows them.
  */
 
-/** Worker categories and the phases inside each, in execution order. */
-export const PHASES = {
-  context_workers: ['regime_context', 'structural_context'],
-  analysis_workers: ['signal_generation', 'signal_refinement', 'entry_planning', 'exit_planning', 'size_planning'],
-} as const;
-export type WorkerCategory = keyof typeof PHASES;
-export type Phase = (typeof PHASES)[WorkerCategory][number];
-export const WORKER_CATEGORIES = Object.keys(PHASES) as WorkerCategory[];
+export { PHASES, WORKER_CATEGORIES, type Phase, type WorkerCategory } from './phases.js';
 
 /**
  * A name a person reads in tables, terminals and the Temporal UI: one line of printable text, so a

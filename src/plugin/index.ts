@@ -7,18 +7,23 @@
  *
  * `z` is the zod sweeplab validates with: build params with it (not with a zod of your own), so
  * the loader can read the schema's defaults and bounds.
+ *
+ * At run time this module is not the host's: each plugin file gets its own copy, evaluated inside
+ * the file's realm together with its code (src/user-plugins/realm.ts), so definePlugin's checks,
+ * zod and the series cache a plugin uses are all its realm's (docs/plugins.md, "What a plugin can
+ * and cannot do").
  */
 import { z } from 'zod';
 import { ConfigError, fromZodError } from '../config/errors.js';
-import { PHASES, type Phase } from '../config/schemas.js';
+import { PHASES, type Phase } from '../config/phases.js';
 import { definePlugin as defineBuiltinStyle, type PluginDeclaration, type PluginDefinition } from '../engine/plugins/types.js';
 
 export { z };
-export { cachedSeries } from '../engine/series-cache.js';
+export { cachedSeries } from './cache-scope.js';
 export { ema, priorHighest, priorLowest, rollingStd, sma, wilderAtr as atr, wilderRsi as rsi } from '../engine/indicators.js';
 export { DirectionSchema } from '../engine/plugins/types.js';
 export type { BarSeries } from '../engine/bars.js';
-export type { Phase, WorkerCategory } from '../config/schemas.js';
+export type { Phase, WorkerCategory } from '../config/phases.js';
 export type {
   Direction,
   EntryFilter,

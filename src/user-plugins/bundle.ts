@@ -2,13 +2,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { BuildFailure } from 'esbuild';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { ConfigError } from '../config/errors.js';
 
-// Loaded on first use: most commands in a workspace without plugins never bundle anything, and
-// every CLI command imports the loader.
 const require = createRequire(import.meta.url);
-const esbuild = (): typeof import('esbuild') => require('esbuild') as typeof import('esbuild');
 
 /*
  * A workspace's plugin code as one self-contained text (docs/plugins.md, "How plugin code travels"):
@@ -69,42 +66,116 @@ export function pluginFiles(dataRoot: string): string[] {
 
 /**
  * Bundles the workspace's plugin files; null when it has none. A file that does not compile is a
- * ConfigError named `file:line:column` with esbuild's message.
+ * ConfigError named `file:line:column` with esbuild's message; so is an import that leaves the
+ * plugins folder (below).
  */
 export function bundleWorkspacePlugins(dataRoot: string): PluginBundle | null {
   const files = pluginFiles(dataRoot);
   if (files.length === 0) return null;
   const root = fs.realpathSync(dataRoot);
-  return bundleText(files.map((file) => bundleFile(root, file)));
+  const outcomes = bundleInThread({ root, files, esbuild: require.resolve('esbuild'), publicModule: PUBLIC_MODULE, checker: IMPORT_CHECKER });
+  return bundleText(
+    outcomes.map((outcome, i) => {
+      if ('file' in outcome) return outcome;
+      const first = outcome.errors[0]!;
+      const at = first.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}` : files[i]!;
+      // The import rules say what is wrong themselves; anything else is the compiler's.
+      const reason = first.rule ? first.text : `does not compile: ${first.text}${first.location ? '' : ` (in ${files[i]})`}`;
+      throw new ConfigError(at, '', reason);
+    }),
+  );
 }
 
-function bundleFile(root: string, file: string): BundledFile {
-  try {
-    const result = esbuild().buildSync({
-      entryPoints: [file],
-      absWorkingDir: root,
-      bundle: true,
-      format: 'cjs',
-      platform: 'node',
-      target: 'node20',
-      external: [PUBLIC_MODULE],
-      write: false,
-      // Output "next to" the workspace root, so source map paths read "plugins/…".
-      outdir: '.',
-      sourcemap: 'external',
-      sourcesContent: true,
-      logLevel: 'silent',
-      charset: 'utf8',
+/*
+ * What a plugin file may import: "sweeplab/plugin", and files under `<data root>/plugins` (as the
+ * import names them) whose real path, symlinks followed, lies in the data root. Everything else is
+ * refused before esbuild reads it (docs/plugins.md, "What a plugin can and cannot do"): a Node
+ * built-in, a file elsewhere (`/etc/hostname`, `../../secret.json`, `/proc/self/environ` as text,
+ * `/dev/zero`, which would never finish), an npm package, a symlink out of the data root. It takes
+ * an esbuild plugin (an onResolve hook), which only esbuild's asynchronous API runs, while loading a
+ * workspace is synchronous: so the bundling runs in a short-lived worker thread that this thread
+ * waits for.
+ */
+const IMPORT_CHECKER = 'sweeplab-imports';
+
+type BundleOutcome = BundledFile | { errors: Array<{ text: string; rule: boolean; location: { file: string; line: number; column: number } | null }> };
+
+/** The plain-JavaScript worker: it receives the files, bundles each, and posts the outcomes back. */
+const BUNDLE_THREAD = String.raw`
+const { workerData } = require('node:worker_threads');
+const path = require('node:path');
+const { root, files, esbuild: esbuildPath, publicModule, checker, port, done } = workerData;
+let esbuild;
+const plugins = path.join(root, 'plugins');
+const within = (dir, file) => file === dir || file.startsWith(dir + path.sep);
+const RULE = 'a plugin imports only "' + publicModule + '" and files of the plugins folder (it computes from bars and params alone)';
+const importChecker = {
+  name: checker,
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === checker) return undefined;
+      if (args.path === publicModule) return { path: args.path, external: true };
+      const what = args.kind === 'entry-point' ? 'is' : 'imports "' + args.path + '", which is';
+      const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: checker });
+      if (resolved.errors.length > 0) return { errors: resolved.errors };
+      if (resolved.external) return { errors: [{ text: what + ' a Node built-in or an external module; ' + RULE }] };
+      // Where the import points as written (a path), or where it resolved to (a package name); then,
+      // symlinks followed (esbuild resolves them), where the file really is.
+      const written = /^\.\.?(\/|$)/.test(args.path) || path.isAbsolute(args.path) || args.kind === 'entry-point';
+      if (!within(plugins, written ? path.resolve(args.resolveDir, args.path) : resolved.path)) return { errors: [{ text: what + ' outside the plugins folder; ' + RULE }] };
+      if (!within(root, resolved.path)) return { errors: [{ text: what + ' a symlink to ' + resolved.path + ', outside the data root; ' + RULE }] };
+      // Allowed: esbuild resolves it as it would without this hook, so the bundle is the same.
+      return undefined;
     });
-    const code = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
-    const map = result.outputFiles.find((f) => f.path.endsWith('.js.map'))!.text;
-    // The trailing sourceMappingURL comment names the output file; the map travels beside the code.
-    return { file, code: code.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n'), map };
-  } catch (error) {
-    const failure = error as Partial<BuildFailure>;
-    const first = failure.errors?.[0];
-    if (!first) throw error;
-    const at = first.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}` : file;
-    throw new ConfigError(at, '', `does not compile: ${first.text}${first.location ? '' : ` (in ${file})`}`);
+  },
+};
+(async () => {
+  esbuild = require(esbuildPath);
+  const outcomes = [];
+  for (const file of files) {
+    try {
+      const result = await esbuild.build({
+        entryPoints: [file], absWorkingDir: root, bundle: true, format: 'cjs', platform: 'node', target: 'node20',
+        // import() becomes a promise job of the plugin's realm, which never runs (src/user-plugins/realm.ts).
+        supported: { 'dynamic-import': false },
+        plugins: [importChecker], write: false,
+        outdir: '.', sourcemap: 'external', sourcesContent: true, logLevel: 'silent', charset: 'utf8',
+      });
+      const code = result.outputFiles.find((f) => f.path.endsWith('.js')).text;
+      const map = result.outputFiles.find((f) => f.path.endsWith('.js.map')).text;
+      outcomes.push({ file, code: code.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n'), map });
+    } catch (error) {
+      if (!error.errors || error.errors.length === 0) throw error;
+      outcomes.push({ errors: error.errors.map((e) => ({ text: e.text, rule: e.text.endsWith(RULE), location: e.location && { file: e.location.file, line: e.location.line, column: e.location.column } })) });
+    }
+  }
+  return outcomes;
+})().then(
+  (outcomes) => port.postMessage({ outcomes }),
+  (error) => port.postMessage({ failed: String(error && error.stack || error) }),
+).finally(async () => {
+  await esbuild?.stop();
+  const flag = new Int32Array(done);
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+});
+`;
+
+/** Far more than bundling takes (tens of milliseconds a file): only a thread that never starts waits this long. */
+const BUNDLE_MS = 120_000;
+
+function bundleInThread(job: { root: string; files: string[]; esbuild: string; publicModule: string; checker: string }): BundleOutcome[] {
+  const done = new SharedArrayBuffer(4);
+  const { port1, port2 } = new MessageChannel();
+  // No execArgv: the thread runs plain JavaScript and needs no loader of the parent's.
+  const worker = new Worker(BUNDLE_THREAD, { eval: true, execArgv: [], workerData: { ...job, port: port2, done }, transferList: [port2] });
+  try {
+    if (Atomics.wait(new Int32Array(done), 0, 0, BUNDLE_MS) === 'timed-out') throw new Error(`bundling the plugins did not finish within ${BUNDLE_MS / 1000} s`);
+    const reply = receiveMessageOnPort(port1)?.message as { outcomes: BundleOutcome[] } | { failed: string } | undefined;
+    if (!reply || 'failed' in reply) throw new Error(`bundling the plugins failed: ${reply?.failed ?? 'no reply from its thread'}`);
+    return reply.outcomes;
+  } finally {
+    port1.close();
+    void worker.terminate();
   }
 }

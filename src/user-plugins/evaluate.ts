@@ -1,20 +1,17 @@
 import { SourceMap } from 'node:module';
-import vm from 'node:vm';
-import { ConfigError, isConfigError } from '../config/errors.js';
+import { ConfigError } from '../config/errors.js';
 import { BUILTIN_PLUGINS, builtinFile, type PluginSet } from '../engine/plugins/registry.js';
-import { isPluginDefinition, type PluginDefinition } from '../engine/plugins/types.js';
-import * as publicModule from '../plugin/index.js';
+import type { PluginDefinition, PluginSource } from '../engine/plugins/types.js';
+import { guestDefinition, shown } from './adapter.js';
 import { fileCodeHash, PUBLIC_MODULE, sha256, type BundledFile, type PluginBundle } from './bundle.js';
+import { createRealm, FRAME_PREFIX } from './realm.js';
 
 /*
- * A bundle's code becomes plugins: each file is compiled as a CommonJS function whose `require`
- * answers "sweeplab/plugin" with this process's own module (so user schemas are built with the very
- * zod sweeplab validates with), and every export made by definePlugin is a plugin. An error from
- * plugin code is traced back through the file's source map to the user's file and line.
+ * A bundle's code becomes plugins: each file runs in a guest realm of its own (src/user-plugins/realm.ts),
+ * with its own copy of "sweeplab/plugin", and every export made by definePlugin there becomes a host
+ * PluginDefinition that calls into the realm and checks what comes back (src/user-plugins/adapter.ts).
+ * Whatever plugin code throws is traced back through the file's source map to the user's file and line.
  */
-
-/** Prefix of the file names plugin code is compiled under, so its stack frames can be told apart. */
-const FRAME_PREFIX = 'sweeplab-plugin:';
 
 /** Plugin sets by bundle hash: a worker evaluates a bundle once per thread, not once per operation. */
 const evaluated = new Map<string, PluginSet>();
@@ -34,14 +31,11 @@ export function pluginSetFromBundle(bundle: PluginBundle): PluginSet {
   }
   const { files } = JSON.parse(bundle.text) as { files: BundledFile[] };
   const maps = new Map<string, SourceMap>();
-  const owners = new Map<string, string[]>();
   const byName = new Map(BUILTIN_PLUGINS.byName);
   const fileOf = new Map<string, string>();
   for (const file of files) {
     maps.set(file.file, new SourceMap(JSON.parse(file.map)));
-    const source = { file: file.file, code_hash: fileCodeHash(file) };
-    const definitions = definitionsOf(file, maps);
-    owners.set(file.file, definitions.map((d) => d.name));
+    const definitions = definitionsOf(file, { file: file.file, code_hash: fileCodeHash(file) }, maps);
     for (const definition of definitions) {
       const builtin = builtinFile(definition.name);
       if (builtin) {
@@ -52,50 +46,63 @@ export function pluginSetFromBundle(bundle: PluginBundle): PluginSet {
         throw new ConfigError(file.file, '', `plugin "${definition.name}" is also defined in ${other === file.file ? 'another export of this file' : other}; plugin names must be unique`);
       }
       fileOf.set(definition.name, file.file);
-      byName.set(definition.name, { ...definition, source });
+      byName.set(definition.name, definition);
     }
   }
-  const set: PluginSet = { byName, bundle_hash: bundle.hash, faultOf: (error) => faultOf(error, maps, owners) };
+  const set: PluginSet = { byName, bundle_hash: bundle.hash };
   evaluated.set(bundle.hash, set);
   if (evaluated.size > EVALUATED_KEEP) evaluated.delete(evaluated.keys().next().value!);
   return set;
 }
 
-function definitionsOf(file: BundledFile, maps: Map<string, SourceMap>): PluginDefinition[] {
-  const module = { exports: {} as Record<string, unknown> };
+function definitionsOf(file: BundledFile, source: PluginSource, maps: Map<string, SourceMap>): PluginDefinition[] {
+  const realm = createRealm();
+  const fault = (thrown: unknown, plugin: string | null) => faultOf(thrown, plugin, source.file, maps);
+  let handles: unknown[];
   try {
-    const run = vm.compileFunction(file.code, ['module', 'exports', 'require'], { filename: `${FRAME_PREFIX}${file.file}` });
-    run(module, module.exports, (id: string) => {
-      if (id === PUBLIC_MODULE) return publicModule;
-      throw new Error(`cannot import "${id}": a plugin imports only "${PUBLIC_MODULE}" and files of the plugins folder (it computes from bars and params alone)`);
-    });
+    const definitions = realm.load(file.code, file.file);
+    handles = Array.from({ length: definitions.length }, (_, i) => definitions[i]);
   } catch (error) {
-    throw (
-      faultOf(error, maps, new Map()) ??
-      new ConfigError(file.file, '', `throws while loading: ${error instanceof Error ? error.message : String(error)}`)
-    );
+    throw fault(error, null);
   }
-  const definitions = [...new Set(Object.values(module.exports).filter(isPluginDefinition))];
-  if (definitions.length === 0) {
+  if (handles.length === 0) {
     throw new ConfigError(file.file, '', `defines no plugin: export one made with definePlugin from "${PUBLIC_MODULE}" (docs/plugins.md)`);
   }
-  return definitions;
+  return handles.map((handle) => guestDefinition(realm, handle, source, fault));
 }
 
 /**
- * An error thrown from plugin code (its innermost frame in a plugin file) as a ConfigError named
- * by the user's file, line and column; null for an error that did not come from plugin code.
+ * What plugin code threw, as a ConfigError: named by the user's file, line and column of the
+ * innermost plugin frame (through the source map) when it is an Error thrown in plugin code, else by
+ * the plugin's file. `plugin` is null while the file loads. Nothing of the thrown value is called:
+ * its name, message and stack are read as plain properties (a throwing getter counts as a value
+ * without them).
  */
-function faultOf(error: unknown, maps: Map<string, SourceMap>, owners: Map<string, string[]>): ConfigError | null {
-  if (!(error instanceof Error) || typeof error.stack !== 'string') return null;
-  const frame = new RegExp(`${FRAME_PREFIX}(.+?):(\\d+):(\\d+)`).exec(error.stack);
-  if (!frame) return null;
+function faultOf(thrown: unknown, plugin: string | null, file: string, maps: Map<string, SourceMap>): ConfigError {
+  const who = plugin === null ? 'the plugin file throws while loading:' : `plugin "${plugin}" threw`;
+  const name = property(thrown, 'name');
+  const message = property(thrown, 'message');
+  const stack = property(thrown, 'stack');
+  if (typeof name !== 'string' || typeof message !== 'string' || typeof stack !== 'string') {
+    return new ConfigError(file, '', `${who} ${shown(thrown)}, which is not an Error (throw new Error(…) to say where and why)`);
+  }
+  // definePlugin's own checks (sweeplab/plugin in the realm) throw a ConfigError that says what is wrong.
+  const what = name === 'ConfigError' ? message : `${name}: ${message}`;
+  const frame = new RegExp(`${FRAME_PREFIX}(.+?):(\\d+):(\\d+)`).exec(stack);
+  if (!frame) return new ConfigError(file, '', `${who} ${what}`);
   const [, bundled, line, column] = frame;
   const entry = maps.get(bundled)?.findEntry(Number(line) - 1, Number(column) - 1);
   const at = entry && 'originalSource' in entry ? `${entry.originalSource}:${entry.originalLine + 1}:${entry.originalColumn + 1}` : `${bundled}:${line}:${column}`;
-  const names = owners.get(bundled) ?? [];
-  const who = names.length === 1 ? `plugin "${names[0]}"` : names.length ? `a plugin of ${bundled} (${names.map((n) => `"${n}"`).join(', ')})` : 'the plugin file';
-  // A ConfigError from sweeplab/plugin (definePlugin's checks) already says what is wrong.
-  const what = isConfigError(error) ? error.message : `${error.name}: ${error.message}`;
-  return new ConfigError(at, '', names.length ? `${who} threw ${what}` : `${who} throws while loading: ${what}`);
+  return new ConfigError(at, '', `${who} ${what}`);
+}
+
+/** A property of a thrown value, read without letting a getter's exception escape. */
+function property(value: unknown, key: string): unknown {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return undefined;
+  try {
+    const got: unknown = (value as Record<string, unknown>)[key];
+    return typeof got === 'string' ? got : undefined;
+  } catch {
+    return undefined;
+  }
 }

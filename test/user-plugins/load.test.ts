@@ -138,10 +138,13 @@ describe('bad plugin code is refused at submission', () => {
     assert.match(error.reason, /definePlugin: name: must be snake_case/);
   });
 
-  test('an import of anything but sweeplab/plugin and local files is refused with its line', () => {
+  test('an import of a Node built-in is refused at bundling, naming the file, its line and the import', () => {
     const source = signalPlugin('reader', MOMENTUM, "import fs from 'node:fs';\nexport const peek = () => fs.readFileSync('x');");
     const error = refusal(workspace({ 'plugins/reader.ts': source }), 'optimization.yaml');
-    assert.match(error.message, /^plugins\/reader\.ts:\d+:\d+: the plugin file throws while loading: Error: cannot import "node:fs": a plugin imports only "sweeplab\/plugin"/);
+    assert.equal(
+      error.message,
+      `plugins/reader.ts:${positionOf(source, "'node:fs'")}: imports "node:fs", which is a Node built-in or an external module; a plugin imports only "sweeplab/plugin" and files of the plugins folder (it computes from bars and params alone)`,
+    );
   });
 
   test('a file without a plugin export is refused', () => {

@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadOperationBars } from '../../src/activities/run-operation.js';
+import { loadOperationFile } from '../../src/config/load.js';
+import { materialize } from '../../src/config/materialize.js';
+import { WorkforceSchema } from '../../src/config/schemas.js';
+import { runBacktest, type BacktestResult, type PluginSet } from '../../src/engine/index.js';
 
 /** The repository's examples/ folder: a workspace with data, YAML and one plugin of its own. */
 export const examplesDir = path.resolve(import.meta.dirname, '../../examples');
@@ -75,4 +80,15 @@ data_sources:
     - { worker_category: analysis_workers, worker_phase: signal_generation, worker_plugin: ${plugin}, parameters: { period: { values: [${periods.join(', ')}] } } }
 ${parallel ? `  parallel_config: { ${parallel} }\n` : ''}`,
   };
+}
+
+/**
+ * Runs `workforce` (a blueprint's workforce as a user writes it: phases left out are empty) with
+ * `plugins` on the bars of the workspace's operation.yaml (the example daily series), as the engine
+ * runs every operation.
+ */
+export function runWorkforce(root: string, workforce: unknown, plugins: PluginSet): BacktestResult {
+  const base = loadOperationFile(path.join(root, 'operation.yaml'), { dataRoot: root });
+  const bars = loadOperationBars(materialize(base, base.blueprint.workforce, 'operation.yaml'), { dataRoot: root, file: 'operation.yaml' });
+  return runBacktest(bars, WorkforceSchema.parse(workforce), base.environment, plugins);
 }
