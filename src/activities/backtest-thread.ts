@@ -1,5 +1,5 @@
 import { BroadcastChannel } from 'node:worker_threads';
-import { isConfigError, type ConfigError } from '../config/errors.js';
+import { ConfigError, isConfigError } from '../config/errors.js';
 import { comboAt, type Combo } from '../config/grid.js';
 import { sweepHasher } from '../config/hash.js';
 import { operationAt } from '../config/operation-at.js';
@@ -8,9 +8,10 @@ import { applyCombo } from '../config/overrides.js';
 import type { Workforce } from '../config/schemas.js';
 import { blockReturns } from '../engine/block-returns.js';
 import { runBacktest } from '../engine/index.js';
-import { BUILTIN_PLUGINS, type PluginSet } from '../engine/plugins/registry.js';
+import { BUILTIN_PLUGINS, userPluginsIn, type PluginSet } from '../engine/plugins/registry.js';
 import type { Metrics } from '../engine/result.js';
 import { encodeBlocks, specBlocks } from '../store/blocks-codec.js';
+import { describeThrown, pluginsWho } from '../user-plugins/containment.js';
 import { pluginSetFromBundle, type PluginBundle } from '../user-plugins/index.js';
 import { loadOperationBars } from './run-operation.js';
 
@@ -89,15 +90,30 @@ export function runOperations(task: RunTask): RunOutcome {
       const result = runBacktest(bars, workforceAt(spec, idx), environment, plugins);
       return { idx, ok: true, metrics: result.metrics, blocks: encodeBlocks(blockReturns(result.equity.v, blocks)), ms: performance.now() - started };
     } catch (err) {
-      if (isConfigError(err)) return { idx, ok: false, error: userError(err) };
+      const failure = operationFailure(err, task.plugins && plugins, spec, idx);
+      if (failure) return { idx, ok: false, error: userError(failure) };
       throw err;
     }
   });
   return { ok: true, operations };
 }
 
-function workforceAt(spec: SweepSpec, idx: number): Workforce {
+export function workforceAt(spec: SweepSpec, idx: number): Workforce {
   return spec.kind === 'optimization' ? applyCombo(spec.base.blueprint.workforce, spec.grid, comboAt(spec.grid, idx)) : spec.variants[idx]!.workforce;
+}
+
+/**
+ * What fails one operation rather than the task: a user error, or, where user code ran, any value
+ * thrown that is not an Error of this thread (`throw 'a string'`, an object). sweeplab throws only
+ * Errors, and a plugin's own Errors already come out as ConfigErrors with its file and line
+ * (PluginSet.faultOf), so what is left, an Error from sweeplab's code, is a bug and fails the task.
+ */
+function operationFailure(err: unknown, userCode: PluginSet | null, spec: SweepSpec, idx: number): ConfigError | null {
+  if (isConfigError(err)) return err;
+  if (!userCode || err instanceof Error) return null;
+  const plugins = userPluginsIn(workforceAt(spec, idx), userCode);
+  const file = plugins.length === 1 ? plugins[0]!.source!.file : spec.file;
+  return new ConfigError(file, '', `${pluginsWho(plugins.map((p) => p.name))} threw ${describeThrown(err)}, which is not an Error (throw new Error(…) to say what went wrong)`);
 }
 
 function pluginSet(bundle: PluginBundle | null): PluginSet {

@@ -1,7 +1,13 @@
 import os from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina, type PiscinaTask, type TaskQueue } from 'piscina';
-import type { HashOutcome, HashTask, RunOutcome, RunTask } from './backtest-thread.js';
+import { DEFAULT_OPERATION_MEMORY_MB, type Workforce } from '../config/schemas.js';
+import type { SweepSpec } from '../config/sweep.js';
+import { BUILTIN_PLUGINS } from '../engine/plugins/registry.js';
+import { containedThread, endingReason, pluginsWho, threadEnding, type ThreadEnding } from '../user-plugins/containment.js';
+import { workforceAt, type HashOutcome, type HashTask, type RunOutcome, type RunTask, type UserError } from './backtest-thread.js';
+
+type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
 
 /**
  * Backtests run in a pool of worker threads, one per backtest slot, so that the activity's event
@@ -14,7 +20,8 @@ export interface BacktestPool {
   /**
    * Runs a batch. With `timeoutMs`, a batch still running that long after its thread started it is
    * stopped: piscina terminates the thread (and starts a fresh one), and the outcome is a failure
-   * naming parallel_config.max_operation_seconds.
+   * naming parallel_config.max_operation_seconds. A batch of plugin code whose thread ends under it
+   * (out of memory, process.exit) fails alike, naming the plugin.
    */
   runOperations(task: PoolTask, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<RunOutcome>;
   destroy(): Promise<void>;
@@ -35,20 +42,21 @@ function isTsxFlag(arg: string): boolean {
 }
 
 export function createBacktestPool(threads = defaultSlots()): BacktestPool {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const pool = new Piscina({
-    // From source, the thread's entry registers tsx itself (see that file for why).
-    filename: new URL(fromSource ? './backtest-thread-source.mjs' : './backtest-thread.js', import.meta.url).href,
-    execArgv: fromSource ? process.execArgv.filter((a, i, all) => !isTsxFlag(a) && !isTsxFlag(all[i + 1] ?? '')) : process.execArgv,
-    minThreads: threads,
-    maxThreads: threads,
-    // Up to three tasks wait inside each thread, so threads keep working while the activity's thread
-    // is busy writing to the store and cannot hand out the next one: a flush of 1,000 rows holds it
-    // for ~40 ms, three batches of 128 cheap operations.
-    concurrentTasksPerWorker: 4,
-    idleTimeout: 60_000,
-    taskQueue: new HashesFirst(),
-  });
+  // Built-in code is trusted: its threads share the process's limits and take several tasks each.
+  const trusted = newPiscina(threads, { minThreads: threads, concurrentTasksPerWorker: 4 });
+  // Plugin code runs in threads of its own, one pool per memory ceiling (docs/plugins.md, "How plugin
+  // code is contained"), one task per thread: a thread that dies takes only its own operation along.
+  const contained = new Map<number, Piscina>();
+  const poolFor = (task: { spec: SweepSpec; plugins: unknown }): { pool: Piscina; memoryMb: number | null } => {
+    if (task.plugins === null) return { pool: trusted, memoryMb: null };
+    const memoryMb = task.spec.parallel.max_operation_memory_mb ?? DEFAULT_OPERATION_MEMORY_MB;
+    let pool = contained.get(memoryMb);
+    if (!pool) {
+      pool = newPiscina(threads, { minThreads: 0, concurrentTasksPerWorker: 1, ...containedThread(memoryMb) });
+      contained.set(memoryMb, pool);
+    }
+    return { pool, memoryMb };
+  };
   // A task's clock starts when a thread takes it up, not when it is queued: threads post the
   // task's number on this channel as they start it.
   const channel = `sweeplab-pool-${process.pid}-${++pools}`;
@@ -60,27 +68,31 @@ export function createBacktestPool(threads = defaultSlots()): BacktestPool {
 
   return {
     threads,
-    hashOperations: (task, signal) => pool.run(task, { name: 'hashOperations', signal }),
+    hashOperations: (task, signal) => poolFor(task).pool.run(task, { name: 'hashOperations', signal }),
     async runOperations(task, opts = {}) {
       const { signal, timeoutMs } = opts;
-      if (timeoutMs === undefined) return pool.run(task, { name: 'runOperations', signal });
+      const { pool, memoryMb } = poolFor(task);
       const number = ++tasks;
       const controller = new AbortController();
       let timer: NodeJS.Timeout | undefined;
       let timedOut = false;
-      onStart.set(number, () => {
-        timer = setTimeout(() => {
-          timedOut = true;
-          controller.abort();
-        }, timeoutMs);
-      });
+      if (timeoutMs !== undefined) {
+        onStart.set(number, () => {
+          timer = setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, timeoutMs);
+        });
+      }
       const cancel = () => controller.abort(signal?.reason);
       if (signal?.aborted) cancel();
       signal?.addEventListener('abort', cancel, { once: true });
       try {
-        return await pool.run({ ...task, started: { channel, number } }, { name: 'runOperations', signal: controller.signal });
+        return await pool.run(timeoutMs === undefined ? task : { ...task, started: { channel, number } }, { name: 'runOperations', signal: controller.signal });
       } catch (error) {
-        if (timedOut) return timedOutOutcome(task, timeoutMs);
+        if (timedOut) return failedOutcome(task, timedOutError(task, timeoutMs!));
+        const ending = memoryMb === null ? null : threadEnding(error, memoryMb);
+        if (ending) return failedOutcome(task, endedError(task, ending));
         throw error;
       } finally {
         onStart.delete(number);
@@ -90,9 +102,22 @@ export function createBacktestPool(threads = defaultSlots()): BacktestPool {
     },
     destroy: async () => {
       starts.close();
-      await pool.destroy();
+      await Promise.all([trusted, ...contained.values()].map((pool) => pool.destroy()));
     },
   };
+}
+
+function newPiscina(threads: number, options: Pick<PiscinaOptions, 'minThreads' | 'concurrentTasksPerWorker' | 'resourceLimits' | 'env'>): Piscina {
+  const fromSource = import.meta.url.endsWith('.ts');
+  return new Piscina({
+    // From source, the thread's entry registers tsx itself (see that file for why).
+    filename: new URL(fromSource ? './backtest-thread-source.mjs' : './backtest-thread.js', import.meta.url).href,
+    execArgv: fromSource ? process.execArgv.filter((a, i, all) => !isTsxFlag(a) && !isTsxFlag(all[i + 1] ?? '')) : process.execArgv,
+    maxThreads: threads,
+    idleTimeout: 60_000,
+    taskQueue: new HashesFirst(),
+    ...options,
+  });
 }
 
 /**
@@ -131,11 +156,31 @@ class HashesFirst implements TaskQueue {
   }
 }
 
-/** A batch stopped by its time limit: each of its operations fails with this (sweeps with user code run batches of one). */
-function timedOutOutcome(task: PoolTask, timeoutMs: number): RunOutcome {
-  const { file } = task.spec;
-  const field = 'parallel_config.max_operation_seconds';
-  const reason = `stopped after ${timeoutMs / 1000} s without finishing (a plugin that never returns?); its backtest slot was restarted`;
-  const error = { file, field, reason, message: `${file}: ${field}: ${reason}` };
+/** Every operation of `task` failed with `error` (sweeps with user code run batches of one). */
+function failedOutcome(task: PoolTask, error: UserError): RunOutcome {
   return { ok: true, operations: task.indices.map((idx) => ({ idx, ok: false as const, error })) };
+}
+
+function userError(file: string, field: string, reason: string): UserError {
+  return { file, field, reason, message: `${file}${field ? `: ${field}` : ''}: ${reason}` };
+}
+
+/** A batch stopped by its time limit. */
+function timedOutError(task: PoolTask, timeoutMs: number): UserError {
+  const reason = `stopped after ${timeoutMs / 1000} s without finishing (a plugin that never returns?); its backtest slot was restarted`;
+  return userError(task.spec.file, 'parallel_config.max_operation_seconds', reason);
+}
+
+/** A batch whose thread ended under it: out of memory, or the plugin ended the thread itself. */
+function endedError(task: PoolTask, ending: ThreadEnding): UserError {
+  const who = pluginsWho([...new Set(task.indices.flatMap((idx) => userPluginNames(workforceAt(task.spec, idx))))]);
+  const field = ending.kind === 'memory' ? 'parallel_config.max_operation_memory_mb' : 'workforce';
+  return userError(task.spec.file, field, `${endingReason(who, ending)}; its backtest slot was restarted`);
+}
+
+/** The plugins a workforce names that are not built-ins: the only code that can end a thread. */
+function userPluginNames(workforce: Workforce): string[] {
+  return Object.values(workforce).flatMap((phases) =>
+    Object.values(phases as Record<string, Array<{ plugin: string }>>).flatMap((entries) => entries.map((e) => e.plugin).filter((name) => !BUILTIN_PLUGINS.byName.has(name))),
+  );
 }
