@@ -4,7 +4,7 @@ import { Piscina, type PiscinaTask, type TaskQueue } from 'piscina';
 import { DEFAULT_OPERATION_MEMORY_MB, type Workforce } from '../config/schemas.js';
 import type { SweepSpec } from '../config/sweep.js';
 import { BUILTIN_PLUGINS } from '../engine/plugins/registry.js';
-import { containedThread, endingReason, pluginsWho, threadEnding, type ThreadEnding } from '../user-plugins/containment.js';
+import { containedThread, endingReason, pluginsWho, threadEnding, threadEntry, type ThreadEnding } from '../user-plugins/containment.js';
 import { workforceAt, type HashOutcome, type HashTask, type RunOutcome, type RunTask, type UserError } from './backtest-thread.js';
 
 type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
@@ -34,11 +34,6 @@ let pools = 0;
 
 export function defaultSlots(): number {
   return Math.max(1, os.availableParallelism());
-}
-
-/** tsx's own flags (`--import tsx`, the tsx CLI's preflight and loader), left to the thread's entry. */
-function isTsxFlag(arg: string): boolean {
-  return /[\\/]tsx[\\/]|^tsx$/.test(arg);
 }
 
 export function createBacktestPool(threads = defaultSlots()): BacktestPool {
@@ -108,11 +103,11 @@ export function createBacktestPool(threads = defaultSlots()): BacktestPool {
 }
 
 function newPiscina(threads: number, options: Pick<PiscinaOptions, 'minThreads' | 'concurrentTasksPerWorker' | 'resourceLimits' | 'env'>): Piscina {
-  const fromSource = import.meta.url.endsWith('.ts');
+  // From source, the thread's entry registers tsx itself (see that file for why).
+  const { filename, execArgv } = threadEntry(import.meta.url, 'backtest-thread');
   return new Piscina({
-    // From source, the thread's entry registers tsx itself (see that file for why).
-    filename: new URL(fromSource ? './backtest-thread-source.mjs' : './backtest-thread.js', import.meta.url).href,
-    execArgv: fromSource ? process.execArgv.filter((a, i, all) => !isTsxFlag(a) && !isTsxFlag(all[i + 1] ?? '')) : process.execArgv,
+    filename: filename.href,
+    execArgv,
     maxThreads: threads,
     idleTimeout: 60_000,
     taskQueue: new HashesFirst(),

@@ -46,6 +46,8 @@ export interface LoadOptions {
   dataRoot: string;
   /** The workspace's plugins, when the caller loaded them already; else they are loaded from dataRoot. */
   plugins?: WorkspacePlugins;
+  /** The submission already loaded with these plugins in a contained thread (src/config/probe.ts): their checks are not run again here. */
+  pluginsChecked?: boolean;
 }
 
 export interface ResolveOptions {
@@ -55,6 +57,7 @@ export interface ResolveOptions {
   baseDir: string;
   dataRoot: string;
   plugins?: WorkspacePlugins;
+  pluginsChecked?: boolean;
 }
 
 /**
@@ -235,11 +238,12 @@ function checkPluginCode(named: Record<string, string>, workforce: Workforce, pl
  * first CHECK_BARS bars when the workforce uses a user plugin: those are held to the plugin
  * contract (checkUserPlugins) on the operation's own data, within the sweep's
  * max_operation_seconds, so a plugin that never returns is refused instead of hanging the submission.
+ * A submission whose plugins passed all this in a contained thread (src/config/probe.ts) skips it.
  */
 function dryRun(base: ResolvedOperation, workforce: Workforce, opts: Resolving, file: string, field: string): void {
   const { set } = opts.plugins;
   const userCode = userPluginsIn(workforce, set).length > 0;
-  if (base.data_source.type !== 'csv_archive' && !userCode) return;
+  if ((base.data_source.type !== 'csv_archive' && !userCode) || (userCode && opts.pluginsChecked)) return;
   const { environment } = base;
   const source = base.data_source.type === 'synthetic' ? { ...base.data_source, bars: Math.min(base.data_source.bars, CHECK_BARS) } : base.data_source;
   const bars = loadBars(source, { dataRoot: opts.dataRoot, file, field: 'data_source', start: environment.start, end: environment.end });
@@ -313,7 +317,7 @@ function checkCsvBars(source: DataSource, environment: { start?: string; end?: s
  */
 export function readTopFile(file: string, opts: LoadOptions): { doc: unknown; options: ResolveOptions } {
   const abs = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: process.cwd(), path: file, file, field: '' });
-  return { doc: readYamlFile(abs, file), options: { file, baseDir: path.dirname(abs), dataRoot: opts.dataRoot, plugins: opts.plugins } };
+  return { doc: readYamlFile(abs, file), options: { file, baseDir: path.dirname(abs), dataRoot: opts.dataRoot, plugins: opts.plugins, pluginsChecked: opts.pluginsChecked } };
 }
 
 export function readYamlFile(abs: string, label: string): unknown {

@@ -1,4 +1,5 @@
-import type { ResourceLimits } from 'node:worker_threads';
+import { parentPort, Worker, workerData, type ResourceLimits } from 'node:worker_threads';
+import { ConfigError, isConfigError } from '../config/errors.js';
 
 /*
  * What every thread that runs workspace plugin code shares, wherever it runs (a sweep's backtest
@@ -34,7 +35,7 @@ export function threadEnding(error: unknown, memoryMb: number): ThreadEnding | n
 export function endingReason(who: string, ending: ThreadEnding): string {
   return ending.kind === 'memory'
     ? `${who} exceeded the memory ceiling of ${ending.memoryMb} MB (parallel_config.max_operation_memory_mb)`
-    : `${who} ended its thread with exit code ${ending.code} (process.exit?) instead of returning`;
+    : `${who} ended its thread with exit code ${ending.code} (process.exit?)`;
 }
 
 /** `plugin "a"`, or `one of plugins "a", "b"`: who ran when a thread ended (no stack says which). */
@@ -43,8 +44,12 @@ export function pluginsWho(names: readonly string[]): string {
   return names.length ? `one of plugins ${names.map((n) => `"${n}"`).join(', ')}` : 'plugin code';
 }
 
-/** A thrown value that is not an Error (`throw 'a string'`), shown as the plugin threw it. */
-export function describeThrown(value: unknown): string {
+/** What `who` threw when it is not an Error (`throw 'a string'`): no stack tells where, so the value is shown. */
+export function notAnErrorReason(who: string, value: unknown): string {
+  return `${who} threw ${describeThrown(value)}, which is not an Error (throw new Error(…) to say what went wrong)`;
+}
+
+function describeThrown(value: unknown): string {
   let shown: string;
   try {
     shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? JSON.stringify(value) ?? String(value) : String(value);
@@ -52,4 +57,88 @@ export function describeThrown(value: unknown): string {
     shown = Object.prototype.toString.call(value);
   }
   return shown.length > 200 ? `${shown.slice(0, 200)}…` : shown;
+}
+
+/** A thread module's entry (src/activities/pool.ts, the contained jobs): from source, a .mjs that registers tsx first. */
+export function threadEntry(dir: string, name: string): { filename: URL; execArgv: string[] } {
+  const fromSource = dir.endsWith('.ts');
+  return {
+    filename: new URL(fromSource ? `./${name}-source.mjs` : `./${name}.js`, dir),
+    // tsx's own flags (`--import tsx`, the tsx CLI's preflight and loader) are left to the .mjs entry.
+    execArgv: fromSource ? process.execArgv.filter((a, i, all) => !isTsxFlag(a) && !isTsxFlag(all[i + 1] ?? '')) : process.execArgv,
+  };
+}
+
+function isTsxFlag(arg: string): boolean {
+  return /[\\/]tsx[\\/]|^tsx$/.test(arg);
+}
+
+/** What a contained job's thread is doing, so that a thread that dies can be named: the file, who runs, what it does. */
+export interface Stage {
+  file: string;
+  who: string;
+  doing: string;
+}
+
+type JobMessage = { stage: Stage } | { done: unknown } | { error: { file: string; field: string; reason: string } } | { bug: { message: string; stack?: string } };
+
+/**
+ * Runs `job` in a thread of `entry` (a module that calls serveContainedJob) with a heap ceiling of
+ * `memoryMb` and no environment: the job's value, or a ConfigError when it failed as a user error,
+ * when plugin code ended the thread (out of memory, process.exit), or when it was still running
+ * after `limitMs` (the job bounds plugin code itself, with withinSeconds; this bounds the rest).
+ */
+export function runContainedJob<T>(entry: { filename: URL; execArgv: string[] }, job: unknown, limits: { memoryMb: number; limitMs: number; stage: Stage }): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let stage = limits.stage;
+    let settled = false;
+    const worker = new Worker(entry.filename, { workerData: job, execArgv: entry.execArgv, ...containedThread(limits.memoryMb) });
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      outcome();
+      void worker.terminate();
+    };
+    const fail = (reason: string) => settle(() => reject(new ConfigError(stage.file, '', `${reason} while ${stage.doing}`)));
+    const timer = setTimeout(() => fail(`${stage.who} did not finish within ${limits.limitMs / 1000} s`), limits.limitMs);
+    worker.on('message', (message: JobMessage) => {
+      if ('stage' in message) stage = message.stage;
+      else if ('done' in message) settle(() => resolve(message.done as T));
+      else if ('error' in message) settle(() => reject(new ConfigError(message.error.file, message.error.field, message.error.reason)));
+      else settle(() => reject(Object.assign(new Error(message.bug.message), { stack: message.bug.stack })));
+    });
+    worker.on('error', (error) => {
+      const ending = threadEnding(error, limits.memoryMb);
+      if (ending) fail(endingReason(stage.who, ending));
+      else settle(() => reject(error));
+    });
+    worker.on('exit', (code) => fail(endingReason(stage.who, { kind: 'exit', code })));
+  });
+}
+
+/**
+ * The thread side of runContainedJob: runs `work` on the job and reports how it went. A value
+ * thrown that is not an Error can only come from plugin code (sweeplab throws Errors), so it is the
+ * plugin's fault, named by the current stage; any other Error is a bug and is reported as one.
+ */
+export async function serveContainedJob(work: (job: never, stage: (stage: Stage) => void) => unknown): Promise<void> {
+  const port = parentPort!;
+  let current: Stage | null = null;
+  const stage = (next: Stage) => {
+    current = next;
+    port.postMessage({ stage: next } satisfies JobMessage);
+  };
+  let message: JobMessage;
+  try {
+    message = { done: await work(workerData as never, stage) };
+  } catch (error) {
+    if (isConfigError(error)) message = { error: { file: error.file, field: error.field, reason: error.reason } };
+    else if (error instanceof Error) message = { bug: { message: error.message, stack: error.stack } };
+    else {
+      const at: Stage = current ?? { file: 'plugins', who: 'plugin code', doing: 'running' };
+      message = { error: { file: at.file, field: '', reason: notAnErrorReason(at.who, error) } };
+    }
+  }
+  port.postMessage(message);
 }
