@@ -48,6 +48,8 @@ export interface LoadOptions {
   plugins?: WorkspacePlugins;
   /** The submission already loaded with these plugins in a contained thread (src/config/probe.ts): their checks are not run again here. */
   pluginsChecked?: boolean;
+  /** How long user plugin code may run while a standalone operation is checked (run-operation's flag); a sweep's parallel_config sets it for sweeps. */
+  operationSeconds?: number;
 }
 
 export interface ResolveOptions {
@@ -58,6 +60,7 @@ export interface ResolveOptions {
   dataRoot: string;
   plugins?: WorkspacePlugins;
   pluginsChecked?: boolean;
+  operationSeconds?: number;
 }
 
 /**
@@ -99,7 +102,7 @@ export function loadOperationFile(file: string, opts: LoadOptions): ResolvedOper
 
 /** For API bodies and embedded documents: `doc` is the operation itself. */
 export function resolveOperation(doc: unknown, opts: ResolveOptions): ResolvedOperation {
-  return resolveOperationAt(doc, withPlugins(opts), '');
+  return resolveOperationAt(doc, withPlugins(opts, opts.operationSeconds), '');
 }
 
 export function loadOptimizationFile(file: string, opts: LoadOptions): LoadedOptimization {
@@ -317,7 +320,7 @@ function checkCsvBars(source: DataSource, environment: { start?: string; end?: s
  */
 export function readTopFile(file: string, opts: LoadOptions): { doc: unknown; options: ResolveOptions } {
   const abs = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: process.cwd(), path: file, file, field: '' });
-  return { doc: readYamlFile(abs, file), options: { file, baseDir: path.dirname(abs), dataRoot: opts.dataRoot, plugins: opts.plugins, pluginsChecked: opts.pluginsChecked } };
+  return { doc: readYamlFile(abs, file), options: { file, baseDir: path.dirname(abs), dataRoot: opts.dataRoot, plugins: opts.plugins, pluginsChecked: opts.pluginsChecked, operationSeconds: opts.operationSeconds } };
 }
 
 export function readYamlFile(abs: string, label: string): unknown {

@@ -1,6 +1,9 @@
 import { BUILTIN_PLUGINS } from '../engine/plugins/registry.js';
-import { runContainedJob, threadEntry } from '../user-plugins/containment.js';
-import { bundleWorkspacePlugins, pluginSetFromBundle, type PluginBundle } from '../user-plugins/index.js';
+import { bundleText, type BundledFile } from '../user-plugins/bundle.js';
+import { pluginsWho, runContainedJob, threadEntry, type Stage } from '../user-plugins/containment.js';
+import { bundleWorkspacePlugins, pluginSetFromBundle, type PluginBundle, type WorkspacePlugins } from '../user-plugins/index.js';
+import { withinSeconds } from '../user-plugins/time-limit.js';
+import { ConfigError } from './errors.js';
 import { isPlainObject } from './json.js';
 import { readTopFile, resolveOperation, resolveOptimization, resolveVariantTest, type LoadOptions, type ResolveOptions } from './load.js';
 import { DEFAULT_OPERATION_MEMORY_MB, DEFAULT_OPERATION_SECONDS, ParallelConfigSchema } from './schemas.js';
@@ -41,6 +44,25 @@ export function resolveSubmission(kind: SubmissionKind, doc: unknown, opts: Reso
 }
 
 /**
+ * The bundle's plugins, each file first loaded on its own within `seconds`, so that a file whose top
+ * level never returns is named (run in a contained thread: src/config/probe-thread.ts,
+ * src/cli/run-operation-thread.ts). `stage` hears each step; the last one names the plugins and,
+ * when there is one file, it (else `file`, the document).
+ */
+export function loadPluginsStepwise(bundle: PluginBundle, seconds: number, stage: (stage: Stage) => void, file: string): WorkspacePlugins & { stage: Stage } {
+  const { files } = JSON.parse(bundle.text) as { files: BundledFile[] };
+  for (const one of files) {
+    stage({ file: one.file, who: 'its code', doing: 'it was loaded' });
+    if (!withinSeconds(seconds, () => pluginSetFromBundle(bundleText([one])))) {
+      throw new ConfigError(one.file, '', `did not finish loading within ${seconds} s (parallel_config.max_operation_seconds); does code at its top level never return?`);
+    }
+  }
+  const set = pluginSetFromBundle(bundle);
+  const names = [...set.byName.values()].filter((d) => !BUILTIN_PLUGINS.byName.has(d.name)).map((d) => d.name);
+  return { set, bundle, stage: { file: files.length === 1 ? files[0]!.file : file, who: pluginsWho(names), doing: 'it ran' } };
+}
+
+/**
  * `opts` with the workspace's plugins, once the submission `doc` loaded in a contained thread; a
  * ConfigError when it did not (naming the plugin file, or the plugins and what they were doing).
  * `limits` overrides the document's parallel_config (run-operation's flags).
@@ -53,9 +75,7 @@ export async function probedOptions(kind: SubmissionKind, doc: unknown, opts: Re
   const job: ProbeJob = { kind, doc, opts: { file: opts.file, baseDir: opts.baseDir, dataRoot: opts.dataRoot }, bundle, seconds };
   await runContainedJob(threadEntry(import.meta.url, 'probe-thread'), job, {
     memoryMb,
-    // Every step that runs plugin code is bounded by `seconds` inside the thread; this bounds the
-    // thread as a whole (its start, each file's load, the dry runs), generously.
-    limitMs: (seconds * (3 + fileCount(bundle)) + 10) * 1000,
+    limitMs: jobLimitMs(bundle, seconds),
     stage: { file: opts.file, who: 'plugin code', doing: 'its thread started' },
   });
   return { ...opts, plugins: { set: pluginSetFromBundle(bundle), bundle }, pluginsChecked: true };
@@ -90,6 +110,10 @@ function field(doc: unknown, key: string): unknown {
   return isPlainObject(doc) ? doc[key] : undefined;
 }
 
-function fileCount(bundle: PluginBundle): number {
-  return (JSON.parse(bundle.text) as { files: unknown[] }).files.length;
+/**
+ * Every step of a contained job that runs plugin code is bounded by `seconds` inside its thread;
+ * this bounds the thread as a whole (its start, each file's load, the runs), generously.
+ */
+export function jobLimitMs(bundle: PluginBundle, seconds: number): number {
+  return (seconds * (3 + (JSON.parse(bundle.text) as { files: unknown[] }).files.length) + 10) * 1000;
 }
