@@ -42,6 +42,8 @@ before(async () => {
     for (const [file, text] of Object.entries(sweepFiles('chaos', [...WELL, odd], LIMITS))) files[file.replace('opt-chaos', `opt-chaos-${odd}`)] = text;
     files[`var-chaos-${odd}.yaml`] = variants(odd);
   }
+  // Every swept value misbehaves; the blueprint's own period (10, what submission checks) does not.
+  files['opt-chaos-all.yaml'] = sweepFiles('chaos', [11, 12, 13, 14], LIMITS)['opt-chaos.yaml']!;
   workspace = makeWorkspace(files, { plugins: false });
   remote = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-remote-'));
   fs.cpSync(path.join(workspace, 'data'), path.join(remote, 'data'), { recursive: true });
@@ -95,6 +97,17 @@ describe('a sweep where one swept value misbehaves', () => {
     assert.deepEqual([outcome.completed, outcome.failed, done], [7, 1, 7]);
     assert.equal(error, 'opt-chaos-14.yaml: parallel_config.max_operation_seconds: stopped after 2 s without finishing (a plugin that never returns?); its backtest slot was restarted');
   });
+});
+
+test('a sweep whose every operation misbehaves completes with every row failed', async () => {
+  const res = await post('optimizations', 'opt-chaos-all.yaml');
+  assert.equal(res.status, 202, await res.clone().text());
+  const { id } = (await res.json()) as { id: string };
+  const outcome = (await stack.temporal.client.workflow.getHandle(id).result()) as SweepOutcome;
+  assert.deepEqual([outcome.completed, outcome.failed], [0, 4]);
+  assert.equal((await stack.sweeps.view(id)).status, 'completed');
+  const rows = ((await (await app.request(`/api/sweeps/${id}/results?sort=idx&order=asc&limit=100`)).json()) as { rows: ResultRow[] }).rows;
+  assert.deepEqual(rows.map((r) => r.status), ['failed', 'failed', 'failed', 'failed']);
 });
 
 describe('plugin code that misbehaves at submission over the API', () => {
