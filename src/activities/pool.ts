@@ -4,6 +4,7 @@ import { Piscina, type PiscinaTask, type TaskQueue } from 'piscina';
 import { DEFAULT_OPERATION_MEMORY_MB, type Workforce } from '../config/schemas.js';
 import type { SweepSpec } from '../config/sweep.js';
 import { BUILTIN_PLUGINS } from '../engine/plugins/registry.js';
+import type { PluginBundle } from '../user-plugins/index.js';
 import { containedThread, endingReason, pluginsWho, threadEnding, threadEntry, type ThreadEnding } from '../user-plugins/containment.js';
 import { workforceAt, type HashOutcome, type HashTask, type RunOutcome, type RunTask, type UserError } from './backtest-thread.js';
 
@@ -37,12 +38,15 @@ export function defaultSlots(): number {
 }
 
 export function createBacktestPool(threads = defaultSlots()): BacktestPool {
-  // Built-in code is trusted: its threads share the process's limits and take several tasks each.
+  // Built-in code is trusted: its threads share the process's limits. Up to three tasks wait inside
+  // each thread, so threads keep working while the activity's thread is busy writing to the store and
+  // cannot hand out the next one: a flush of 1,000 rows holds it for ~40 ms, three batches of 128
+  // cheap operations.
   const trusted = newPiscina(threads, { minThreads: threads, concurrentTasksPerWorker: 4 });
   // Plugin code runs in threads of its own, one pool per memory ceiling (docs/plugins.md, "How plugin
   // code is contained"), one task per thread: a thread that dies takes only its own operation along.
   const contained = new Map<number, Piscina>();
-  const poolFor = (task: { spec: SweepSpec; plugins: unknown }): { pool: Piscina; memoryMb: number | null } => {
+  const poolFor = (task: { spec: SweepSpec; plugins: PluginBundle | null }): { pool: Piscina; memoryMb: number | null } => {
     if (task.plugins === null) return { pool: trusted, memoryMb: null };
     const memoryMb = task.spec.parallel.max_operation_memory_mb ?? DEFAULT_OPERATION_MEMORY_MB;
     let pool = contained.get(memoryMb);
