@@ -30,12 +30,12 @@ export interface HashTask {
   indices: number[];
   /** The sweep's user plugin code (its hash is checked before it first runs here); null for built-ins only. */
   plugins: PluginBundle | null;
+  /** Where to say that this task has started (src/activities/pool.ts), when it has a time limit. */
+  started?: { channel: string; number: number };
 }
 
-export interface HashOutcome {
-  hashes: string[];
-  params: Combo[];
-}
+/** The pack's hashes and params, or the user error that keeps its code from loading (a bundle that does not check out). */
+export type HashOutcome = { ok: true; hashes: string[]; params: Combo[] } | { ok: false; error: UserError };
 
 export interface RunTask {
   spec: SweepSpec;
@@ -58,11 +58,19 @@ export type OperationOutcome = { idx: number; ok: true; metrics: Metrics; blocks
 /** Per operation, or for the whole batch when its data cannot be loaded (every operation would fail alike). */
 export type RunOutcome = { ok: true; operations: OperationOutcome[] } | { ok: false; error: UserError };
 
-/** A user error in the sweep's code (a bundle that does not check out) fails the whole task. */
+/** Loading the sweep's code is where a bad bundle shows: its user error comes back as data, for the whole task. */
 export function hashOperations(task: HashTask): HashOutcome {
-  const plugins = pluginSet(task.plugins);
+  if (task.started) startedChannel(task.started.channel).postMessage(task.started.number);
+  let plugins;
+  try {
+    plugins = pluginSet(task.plugins);
+  } catch (err) {
+    if (isConfigError(err)) return { ok: false, error: userError(err) };
+    throw err;
+  }
   const hasher = sweepHasher(task.spec, plugins);
   return {
+    ok: true,
     hashes: task.indices.map((idx) => hasher.hash(idx)),
     // A combination's params need no materializing; a variant test has a handful of operations.
     params: task.indices.map((idx) => (task.spec.kind === 'optimization' ? comboAt(task.spec.grid, idx) : operationAt(task.spec, idx, plugins).params)),

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina, type PiscinaTask, type TaskQueue } from 'piscina';
-import { DEFAULT_OPERATION_MEMORY_MB, type Workforce } from '../config/schemas.js';
+import { DEFAULT_OPERATION_MEMORY_MB, DEFAULT_OPERATION_SECONDS, type Workforce } from '../config/schemas.js';
 import type { SweepSpec } from '../config/sweep.js';
 import { BUILTIN_PLUGINS } from '../engine/plugins/registry.js';
 import type { PluginBundle } from '../user-plugins/index.js';
@@ -17,6 +17,7 @@ type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
  */
 export interface BacktestPool {
   readonly threads: number;
+  /** Hashes a pack; a sweep's plugin code that does not load (a user error, its time limit, its thread ended) comes back as the outcome's error. */
   hashOperations(task: HashTask, signal?: AbortSignal): Promise<HashOutcome>;
   /**
    * Runs a batch. With `timeoutMs`, a batch still running that long after its thread started it is
@@ -65,38 +66,64 @@ export function createBacktestPool(threads = defaultSlots()): BacktestPool {
   starts.unref();
   let tasks = 0;
 
+  /**
+   * Runs `task` on `pool`; with `timeoutMs`, a task still running that long after its thread took
+   * it up is stopped (piscina terminates the thread and starts a fresh one) and TIMED_OUT comes back.
+   */
+  async function run<T>(pool: Piscina, name: string, task: HashTask | RunTask, opts: { signal?: AbortSignal; timeoutMs?: number }): Promise<T | typeof TIMED_OUT> {
+    const { signal, timeoutMs } = opts;
+    const number = ++tasks;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    if (timeoutMs !== undefined) {
+      onStart.set(number, () => {
+        timer = setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, timeoutMs);
+      });
+    }
+    const cancel = () => controller.abort(signal?.reason);
+    if (signal?.aborted) cancel();
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      return (await pool.run(timeoutMs === undefined ? task : { ...task, started: { channel, number } }, { name, signal: controller.signal })) as T;
+    } catch (error) {
+      if (timedOut) return TIMED_OUT;
+      throw error;
+    } finally {
+      onStart.delete(number);
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
+
   return {
     threads,
-    hashOperations: (task, signal) => poolFor(task).pool.run(task, { name: 'hashOperations', signal }),
-    async runOperations(task, opts = {}) {
-      const { signal, timeoutMs } = opts;
+    async hashOperations(task, signal) {
       const { pool, memoryMb } = poolFor(task);
-      const number = ++tasks;
-      const controller = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      let timedOut = false;
-      if (timeoutMs !== undefined) {
-        onStart.set(number, () => {
-          timer = setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, timeoutMs);
-        });
-      }
-      const cancel = () => controller.abort(signal?.reason);
-      if (signal?.aborted) cancel();
-      signal?.addEventListener('abort', cancel, { once: true });
+      // Hashing loads the sweep's code first: plugin code gets the operation's time limit for it.
+      const timeoutMs = memoryMb === null ? undefined : (task.spec.parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000;
       try {
-        return await pool.run(timeoutMs === undefined ? task : { ...task, started: { channel, number } }, { name: 'runOperations', signal: controller.signal });
+        const outcome = await run<HashOutcome>(pool, 'hashOperations', task, { signal, timeoutMs });
+        if (outcome !== TIMED_OUT) return outcome;
+        return { ok: false, error: userError(task.spec.file, 'parallel_config.max_operation_seconds', `loading the sweep's plugin code did not finish within ${timeoutMs! / 1000} s (does a plugin file's top level never return?)`) };
       } catch (error) {
-        if (timedOut) return failedOutcome(task, timedOutError(task, timeoutMs!));
+        const ending = memoryMb === null ? null : threadEnding(error, memoryMb);
+        if (!ending) throw error;
+        return { ok: false, error: userError(task.spec.file, endingField(ending), `${endingReason("the sweep's plugin code", ending)} while it was loaded`) };
+      }
+    },
+    async runOperations(task, opts = {}) {
+      const { pool, memoryMb } = poolFor(task);
+      try {
+        const outcome = await run<RunOutcome>(pool, 'runOperations', task, opts);
+        return outcome === TIMED_OUT ? failedOutcome(task, timedOutError(task, opts.timeoutMs!)) : outcome;
+      } catch (error) {
         const ending = memoryMb === null ? null : threadEnding(error, memoryMb);
         if (ending) return failedOutcome(task, endedError(task, ending));
         throw error;
-      } finally {
-        onStart.delete(number);
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', cancel);
       }
     },
     destroy: async () => {
@@ -105,6 +132,8 @@ export function createBacktestPool(threads = defaultSlots()): BacktestPool {
     },
   };
 }
+
+const TIMED_OUT = Symbol('timed out');
 
 function newPiscina(threads: number, options: Pick<PiscinaOptions, 'minThreads' | 'concurrentTasksPerWorker' | 'resourceLimits' | 'env'>): Piscina {
   // From source, the thread's entry registers tsx itself (see that file for why).
@@ -173,8 +202,11 @@ function timedOutError(task: PoolTask, timeoutMs: number): UserError {
 /** A batch whose thread ended under it: out of memory, or the plugin ended the thread itself. */
 function endedError(task: PoolTask, ending: ThreadEnding): UserError {
   const who = pluginsWho([...new Set(task.indices.flatMap((idx) => userPluginNames(workforceAt(task.spec, idx))))]);
-  const field = ending.kind === 'memory' ? 'parallel_config.max_operation_memory_mb' : 'workforce';
-  return userError(task.spec.file, field, `${endingReason(who, ending)}; its backtest slot was restarted`);
+  return userError(task.spec.file, endingField(ending), `${endingReason(who, ending)}; its backtest slot was restarted`);
+}
+
+function endingField(ending: ThreadEnding): string {
+  return ending.kind === 'memory' ? 'parallel_config.max_operation_memory_mb' : 'workforce';
 }
 
 /** The plugins a workforce names that are not built-ins: the only code that can end a thread. */

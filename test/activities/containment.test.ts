@@ -6,7 +6,8 @@ import type { OperationOutcome } from '../../src/activities/backtest-thread.js';
 import { createBacktestPool, type BacktestPool, type PoolTask } from '../../src/activities/pool.js';
 import { loadOptimizationFile } from '../../src/config/load.js';
 import { optimizationSpec } from '../../src/config/sweep.js';
-import { chaosPlugin, EXITED, makeWorkspace, sweepFiles } from '../user-plugins/workspace.js';
+import { bundleWorkspacePlugins } from '../../src/user-plugins/index.js';
+import { chaosPlugin, EXITED, makeWorkspace, MOMENTUM, signalPlugin, sweepFiles } from '../user-plugins/workspace.js';
 
 /*
  * Plugin code that ends, floods or throws oddly in a backtest slot fails its own operation with the
@@ -59,6 +60,23 @@ describe('plugin code in a backtest slot', () => {
 
   test('a thrown string fails that operation, naming the plugin and the value', async () => {
     assert.equal(await failure(13), 'plugins/chaos.ts: plugin "chaos" threw "a string", which is not an Error (throw new Error(…) to say what went wrong)');
+  });
+
+  test("a sweep's plugin file that never finishes loading fails the pack's hashing after the time limit, not the worker", async () => {
+    const spinning = makeWorkspace({ 'plugins/spin.ts': signalPlugin('spin', MOMENTUM, 'for (;;) {}') }, { plugins: false });
+    try {
+      // As if it had slipped past the submission's checks: this process never loads it.
+      const { spec } = task(10);
+      const outcome = await pool.hashOperations({ spec, indices: [0, 1], plugins: bundleWorkspacePlugins(spinning) });
+      assert.ok(!outcome.ok);
+      assert.equal(
+        outcome.error.message.replace(`${root}/`, ''),
+        "opt-chaos.yaml: parallel_config.max_operation_seconds: loading the sweep's plugin code did not finish within 2 s (does a plugin file's top level never return?)",
+      );
+      assert.ok((await runOne(10)).ok, 'the slot runs the next operation');
+    } finally {
+      fs.rmSync(spinning, { recursive: true, force: true });
+    }
   });
 
   test('plugin code sees an empty environment', async () => {
