@@ -11,7 +11,7 @@ import { runBacktest } from '../engine/index.js';
 import { BUILTIN_PLUGINS, userPluginsIn, type PluginSet } from '../engine/plugins/registry.js';
 import type { Metrics } from '../engine/result.js';
 import { encodeBlocks, specBlocks } from '../store/blocks-codec.js';
-import { notAnErrorReason, pluginsWho } from '../user-plugins/containment.js';
+import { thrownReason, pluginsWho } from '../user-plugins/containment.js';
 import { pluginSetFromBundle, type PluginBundle } from '../user-plugins/index.js';
 import { loadOperationBars } from './run-operation.js';
 
@@ -121,7 +121,7 @@ function operationFailure(err: unknown, userCode: PluginSet | null, spec: SweepS
   if (!userCode || err instanceof Error) return null;
   const plugins = userPluginsIn(workforceAt(spec, idx), userCode);
   const file = plugins.length === 1 ? plugins[0]!.source!.file : spec.file;
-  return new ConfigError(file, '', notAnErrorReason(pluginsWho(plugins.map((p) => p.name)), err));
+  return new ConfigError(file, '', thrownReason(pluginsWho(plugins.map((p) => p.name)), err));
 }
 
 function pluginSet(bundle: PluginBundle | null): PluginSet {

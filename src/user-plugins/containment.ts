@@ -44,26 +44,29 @@ export function pluginsWho(names: readonly string[]): string {
   return names.length ? `one of plugins ${names.map((n) => `"${n}"`).join(', ')}` : 'plugin code';
 }
 
-/** What `who` threw when it is not an Error (`throw 'a string'`): no stack tells where, so the value is shown. */
-export function notAnErrorReason(who: string, value: unknown): string {
-  return `${who} threw ${describeThrown(value)}, which is not an Error (throw new Error(…) to say what went wrong)`;
-}
-
-function describeThrown(value: unknown): string {
+/**
+ * What `who` threw when it is not an Error of this realm: an Error of another realm (plugin code
+ * evaluated in a context of its own) by its name and message, anything else (`throw 'a string'`)
+ * by its value, since no stack tells where either came from.
+ */
+export function thrownReason(who: string, value: unknown): string {
+  const { name, message } = (typeof value === 'object' && value !== null ? value : {}) as { name?: unknown; message?: unknown };
+  if (typeof name === 'string' && typeof message === 'string') return `${who} threw ${name}: ${message}`;
   let shown: string;
   try {
-    shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? JSON.stringify(value) ?? String(value) : String(value);
+    shown = JSON.stringify(value) ?? String(value);
   } catch {
     shown = Object.prototype.toString.call(value);
   }
-  return shown.length > 200 ? `${shown.slice(0, 200)}…` : shown;
+  if (shown.length > 200) shown = `${shown.slice(0, 200)}…`;
+  return `${who} threw ${shown}, which is not an Error (throw new Error(…) to say what went wrong)`;
 }
 
 /** A thread module's entry (src/activities/pool.ts, the contained jobs): from source, a .mjs that registers tsx first. */
-export function threadEntry(dir: string, name: string): { filename: URL; execArgv: string[] } {
-  const fromSource = dir.endsWith('.ts');
+export function threadEntry(moduleUrl: string, name: string): { filename: URL; execArgv: string[] } {
+  const fromSource = moduleUrl.endsWith('.ts');
   return {
-    filename: new URL(fromSource ? `./${name}-source.mjs` : `./${name}.js`, dir),
+    filename: new URL(fromSource ? `./${name}-source.mjs` : `./${name}.js`, moduleUrl),
     // tsx's own flags (`--import tsx`, the tsx CLI's preflight and loader) are left to the .mjs entry.
     execArgv: fromSource ? process.execArgv.filter((a, i, all) => !isTsxFlag(a) && !isTsxFlag(all[i + 1] ?? '')) : process.execArgv,
   };
@@ -137,7 +140,7 @@ export async function serveContainedJob(work: (job: never, stage: (stage: Stage)
     else if (error instanceof Error) message = { bug: { message: error.message, stack: error.stack } };
     else {
       const at: Stage = current ?? { file: 'plugins', who: 'plugin code', doing: 'running' };
-      message = { error: { file: at.file, field: '', reason: notAnErrorReason(at.who, error) } };
+      message = { error: { file: at.file, field: '', reason: thrownReason(at.who, error) } };
     }
   }
   port.postMessage(message);
