@@ -1,5 +1,5 @@
 import { BroadcastChannel } from 'node:worker_threads';
-import { isConfigError, type ConfigError } from '../config/errors.js';
+import { ConfigError, isConfigError } from '../config/errors.js';
 import { comboAt, type Combo } from '../config/grid.js';
 import { sweepHasher } from '../config/hash.js';
 import { operationAt } from '../config/operation-at.js';
@@ -8,9 +8,10 @@ import { applyCombo } from '../config/overrides.js';
 import type { Workforce } from '../config/schemas.js';
 import { blockReturns } from '../engine/block-returns.js';
 import { runBacktest } from '../engine/index.js';
-import { BUILTIN_PLUGINS, type PluginSet } from '../engine/plugins/registry.js';
+import { BUILTIN_PLUGINS, userPluginsIn, type PluginSet } from '../engine/plugins/registry.js';
 import type { Metrics } from '../engine/result.js';
 import { encodeBlocks, specBlocks } from '../store/blocks-codec.js';
+import { thrownReason, pluginsWho } from '../user-plugins/containment.js';
 import { pluginSetFromBundle, type PluginBundle } from '../user-plugins/index.js';
 import { loadOperationBars } from './run-operation.js';
 
@@ -29,12 +30,12 @@ export interface HashTask {
   indices: number[];
   /** The sweep's user plugin code (its hash is checked before it first runs here); null for built-ins only. */
   plugins: PluginBundle | null;
+  /** Where to say that this task has started (src/activities/pool.ts), when it has a time limit. */
+  started?: { channel: string; number: number };
 }
 
-export interface HashOutcome {
-  hashes: string[];
-  params: Combo[];
-}
+/** The pack's hashes and params, or the user error that keeps its code from loading (a bundle that does not check out). */
+export type HashOutcome = { ok: true; hashes: string[]; params: Combo[] } | { ok: false; error: UserError };
 
 export interface RunTask {
   spec: SweepSpec;
@@ -57,11 +58,19 @@ export type OperationOutcome = { idx: number; ok: true; metrics: Metrics; blocks
 /** Per operation, or for the whole batch when its data cannot be loaded (every operation would fail alike). */
 export type RunOutcome = { ok: true; operations: OperationOutcome[] } | { ok: false; error: UserError };
 
-/** A user error in the sweep's code (a bundle that does not check out) fails the whole task. */
+/** Loading the sweep's code is where a bad bundle shows: its user error comes back as data, for the whole task. */
 export function hashOperations(task: HashTask): HashOutcome {
-  const plugins = pluginSet(task.plugins);
+  if (task.started) startedChannel(task.started.channel).postMessage(task.started.number);
+  let plugins;
+  try {
+    plugins = pluginSet(task.plugins);
+  } catch (err) {
+    if (isConfigError(err)) return { ok: false, error: userError(err) };
+    throw err;
+  }
   const hasher = sweepHasher(task.spec, plugins);
   return {
+    ok: true,
     hashes: task.indices.map((idx) => hasher.hash(idx)),
     // A combination's params need no materializing; a variant test has a handful of operations.
     params: task.indices.map((idx) => (task.spec.kind === 'optimization' ? comboAt(task.spec.grid, idx) : operationAt(task.spec, idx, plugins).params)),
@@ -89,15 +98,30 @@ export function runOperations(task: RunTask): RunOutcome {
       const result = runBacktest(bars, workforceAt(spec, idx), environment, plugins);
       return { idx, ok: true, metrics: result.metrics, blocks: encodeBlocks(blockReturns(result.equity.v, blocks)), ms: performance.now() - started };
     } catch (err) {
-      if (isConfigError(err)) return { idx, ok: false, error: userError(err) };
+      const failure = operationFailure(err, task.plugins && plugins, spec, idx);
+      if (failure) return { idx, ok: false, error: userError(failure) };
       throw err;
     }
   });
   return { ok: true, operations };
 }
 
-function workforceAt(spec: SweepSpec, idx: number): Workforce {
+export function workforceAt(spec: SweepSpec, idx: number): Workforce {
   return spec.kind === 'optimization' ? applyCombo(spec.base.blueprint.workforce, spec.grid, comboAt(spec.grid, idx)) : spec.variants[idx]!.workforce;
+}
+
+/**
+ * What fails one operation rather than the task: a user error, or, where user code ran, any value
+ * thrown that is not an Error of this thread (`throw 'a string'`, an object). sweeplab throws only
+ * Errors, and a plugin's own Errors already come out as ConfigErrors with its file and line
+ * (PluginSet.faultOf), so what is left, an Error from sweeplab's code, is a bug and fails the task.
+ */
+function operationFailure(err: unknown, userCode: PluginSet | null, spec: SweepSpec, idx: number): ConfigError | null {
+  if (isConfigError(err)) return err;
+  if (!userCode || err instanceof Error) return null;
+  const plugins = userPluginsIn(workforceAt(spec, idx), userCode);
+  const file = plugins.length === 1 ? plugins[0]!.source!.file : spec.file;
+  return new ConfigError(file, '', thrownReason(pluginsWho(plugins.map((p) => p.name)), err));
 }
 
 function pluginSet(bundle: PluginBundle | null): PluginSet {

@@ -11,8 +11,12 @@ import type { BacktestPool } from './pool.js';
 
 /** A first run that takes longer is stopped: such operations make any pack long, and the first packs measure them. */
 const FIRST_RUN_MS = 1_000;
-/** A first run faster than this is run twice more, warm, and the fastest counts (the first pays for the JIT). */
-const RERUN_BELOW_MS = 20;
+/**
+ * A first run faster than this is run twice more, warm, and the fastest counts: the first pays for
+ * the JIT and, for plugin code, for sharing the CPU with its pool's threads as they start (they start
+ * on demand, src/activities/pool.ts).
+ */
+const RERUN_BELOW_MS = 100;
 
 /**
  * Milliseconds of an activity's wall time per operation of this kind when its pack is spread over

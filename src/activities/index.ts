@@ -145,7 +145,10 @@ export function createActivities(deps: ActivityDeps) {
       // The time limit guards against user code that never returns (docs/plugins.md), so such sweeps
       // run batches of one; built-in operations always finish, and a long one must not be cut off.
       const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
-      const { hashes, params } = await pool.hashOperations({ spec, indices, plugins: code.bundle }, signal);
+      const hashed = await pool.hashOperations({ spec, indices, plugins: code.bundle }, signal);
+      // The sweep's code does not load (docs/plugins.md, "How plugin code is contained"): no operation can run.
+      if (!hashed.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: hashed.error.message, nonRetryable: true });
+      const { hashes, params } = hashed;
       // Operations done in any sweep are copied into this one inside the database, in one go.
       const copied = await store.copyDone(
         sweep_id,

@@ -6,9 +6,9 @@ import { pluginSetFromBundle, type PluginBundle } from '../user-plugins/index.js
 
 /*
  * A sweep names its user plugin code by the hash of its bundle (SweepSpec.plugin_bundle). A worker
- * needs no plugins folder of its own: it fetches the bundle from the results store, checks that it
- * hashes to that name, keeps it in memory, and hands it to its backtest threads, which check it
- * again before they first run it. So a worker never runs a sweep's operations with other code.
+ * needs no plugins folder of its own: it fetches the bundle from the results store, keeps it in
+ * memory, and hands it to its backtest threads, which check that it hashes to that name before they
+ * first run it. So a worker never runs a sweep's operations with other code.
  */
 
 export interface SweepCode {
@@ -43,7 +43,7 @@ async function fetchCode(store: Store, hash: string): Promise<SweepCode> {
   }
 }
 
-/** The code stored under `hash` (null: built-ins only), checked and evaluated; a ConfigError when it is missing or bad. */
+/** The code stored under `hash` (null: built-ins only); a ConfigError when it is missing, or, on first use of `set`, bad. */
 export async function sweepCodeFromStore(store: Store, hash: string | null | undefined): Promise<SweepCode> {
   if (!hash) return BUILTINS_ONLY;
   const text = await store.getPluginBundle(hash);
@@ -51,5 +51,14 @@ export async function sweepCodeFromStore(store: Store, hash: string | null | und
     throw new ConfigError('plugin bundle', hash, 'is not in the results store; submit the sweep again from its workspace');
   }
   const bundle = { hash, text };
-  return { set: pluginSetFromBundle(bundle), bundle };
+  let set: PluginSet | undefined;
+  // Evaluated on first use only: a sweep's activities hand the bundle to their contained backtest
+  // threads, which check its hash and load it there (docs/plugins.md, "How plugin code is
+  // contained"), and never run its code in this thread.
+  return {
+    bundle,
+    get set() {
+      return (set ??= pluginSetFromBundle(bundle));
+    },
+  };
 }

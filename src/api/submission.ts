@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseWith } from '../config/errors.js';
 import { isPlainObject } from '../config/json.js';
 import { readYamlFile, resolveOptimization, resolveVariantTest, type ResolveOptions } from '../config/load.js';
+import { probedOptions } from '../config/probe.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
 import { resolveWalkForward } from '../config/walk-forward.js';
 import type { SubmittableSpec } from '../client/sweeps.js';
@@ -27,6 +28,20 @@ export function specFromDocument(kind: SweepSpec['kind'], document: unknown, dat
 export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): { spec: SubmittableSpec; bundle: PluginBundle | null };
 export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: string): { spec: SubmittableSpec; bundle: PluginBundle | null } {
   const { doc, opts } = locate(document, dataRoot);
+  return specFrom(kind, doc, opts);
+}
+
+/**
+ * specFromDocument for a request: the workspace's plugin code is first run in a contained thread
+ * (src/config/probe.ts), so a plugin that never returns, floods memory or ends its thread is a 422
+ * naming it, and this process goes on serving.
+ */
+export async function checkedSpecFromDocument(kind: SweepKind, document: unknown, dataRoot: string): Promise<{ spec: SubmittableSpec; bundle: PluginBundle | null }> {
+  const { doc, opts } = locate(document, dataRoot);
+  return specFrom(kind, doc, await probedOptions(kind, doc, opts));
+}
+
+function specFrom(kind: SweepKind, doc: unknown, opts: ResolveOptions): { spec: SubmittableSpec; bundle: PluginBundle | null } {
   if (kind === 'walk_forward') return resolveWalkForward(doc, opts);
   if (kind === 'optimization') {
     const loaded = resolveOptimization(doc, opts);

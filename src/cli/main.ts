@@ -27,6 +27,8 @@ program
   .description('run ONE operation (operation.yaml or an exported materialized operation) and print its result; no Temporal')
   .argument('<operation.yaml>')
   .option('--json', 'print the BacktestResult as JSON on stdout')
+  .option('--max-operation-seconds <s>', "how long the workspace's plugin code may run per step (default 60, as parallel_config.max_operation_seconds)")
+  .option('--max-operation-memory-mb <mb>', "the heap ceiling of the thread the workspace's plugin code runs in (default 512, as parallel_config.max_operation_memory_mb)")
   .action(run(async (file: string, opts) => (await import('./run-operation.js')).runOperationCommand(file, opts)));
 
 for (const [name, kind, what] of [

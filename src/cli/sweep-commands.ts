@@ -5,7 +5,8 @@ import { resultsCsv } from '../client/csv.js';
 import { checkSweepId } from '../client/sweep-id.js';
 import { Sweeps, type CodeChange, type SweepView } from '../client/sweeps.js';
 import { ConfigError } from '../config/errors.js';
-import { loadOptimizationFile, loadVariantFile } from '../config/load.js';
+import { loadOptimizationFile, loadVariantFile, type LoadOptions } from '../config/load.js';
+import { probedFile } from '../config/probe.js';
 import { parseResultFilter } from '../config/results-query.js';
 import type { MaterializedOperation } from '../config/materialize.js';
 import { sweepCodeFromStore } from '../activities/plugin-code.js';
@@ -46,14 +47,14 @@ export async function withSweeps<T>(fn: (sweeps: Sweeps, store: Store) => Promis
  * file as given on the command line; the spec (a workflow input the Temporal UI shows) names it
  * relative to the workspace, as the API does, so no server path travels with it.
  */
-export function loadSweepFile(kind: 'optimization' | 'variant_test', file: string): { spec: SweepSpec; bundle: PluginBundle | null } {
-  const dataRoot = dataRootFromEnv();
+export function loadSweepFile(kind: 'optimization' | 'variant_test', file: string, load: LoadOptions = { dataRoot: dataRootFromEnv() }): { spec: SweepSpec; bundle: PluginBundle | null } {
+  const { dataRoot } = load;
   const shown = () => rootRelative(dataRoot, fs.realpathSync(file));
   if (kind === 'optimization') {
-    const loaded = loadOptimizationFile(file, { dataRoot });
+    const loaded = loadOptimizationFile(file, load);
     return { spec: { ...optimizationSpec(loaded), file: shown() }, bundle: loaded.plugins.bundle };
   }
-  const loaded = loadVariantFile(file, { dataRoot });
+  const loaded = loadVariantFile(file, load);
   return { spec: { ...variantTestSpec(loaded), file: shown() }, bundle: loaded.plugins.bundle };
 }
 
@@ -68,7 +69,8 @@ export async function submitCommand(kind: 'optimization' | 'variant_test', file:
   // Every flag is checked before the sweep is submitted: a bad one must not leave a sweep running.
   if (opts.id !== undefined) checkSweepId(opts.id, '--id');
   const top = opts.top === undefined ? (kind === 'optimization' ? 20 : 1000) : positiveInt(opts.top, '--top');
-  const { spec, bundle } = loadSweepFile(kind, file);
+  // The workspace's plugin code runs first in a contained thread (src/config/probe.ts), not here.
+  const { spec, bundle } = loadSweepFile(kind, file, await probedFile(kind, file, dataRootFromEnv()));
   return withSweeps(async (sweeps, store) => {
     const { id } = await sweeps.submit(spec, { id: opts.id, bundle });
     if (!opts.wait) {

@@ -3,6 +3,8 @@ import { checkSweepId } from '../client/sweep-id.js';
 import { walkForwardReport, type WalkForwardReport } from '../client/walk-forwards.js';
 import { ConfigError } from '../config/errors.js';
 import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
+import type { LoadOptions } from '../config/load.js';
+import { probedFile } from '../config/probe.js';
 import { loadWalkForwardFile, type LoadedWalkForward } from '../config/walk-forward.js';
 import { dataRootFromEnv, rootRelative } from '../data/paths.js';
 import type { Store } from '../store/types.js';
@@ -15,15 +17,16 @@ import { outcomeCode, summaryLine, watch, withSweeps } from './sweep-commands.js
  */
 
 /** The walk-forward a file describes, named by its path in the workspace (never the server's), and its plugin bundle. */
-export function loadWalkForwardCommandFile(file: string): LoadedWalkForward {
-  const dataRoot = dataRootFromEnv();
-  const loaded = loadWalkForwardFile(file, { dataRoot });
+export function loadWalkForwardCommandFile(file: string, load: LoadOptions = { dataRoot: dataRootFromEnv() }): LoadedWalkForward {
+  const { dataRoot } = load;
+  const loaded = loadWalkForwardFile(file, load);
   return { ...loaded, spec: { ...loaded.spec, file: rootRelative(dataRoot, fs.realpathSync(file)) } };
 }
 
 export async function walkForwardCommand(file: string, opts: { wait?: boolean; json?: boolean; id?: string }): Promise<number> {
   if (opts.id !== undefined) checkSweepId(opts.id, '--id');
-  const { spec, bundle } = loadWalkForwardCommandFile(file);
+  // The workspace's plugin code runs first in a contained thread (src/config/probe.ts), not here.
+  const { spec, bundle } = loadWalkForwardCommandFile(file, await probedFile('walk_forward', file, dataRootFromEnv()));
   if (!opts.json) process.stderr.write(`${planLine(spec)}\n`);
   return withSweeps(async (sweeps, store) => {
     const { id } = await sweeps.submit(spec, { id: opts.id, bundle });

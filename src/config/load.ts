@@ -46,6 +46,10 @@ export interface LoadOptions {
   dataRoot: string;
   /** The workspace's plugins, when the caller loaded them already; else they are loaded from dataRoot. */
   plugins?: WorkspacePlugins;
+  /** The submission already loaded with these plugins in a contained thread (src/config/probe.ts): their checks are not run again here. */
+  pluginsChecked?: boolean;
+  /** How long user plugin code may run while a standalone operation is checked (run-operation's flag); a sweep's parallel_config sets it for sweeps. */
+  operationSeconds?: number;
 }
 
 export interface ResolveOptions {
@@ -55,6 +59,8 @@ export interface ResolveOptions {
   baseDir: string;
   dataRoot: string;
   plugins?: WorkspacePlugins;
+  pluginsChecked?: boolean;
+  operationSeconds?: number;
 }
 
 /**
@@ -96,7 +102,7 @@ export function loadOperationFile(file: string, opts: LoadOptions): ResolvedOper
 
 /** For API bodies and embedded documents: `doc` is the operation itself. */
 export function resolveOperation(doc: unknown, opts: ResolveOptions): ResolvedOperation {
-  return resolveOperationAt(doc, withPlugins(opts), '');
+  return resolveOperationAt(doc, withPlugins(opts, opts.operationSeconds), '');
 }
 
 export function loadOptimizationFile(file: string, opts: LoadOptions): LoadedOptimization {
@@ -235,11 +241,12 @@ function checkPluginCode(named: Record<string, string>, workforce: Workforce, pl
  * the workforce uses a user plugin: it is held to the plugin contract (checkUserPlugins) on the
  * operation's own data, the whole series, within the sweep's
  * max_operation_seconds, so a plugin that never returns is refused instead of hanging the submission.
+ * A submission whose plugins passed all this in a contained thread (src/config/probe.ts) skips it.
  */
 function dryRun(base: ResolvedOperation, workforce: Workforce, opts: Resolving, file: string, field: string): void {
   const { set } = opts.plugins;
   const userCode = userPluginsIn(workforce, set).length > 0;
-  if (base.data_source.type !== 'csv_archive' && !userCode) return;
+  if ((base.data_source.type !== 'csv_archive' && !userCode) || (userCode && opts.pluginsChecked)) return;
   const { environment } = base;
   const bars = loadBars(base.data_source, { dataRoot: opts.dataRoot, file, field: 'data_source', start: environment.start, end: environment.end });
   try {
@@ -312,7 +319,7 @@ function checkCsvBars(source: DataSource, environment: { start?: string; end?: s
  */
 export function readTopFile(file: string, opts: LoadOptions): { doc: unknown; options: ResolveOptions } {
   const abs = resolveDataPath({ dataRoot: opts.dataRoot, baseDir: process.cwd(), path: file, file, field: '' });
-  return { doc: readYamlFile(abs, file), options: { file, baseDir: path.dirname(abs), dataRoot: opts.dataRoot, plugins: opts.plugins } };
+  return { doc: readYamlFile(abs, file), options: { file, baseDir: path.dirname(abs), dataRoot: opts.dataRoot, plugins: opts.plugins, pluginsChecked: opts.pluginsChecked, operationSeconds: opts.operationSeconds } };
 }
 
 export function readYamlFile(abs: string, label: string): unknown {

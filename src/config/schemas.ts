@@ -238,6 +238,8 @@ export type ParameterAxisGroup = z.infer<typeof ParameterAxisGroupSchema>;
 
 /** parallel_config.max_operation_seconds when not set (docs/plugins.md, "What is checked, and when"). */
 export const DEFAULT_OPERATION_SECONDS = 60;
+/** parallel_config.max_operation_memory_mb when not set (docs/plugins.md, "How plugin code is contained"). */
+export const DEFAULT_OPERATION_MEMORY_MB = 512;
 
 /** How a sweep is spread over activities; every field has an automatic default. */
 export const ParallelConfigSchema = z
@@ -257,6 +259,13 @@ export const ParallelConfigSchema = z
      * that never returns. Operations take milliseconds; 60 s leaves room for 50 M-bar series.
      */
     max_operation_seconds: z.number().gt(0).max(86_400).default(DEFAULT_OPERATION_SECONDS),
+    /**
+     * In a sweep that runs workspace plugin code: the JavaScript heap one backtest slot may use
+     * before its operation is stopped and marked failed (the slot restarted); also the bound on
+     * loading and checking the plugins at submission. A built-in operation's bars are typed arrays
+     * outside this heap, so 512 MB is far more than a plugin needs on any series.
+     */
+    max_operation_memory_mb: z.number().int().min(16).max(65_536).default(DEFAULT_OPERATION_MEMORY_MB),
   })
   .strict();
 export type ParallelConfig = z.infer<typeof ParallelConfigSchema>;
@@ -302,7 +311,7 @@ export const OptimizationConfigSchema = z
       .strict()
       .default({ min_trades: 0 }),
     optimization_targets: OptimizationTargetsSchema.default({ primary_metric: 'sharpe_ratio', secondary_metrics: [] }),
-    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000, max_operation_seconds: DEFAULT_OPERATION_SECONDS }),
+    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000, max_operation_seconds: DEFAULT_OPERATION_SECONDS, max_operation_memory_mb: DEFAULT_OPERATION_MEMORY_MB }),
     robustness: RobustnessConfigSchema.default({ blocks: 16 }),
   })
   .strict();
@@ -334,7 +343,7 @@ export const VariantConfigSchema = z
         });
       }),
     optimization_targets: OptimizationTargetsSchema.default({ primary_metric: 'sharpe_ratio', secondary_metrics: [] }),
-    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000, max_operation_seconds: DEFAULT_OPERATION_SECONDS }),
+    parallel_config: ParallelConfigSchema.default({ operations_per_activity: 'auto', max_in_flight: 64, max_combinations: 1_000_000, max_operation_seconds: DEFAULT_OPERATION_SECONDS, max_operation_memory_mb: DEFAULT_OPERATION_MEMORY_MB }),
   })
   .strict();
 export const VariantFileSchema = z.object({ variant_config: VariantConfigSchema }).strict();

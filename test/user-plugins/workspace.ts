@@ -92,3 +92,22 @@ export function runWorkforce(root: string, workforce: unknown, plugins: PluginSe
   const bars = loadOperationBars(materialize(base, base.blueprint.workforce, 'operation.yaml'), { dataRoot: root, file: 'operation.yaml' });
   return runBacktest(bars, WorkforceSchema.parse(workforce), base.environment, plugins);
 }
+
+/**
+ * A signal plugin `name` that misbehaves for one `period` each, as careless plugin code can: 11 ends
+ * its thread (process.exit), 12 allocates without end, 13 throws a string, 14 never returns; any
+ * other period is MOMENTUM.
+ */
+export function chaosPlugin(name: string): string {
+  return signalPlugin(
+    name,
+    `if (p.period === 11) process.exit(0);
+    if (p.period === 12) { const hoard = []; for (;;) hoard.push(new Array(100_000).fill(p.period)); }
+    if (p.period === 13) throw 'a string';
+    if (p.period === 14) for (;;) {}
+    ${MOMENTUM}`,
+  );
+}
+
+/** What a plugin's process.exit(0) fails its operation with: the thread ended, or (in a realm without `process`) a ReferenceError. */
+export const EXITED = /plugin "(\w+)" (ended its thread with exit code 0 \(process\.exit\?\)|threw ReferenceError: process is not defined)/;

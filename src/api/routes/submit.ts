@@ -7,7 +7,7 @@ import { DEFAULT_BODY_LIMIT, JSON_TYPE, limitBody, parseDocument, YAML_TYPES, ty
 import { sweepLinks, type ApiDeps } from '../deps.js';
 import { validationHook, withStatus } from '../errors.js';
 import { errors, SubmitQuerySchema, SubmittedSchema } from '../schemas.js';
-import { PathBodySchema, specFromDocument } from '../submission.js';
+import { checkedSpecFromDocument, PathBodySchema } from '../submission.js';
 
 /*
  * POST /api/optimizations and /api/variant-tests. The body is read by our own middleware (size,
@@ -122,7 +122,7 @@ export function submitRoutes(deps: ApiDeps) {
     ['walk_forward', '/walk-forwards', WalkForwardFileSchema],
   ] as const) {
     app.openapi(submitRoute(kind, path, document, deps), async (c) => {
-      const { spec, bundle } = specFromDocument(kind, c.get('document'), deps.dataRoot);
+      const { spec, bundle } = await checkedSpecFromDocument(kind, c.get('document'), deps.dataRoot);
       // The only ConfigError submit throws here is an id already in use (the bundle comes along).
       const { id } = await withStatus(409, () => deps.sweeps.submit(spec, { id: c.req.valid('query').id, bundle }));
       return c.json({ id, links: sweepLinks(deps, id) }, 202);
