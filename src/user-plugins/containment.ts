@@ -59,7 +59,7 @@ export function thrownReason(who: string, value: unknown): string {
     shown = Object.prototype.toString.call(value);
   }
   if (shown.length > 200) shown = `${shown.slice(0, 200)}…`;
-  return `${who} threw ${shown}, which is not an Error (throw new Error(…) to say what went wrong)`;
+  return `${who} threw ${shown}, which is not an Error (throw new Error(…) to say where and why)`;
 }
 
 /** A thread module's entry (src/activities/pool.ts, the contained jobs): from source, a .mjs that registers tsx first. */

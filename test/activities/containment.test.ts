@@ -59,7 +59,7 @@ describe('plugin code in a backtest slot', () => {
   });
 
   test('a thrown string fails that operation, naming the plugin and the value', async () => {
-    assert.equal(await failure(13), 'plugins/chaos.ts: plugin "chaos" threw "a string", which is not an Error (throw new Error(…) to say what went wrong)');
+    assert.equal(await failure(13), 'plugins/chaos.ts: plugin "chaos" threw "a string", which is not an Error (throw new Error(…) to say where and why)');
   });
 
   test("a sweep's plugin file that never finishes loading fails the pack's hashing after the time limit, not the worker", async () => {

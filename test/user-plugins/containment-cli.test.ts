@@ -54,7 +54,7 @@ describe('run-operation with plugin code that misbehaves', () => {
   });
 
   test('a thrown string: exit 2 naming the plugin and the value', async () => {
-    assert.equal(await runOperation(chaos(13), 'chaos'), 'error: plugins/chaos.ts: plugin "chaos" threw "a string", which is not an Error (throw new Error(…) to say what went wrong)\n');
+    assert.equal(await runOperation(chaos(13), 'chaos'), 'error: plugins/chaos.ts: plugin "chaos" threw "a string", which is not an Error (throw new Error(…) to say where and why)\n');
   });
 
   test('for (;;) in create: exit 2 after the time limit', async () => {
