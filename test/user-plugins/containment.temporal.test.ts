@@ -89,7 +89,7 @@ describe('a sweep where one swept value misbehaves', () => {
   test('a thrown string fails that operation; the sweep completes with the other seven', async () => {
     const { outcome, error, done } = await sweepWithOdd(13);
     assert.deepEqual([outcome.completed, outcome.failed, done], [7, 1, 7]);
-    assert.equal(error, 'plugins/chaos.ts: plugin "chaos" threw "a string", which is not an Error (throw new Error(…) to say what went wrong)');
+    assert.equal(error, 'plugins/chaos.ts: plugin "chaos" threw "a string", which is not an Error (throw new Error(…) to say where and why)');
   });
 
   test('for (;;) in create fails that operation after max_operation_seconds; the sweep completes with the other seven', async () => {
@@ -130,7 +130,7 @@ describe('plugin code that misbehaves at submission over the API', () => {
   });
 
   test('a variant whose plugin throws a string is a 422 naming the plugin', async () => {
-    assert.equal(await refused('variant-tests', 'var-chaos-13.yaml'), 'plugins/chaos.ts: plugin "chaos" threw "a string", which is not an Error (throw new Error(…) to say what went wrong)');
+    assert.equal(await refused('variant-tests', 'var-chaos-13.yaml'), 'plugins/chaos.ts: plugin "chaos" threw "a string", which is not an Error (throw new Error(…) to say where and why)');
   });
 
   test('a variant whose plugin never returns from create is a 422 after max_operation_seconds', async () => {
