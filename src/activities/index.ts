@@ -1,7 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { isConfigError } from '../config/errors.js';
 import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
+import { indexRuns } from '../config/grid.js';
 import { indexSpaceSize, paramNames } from '../config/sweep.js';
 import type { Store, SweepStatus } from '../store/types.js';
 import type { RecordSweepStartInput, RecordSweepStartOutput, RunOperationsInput, RunOperationsOutput, ScanStoredInput, ScanStoredOutput } from '../workflows/types.js';
@@ -31,8 +32,15 @@ export interface ActivityDeps {
   onExecuted?: (count: number) => void;
 }
 
-/** Written to the store at least this often while an activity runs (also its heartbeat cadence). */
+/** Written to the store at least this often while an activity runs. */
 const FLUSH_EVERY_MS = 500;
+/**
+ * Heartbeat cadence of a pack. The worker sends them on at most once a second (worker.ts), and a
+ * cancellation comes back as the answer to one, so a paused pack hears of it within about a second.
+ */
+const HEARTBEAT_EVERY_MS = 250;
+/** Batches per backtest slot a pack is cut into: how much of a pack still runs after it is cancelled. */
+const BATCHES_PER_SLOT = 4;
 const FLUSH_EVERY_OPS = 1_000;
 /** Operations per pool task at most: a task's results are written together, so this bounds redone work too. */
 const MAX_BATCH = 128;
@@ -154,28 +162,43 @@ export function createActivities(deps: ActivityDeps) {
         if (!reused.has(idx)) toRun.push(i);
       });
 
-      const size = timeoutMs === undefined ? Math.max(1, Math.min(MAX_BATCH, Math.ceil(toRun.length / pool.threads))) : 1;
+      // Several batches per backtest slot, handed out one at a time per slot: a cancelled pack (a
+      // paused sweep, docs/deploy.md) stops at its next batch boundary, a fraction of its work away.
+      const size = timeoutMs === undefined ? Math.max(1, Math.min(MAX_BATCH, Math.ceil(toRun.length / (pool.threads * BATCHES_PER_SLOT)))) : 1;
       const batches: number[][] = [];
       for (let i = 0; i < toRun.length; i += size) batches.push(toRun.slice(i, i + size));
+      let taken = 0;
+      const runBatch = async (batch: number[]): Promise<void> => {
+        // No cancellation signal here: a batch a thread has started finishes and is stored.
+        const outcome = await pool.runOperations({ spec, indices: batch.map((i) => indices[i]!), dataRoot, plugins: code.bundle }, { timeoutMs });
+        // The data is missing or changed on this worker: every operation would fail the same way.
+        if (!outcome.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });
+        outcome.operations.forEach((op, k) => {
+          const i = batch[k]!;
+          const identity = { sweep_id, idx: op.idx, hash: hashes[i]!, params: params[i]! };
+          if (op.ok) pending.add({ ...identity, status: 'done', error: null, metrics: op.metrics, duration_ms: Math.round(op.ms * 1000) / 1000, blocks: op.blocks });
+          else pending.add({ ...identity, status: 'failed', error: op.error.message, metrics: null, duration_ms: 0, blocks: null });
+        });
+        if (pending.size >= FLUSH_EVERY_OPS || pending.age >= FLUSH_EVERY_MS) await pending.flush();
+      };
       // Heartbeats also go out while no batch finishes: one operation may run up to
       // max_operation_seconds, longer than the heartbeat timeout (the SDK throttles what it sends).
-      const beat = setInterval(() => heartbeat({ stored: pending.stored }), FLUSH_EVERY_MS);
+      // They are also how a cancellation reaches this activity.
+      const beat = setInterval(() => heartbeat({ stored: pending.stored }), HEARTBEAT_EVERY_MS);
       await Promise.all(
-        batches.map(async (batch) => {
-          const outcome = await pool.runOperations({ spec, indices: batch.map((i) => indices[i]!), dataRoot, plugins: code.bundle }, { signal, timeoutMs });
-          // The data is missing or changed on this worker: every operation would fail the same way.
-          if (!outcome.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });
-          outcome.operations.forEach((op, k) => {
-            const i = batch[k]!;
-            const identity = { sweep_id, idx: op.idx, hash: hashes[i]!, params: params[i]! };
-            if (op.ok) pending.add({ ...identity, status: 'done', error: null, metrics: op.metrics, duration_ms: Math.round(op.ms * 1000) / 1000, blocks: op.blocks });
-            else pending.add({ ...identity, status: 'failed', error: op.error.message, metrics: null, duration_ms: 0, blocks: null });
-          });
-          if (pending.size >= FLUSH_EVERY_OPS || pending.age >= FLUSH_EVERY_MS) await pending.flush();
+        Array.from({ length: Math.min(pool.threads, batches.length) }, async () => {
+          while (taken < batches.length && !signal.aborted) await runBatch(batches[taken++]!);
         }),
       ).finally(() => clearInterval(beat));
       await pending.flush();
       if (activityInfo().attempt > 1) log.info('retried activity finished', { sweep_id, indices: indices.length, executed: pending.executed });
+      if (taken < batches.length) {
+        // Cancelled (the sweep paused or cancelled, the worker shutting down) with batches not
+        // started: what ran is stored; the rest goes back to a workflow that re-dispatches it.
+        if (!input.hand_back) throw new CancelledFailure('pack cancelled before all its batches ran');
+        const handed_back = indexRuns(batches.slice(taken).flatMap((batch) => batch.map((i) => indices[i]!)));
+        return { ...fold.outcome(), elapsed_ms: performance.now() - started, executed: pending.executed, handed_back };
+      }
       return { ...fold.outcome(), elapsed_ms: performance.now() - started, executed: pending.executed };
     },
   };
