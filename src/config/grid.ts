@@ -159,8 +159,3 @@ export function indexRuns(indices: number[]): Array<[number, number]> {
   }
   return runs;
 }
-
-/** The inverse of indexRuns for runs of `indices`. */
-export function runIndices(runs: Array<[number, number]>): number[] {
-  return runs.flatMap(([a, b]) => Array.from({ length: b - a }, (_, k) => a + k));
-}
