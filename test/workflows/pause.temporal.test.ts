@@ -140,6 +140,7 @@ test('a pause with packs in flight stops the stored count within about a second;
   ctx.diagnostic(`paused with ${beforePause.done} done and ${beforePause.running} in flight; rows stopped at ${stoppedAt} of ${spec.admissible}, last growth ${Math.round(lastGrowthMs)} ms after the pause`);
   assert.ok(lastGrowthMs < STOPS_WITHIN_MS, `rows were still being stored ${Math.round(lastGrowthMs)} ms after the pause`);
   assert.ok(stoppedAt < spec.admissible, 'the pause came while most of the sweep was still to run');
+  assert.ok(stoppedAt < beforePause.done + beforePause.running, `packs in flight handed back what they had not started (${stoppedAt} stored of ${beforePause.done} done and ${beforePause.running} in flight)`);
 
   const progress = await t.client.workflow.getHandle(id).query(progressQuery);
   assert.equal(progress.phase, 'paused');
