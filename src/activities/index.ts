@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { ApplicationFailure, CancelledFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { isConfigError } from '../config/errors.js';
 import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
@@ -140,66 +139,66 @@ export function createActivities(deps: ActivityDeps) {
       const started = performance.now();
       const { spec, sweep_id, indices } = input;
       const signal = cancellationSignal();
-      // Every pool task of this activity listens to the one cancellation signal.
-      setMaxListeners(0, signal);
       const fold = new BatchFold(spec, input.top_k ?? 20);
-      const code = await sweepCode(spec.plugin_bundle);
-      // The time limit guards against user code that never returns (docs/plugins.md), so such sweeps
-      // run batches of one; built-in operations always finish, and a long one must not be cut off.
-      const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
-      const { hashes, params } = await pool.hashOperations({ spec, indices, plugins: code.bundle }, signal);
-      // Operations done in any sweep are copied into this one inside the database, in one go.
-      const copied = await store.copyDone(
-        sweep_id,
-        indices.map((idx, i) => ({ idx, hash: hashes[i]!, params: params[i]! })),
-        spec.primary_metric,
-      );
       const pending = new PendingWrites(store, fold, spec.primary_metric, deps.onExecuted);
-      pending.reused(copied);
-      const reused = new Set(copied.map((c) => c.idx));
-      const toRun: number[] = [];
-      indices.forEach((idx, i) => {
-        if (!reused.has(idx)) toRun.push(i);
-      });
-
-      // Several batches per backtest slot, handed out one at a time per slot: a cancelled pack (a
-      // paused sweep, docs/deploy.md) stops at its next batch boundary, a fraction of its work away.
-      const size = timeoutMs === undefined ? Math.max(1, Math.min(MAX_BATCH, Math.ceil(toRun.length / (pool.threads * BATCHES_PER_SLOT)))) : 1;
-      const batches: number[][] = [];
-      for (let i = 0; i < toRun.length; i += size) batches.push(toRun.slice(i, i + size));
-      let taken = 0;
-      const runBatch = async (batch: number[]): Promise<void> => {
-        // No cancellation signal here: a batch a thread has started finishes and is stored.
-        const outcome = await pool.runOperations({ spec, indices: batch.map((i) => indices[i]!), dataRoot, plugins: code.bundle }, { timeoutMs });
-        // The data is missing or changed on this worker: every operation would fail the same way.
-        if (!outcome.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });
-        outcome.operations.forEach((op, k) => {
-          const i = batch[k]!;
-          const identity = { sweep_id, idx: op.idx, hash: hashes[i]!, params: params[i]! };
-          if (op.ok) pending.add({ ...identity, status: 'done', error: null, metrics: op.metrics, duration_ms: Math.round(op.ms * 1000) / 1000, blocks: op.blocks });
-          else pending.add({ ...identity, status: 'failed', error: op.error.message, metrics: null, duration_ms: 0, blocks: null });
-        });
-        if (pending.size >= FLUSH_EVERY_OPS || pending.age >= FLUSH_EVERY_MS) await pending.flush();
-      };
-      // Heartbeats also go out while no batch finishes: one operation may run up to
-      // max_operation_seconds, longer than the heartbeat timeout (the SDK throttles what it sends).
-      // They are also how a cancellation reaches this activity.
+      // Heartbeats go out from the start (hashing may wait for a busy slot) and while no batch
+      // finishes: one operation may run up to max_operation_seconds, longer than the heartbeat
+      // timeout (the SDK throttles what it sends). They are also how a cancellation reaches this activity.
       const beat = setInterval(() => heartbeat({ stored: pending.stored }), HEARTBEAT_EVERY_MS);
-      await Promise.all(
-        Array.from({ length: Math.min(pool.threads, batches.length) }, async () => {
-          while (taken < batches.length && !signal.aborted) await runBatch(batches[taken++]!);
-        }),
-      ).finally(() => clearInterval(beat));
-      await pending.flush();
-      if (activityInfo().attempt > 1) log.info('retried activity finished', { sweep_id, indices: indices.length, executed: pending.executed });
-      if (taken < batches.length) {
+      try {
+        const code = await sweepCode(spec.plugin_bundle);
+        // The time limit guards against user code that never returns (docs/plugins.md), so such sweeps
+        // run batches of one; built-in operations always finish, and a long one must not be cut off.
+        const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
+        const { hashes, params } = await pool.hashOperations({ spec, indices, plugins: code.bundle }, signal);
+        // Operations done in any sweep are copied into this one inside the database, in one go.
+        const copied = await store.copyDone(
+          sweep_id,
+          indices.map((idx, i) => ({ idx, hash: hashes[i]!, params: params[i]! })),
+          spec.primary_metric,
+        );
+        pending.reused(copied);
+        const reused = new Set(copied.map((c) => c.idx));
+        const toRun: number[] = [];
+        indices.forEach((idx, i) => {
+          if (!reused.has(idx)) toRun.push(i);
+        });
+
+        // Several batches per backtest slot, handed out one at a time per slot: a cancelled pack (a
+        // paused sweep, docs/deploy.md) stops at its next batch boundary, a fraction of its work away.
+        const size = timeoutMs === undefined ? Math.max(1, Math.min(MAX_BATCH, Math.ceil(toRun.length / (pool.threads * BATCHES_PER_SLOT)))) : 1;
+        const batches: number[][] = [];
+        for (let i = 0; i < toRun.length; i += size) batches.push(toRun.slice(i, i + size));
+        let taken = 0;
+        const runBatch = async (batch: number[]): Promise<void> => {
+          // No cancellation signal here: a batch a thread has started finishes and is stored.
+          const outcome = await pool.runOperations({ spec, indices: batch.map((i) => indices[i]!), dataRoot, plugins: code.bundle }, { timeoutMs });
+          // The data is missing or changed on this worker: every operation would fail the same way.
+          if (!outcome.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });
+          outcome.operations.forEach((op, k) => {
+            const i = batch[k]!;
+            const identity = { sweep_id, idx: op.idx, hash: hashes[i]!, params: params[i]! };
+            if (op.ok) pending.add({ ...identity, status: 'done', error: null, metrics: op.metrics, duration_ms: Math.round(op.ms * 1000) / 1000, blocks: op.blocks });
+            else pending.add({ ...identity, status: 'failed', error: op.error.message, metrics: null, duration_ms: 0, blocks: null });
+          });
+          if (pending.size >= FLUSH_EVERY_OPS || pending.age >= FLUSH_EVERY_MS) await pending.flush();
+        };
+        await Promise.all(
+          Array.from({ length: Math.min(pool.threads, batches.length) }, async () => {
+            while (taken < batches.length && !signal.aborted) await runBatch(batches[taken++]!);
+          }),
+        );
+        await pending.flush();
+        if (activityInfo().attempt > 1) log.info('retried activity finished', { sweep_id, indices: indices.length, executed: pending.executed });
+        const outcome = { ...fold.outcome(), elapsed_ms: performance.now() - started, executed: pending.executed };
+        if (taken === batches.length) return outcome;
         // Cancelled (the sweep paused or cancelled, the worker shutting down) with batches not
         // started: what ran is stored; the rest goes back to a workflow that re-dispatches it.
         if (!input.hand_back) throw new CancelledFailure('pack cancelled before all its batches ran');
-        const handed_back = indexRuns(batches.slice(taken).flatMap((batch) => batch.map((i) => indices[i]!)));
-        return { ...fold.outcome(), elapsed_ms: performance.now() - started, executed: pending.executed, handed_back };
+        return { ...outcome, handed_back: indexRuns(batches.slice(taken).flatMap((batch) => batch.map((i) => indices[i]!))) };
+      } finally {
+        clearInterval(beat);
       }
-      return { ...fold.outcome(), elapsed_ms: performance.now() - started, executed: pending.executed };
     },
   };
 }
