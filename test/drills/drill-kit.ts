@@ -43,8 +43,13 @@ export interface Drill {
   sweeps(): Sweeps;
   /** `node --import tsx worker.ts` on the drill's server, queue, store and execution log. */
   startWorker(): ChildProcess;
-  /** The same, resolving once the worker polls. */
+  /** The same, resolving once the worker polls (its start-up takes 15–25 s on two busy cores). */
   startWorkerReady(): Promise<ChildProcess>;
+  /**
+   * Of `workers`, the one running most of the sweep's activities now (by the identity Temporal
+   * records for each attempt, `pid@host`), or null when none runs any.
+   */
+  busiestWorker(id: string, workers: ChildProcess[]): Promise<ChildProcess | null>;
   /** `sweeplab api --port <port>`; resolves with its base URL once it listens. */
   startApi(port: number): Promise<{ child: ChildProcess; url: string }>;
   /** Engine executions so far: the sum of the execution log's lines over all worker processes. */
@@ -105,6 +110,20 @@ export async function startDrill(name: string): Promise<Drill> {
         child.once('exit', (code, signal) => reject(new Error(`the worker exited (${code ?? signal}) before polling: ${out}`)));
       });
       return child;
+    },
+    async busiestWorker(id, workers) {
+      const { raw } = await drill.temporal.client.workflow.getHandle(id).describe();
+      const running = new Map<string, number>();
+      for (const activity of raw.pendingActivities ?? []) {
+        const who = activity.lastWorkerIdentity ?? '';
+        running.set(who, (running.get(who) ?? 0) + 1);
+      }
+      let busiest: ChildProcess | null = null;
+      for (const worker of workers) {
+        const n = running.get(`${worker.pid}@${os.hostname()}`) ?? 0;
+        if (n > 0 && (!busiest || n > (running.get(`${busiest.pid}@${os.hostname()}`) ?? 0))) busiest = worker;
+      }
+      return busiest;
     },
     async startApi(port) {
       const child = spawnChild([path.join(repoRoot, 'src/cli/main.ts'), 'api', '--port', String(port)], 'pipe');
