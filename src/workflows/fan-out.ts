@@ -78,17 +78,18 @@ const SCAN_PER_TASK = 250_000;
 const WHERE_EVALS_PER_TASK = 1_000_000;
 /**
  * How long a pack may go without a heartbeat before Temporal gives it to another worker: what a lost
- * worker costs the sweep. Packs heartbeat every 250 ms and the worker sends one on at least once a
- * second; 10 s leaves room for event-loop stalls of several seconds on a busy machine (docs/deploy.md).
+ * worker costs the sweep. Packs heartbeat every 250 ms and the worker sends one on once a second;
+ * 5 s leaves room for event-loop stalls ten times the longest measured on a busy machine (docs/deploy.md),
+ * and a pack taken for lost while alive only repeats what it had not stored.
  */
-const PACK_HEARTBEAT_TIMEOUT_S = 10;
+const PACK_HEARTBEAT_TIMEOUT_S = 5;
 
 export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   const { spec } = input;
   const info = workflowInfo();
   const sweepId = info.workflowId;
-  // A lost worker's packs move on after 10 s of silence; replay of sweeps started before keeps 30 s.
-  const options = { heartbeat_timeout_s: patched('pack-heartbeat-10s') ? PACK_HEARTBEAT_TIMEOUT_S : 30, top_k: 20, ...input.options };
+  // A lost worker's packs move on after 5 s of silence; replay of sweeps started before keeps 30 s.
+  const options = { heartbeat_timeout_s: patched('pack-heartbeat-5s') ? PACK_HEARTBEAT_TIMEOUT_S : 30, top_k: 20, ...input.options };
 
   // Packing that measures reused packs too and holds back until the first pack is measured
   // (docs/store.md); running sweeps started before it keep the old rule (replay).

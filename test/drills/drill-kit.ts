@@ -46,10 +46,10 @@ export interface Drill {
   /** The same, resolving once the worker polls (its start-up takes 15–25 s on two busy cores). */
   startWorkerReady(): Promise<ChildProcess>;
   /**
-   * Of `workers`, the one running most of the sweep's activities now (by the identity Temporal
-   * records for each attempt, `pid@host`), or null when none runs any.
+   * Of `workers`, the one running every activity of the sweep now (by the identity Temporal records
+   * for each attempt, `pid@host`), or null when none runs them all (or none runs).
    */
-  busiestWorker(id: string, workers: ChildProcess[]): Promise<ChildProcess | null>;
+  soleWorker(id: string, workers: ChildProcess[]): Promise<ChildProcess | null>;
   /** `sweeplab api --port <port>`; resolves with its base URL once it listens. */
   startApi(port: number): Promise<{ child: ChildProcess; url: string }>;
   /** Engine executions so far: the sum of the execution log's lines over all worker processes. */
@@ -111,19 +111,11 @@ export async function startDrill(name: string): Promise<Drill> {
       });
       return child;
     },
-    async busiestWorker(id, workers) {
+    async soleWorker(id, workers) {
       const { raw } = await drill.temporal.client.workflow.getHandle(id).describe();
-      const running = new Map<string, number>();
-      for (const activity of raw.pendingActivities ?? []) {
-        const who = activity.lastWorkerIdentity ?? '';
-        running.set(who, (running.get(who) ?? 0) + 1);
-      }
-      let busiest: ChildProcess | null = null;
-      for (const worker of workers) {
-        const n = running.get(`${worker.pid}@${os.hostname()}`) ?? 0;
-        if (n > 0 && (!busiest || n > (running.get(`${busiest.pid}@${os.hostname()}`) ?? 0))) busiest = worker;
-      }
-      return busiest;
+      const running = new Set((raw.pendingActivities ?? []).map((activity) => activity.lastWorkerIdentity ?? ''));
+      if (running.size !== 1) return null;
+      return workers.find((worker) => running.has(`${worker.pid}@${os.hostname()}`)) ?? null;
     },
     async startApi(port) {
       const child = spawnChild([path.join(repoRoot, 'src/cli/main.ts'), 'api', '--port', String(port)], 'pipe');
