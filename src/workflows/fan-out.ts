@@ -72,8 +72,8 @@ const SCAN_PER_TASK = 250_000;
 /**
  * The same as a budget of `where` node evaluations (one per node of the expression, and one for the
  * step to the next combination), so that a long expression yields as often as its cost asks: one
- * task holding 250,000 tests of a 3,600-character expression ran for seconds, and the SDK's
- * deadlock guard stopping it crashed the whole worker process. `fast < slow` still tests 250,000.
+ * task holding 250,000 tests of a 3,600-character expression ran for 5–10 s, and the SDK failed
+ * every attempt of it as a deadlock (docs/formats.md). `fast < slow` still tests 250,000.
  */
 const WHERE_EVALS_PER_TASK = 1_000_000;
 /**
