@@ -57,6 +57,9 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
     // dispatched to it, and a second worker gets none.
     maxConcurrentActivityTaskExecutions: slots * 2,
     shutdownGraceTime: '20 seconds',
+    // Heartbeats reach Temporal at least once a second (not 0.8 × the heartbeat timeout), and a
+    // cancellation comes back with one: a paused sweep's packs stop within about a second.
+    maxHeartbeatThrottleInterval: '1 second',
   });
   return {
     worker,

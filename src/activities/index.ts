@@ -1,7 +1,7 @@
-import { setMaxListeners } from 'node:events';
-import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { isConfigError } from '../config/errors.js';
 import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
+import { indexRuns } from '../config/grid.js';
 import { indexSpaceSize, paramNames } from '../config/sweep.js';
 import type { Store, SweepStatus } from '../store/types.js';
 import type { RecordSweepStartInput, RecordSweepStartOutput, RunOperationsInput, RunOperationsOutput, ScanStoredInput, ScanStoredOutput } from '../workflows/types.js';
@@ -31,8 +31,15 @@ export interface ActivityDeps {
   onExecuted?: (count: number) => void;
 }
 
-/** Written to the store at least this often while an activity runs (also its heartbeat cadence). */
+/** Written to the store at least this often while an activity runs. */
 const FLUSH_EVERY_MS = 500;
+/**
+ * Heartbeat cadence of a pack. The worker sends them on at most once a second (worker.ts), and a
+ * cancellation comes back as the answer to one, so a paused pack hears of it within about a second.
+ */
+const HEARTBEAT_EVERY_MS = 250;
+/** Batches per backtest slot a pack is cut into: how much of a pack still runs after it is cancelled. */
+const BATCHES_PER_SLOT = 4;
 const FLUSH_EVERY_OPS = 1_000;
 /** Operations per pool task at most: a task's results are written together, so this bounds redone work too. */
 const MAX_BATCH = 128;
@@ -138,40 +145,43 @@ export function createActivities(deps: ActivityDeps) {
       const { spec, sweep_id, indices } = input;
       await requireSweepInStore(store, sweep_id, knownSweeps);
       const signal = cancellationSignal();
-      // Every pool task of this activity listens to the one cancellation signal.
-      setMaxListeners(0, signal);
       const fold = new BatchFold(spec, input.top_k ?? 20);
-      const code = await sweepCode(spec.plugin_bundle);
-      // The time limit guards against user code that never returns (docs/plugins.md), so such sweeps
-      // run batches of one; built-in operations always finish, and a long one must not be cut off.
-      const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
-      const hashed = await pool.hashOperations({ spec, indices, plugins: code.bundle }, signal);
-      // The sweep's code does not load (docs/plugins.md, "How plugin code is contained"): no operation can run.
-      if (!hashed.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: hashed.error.message, nonRetryable: true });
-      const { hashes, params } = hashed;
-      // Operations done in any sweep are copied into this one inside the database, in one go.
-      const copied = await store.copyDone(
-        sweep_id,
-        indices.map((idx, i) => ({ idx, hash: hashes[i]!, params: params[i]! })),
-        spec.primary_metric,
-      );
       const pending = new PendingWrites(store, fold, spec.primary_metric, deps.onExecuted);
-      pending.reused(copied);
-      const reused = new Set(copied.map((c) => c.idx));
-      const toRun: number[] = [];
-      indices.forEach((idx, i) => {
-        if (!reused.has(idx)) toRun.push(i);
-      });
+      // Heartbeats go out from the start (hashing may wait for a busy slot) and while no batch
+      // finishes: one operation may run up to max_operation_seconds, longer than the heartbeat
+      // timeout (the SDK throttles what it sends). They are also how a cancellation reaches this activity.
+      const beat = setInterval(() => heartbeat({ stored: pending.stored }), HEARTBEAT_EVERY_MS);
+      try {
+        const code = await sweepCode(spec.plugin_bundle);
+        // The time limit guards against user code that never returns (docs/plugins.md), so such sweeps
+        // run batches of one; built-in operations always finish, and a long one must not be cut off.
+        const timeoutMs = spec.plugin_bundle ? (spec.parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS) * 1000 : undefined;
+        const hashed = await pool.hashOperations({ spec, indices, plugins: code.bundle }, signal);
+        // The sweep's code does not load (docs/plugins.md, "How plugin code is contained"): no operation can run.
+        if (!hashed.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: hashed.error.message, nonRetryable: true });
+        const { hashes, params } = hashed;
+        // Operations done in any sweep are copied into this one inside the database, in one go.
+        const copied = await store.copyDone(
+          sweep_id,
+          indices.map((idx, i) => ({ idx, hash: hashes[i]!, params: params[i]! })),
+          spec.primary_metric,
+        );
+        pending.reused(copied);
+        const reused = new Set(copied.map((c) => c.idx));
+        const toRun: number[] = [];
+        indices.forEach((idx, i) => {
+          if (!reused.has(idx)) toRun.push(i);
+        });
 
-      const size = timeoutMs === undefined ? Math.max(1, Math.min(MAX_BATCH, Math.ceil(toRun.length / pool.threads))) : 1;
-      const batches: number[][] = [];
-      for (let i = 0; i < toRun.length; i += size) batches.push(toRun.slice(i, i + size));
-      // Heartbeats also go out while no batch finishes: one operation may run up to
-      // max_operation_seconds, longer than the heartbeat timeout (the SDK throttles what it sends).
-      const beat = setInterval(() => heartbeat({ stored: pending.stored }), FLUSH_EVERY_MS);
-      await Promise.all(
-        batches.map(async (batch) => {
-          const outcome = await pool.runOperations({ spec, indices: batch.map((i) => indices[i]!), dataRoot, plugins: code.bundle }, { signal, timeoutMs });
+        // Several batches per backtest slot, handed out one at a time per slot: a cancelled pack (a
+        // paused sweep, docs/deploy.md) stops at its next batch boundary, a fraction of its work away.
+        const size = timeoutMs === undefined ? Math.max(1, Math.min(MAX_BATCH, Math.ceil(toRun.length / (pool.threads * BATCHES_PER_SLOT)))) : 1;
+        const batches: number[][] = [];
+        for (let i = 0; i < toRun.length; i += size) batches.push(toRun.slice(i, i + size));
+        let taken = 0;
+        const runBatch = async (batch: number[]): Promise<void> => {
+          // No cancellation signal here: a batch a thread has started finishes and is stored.
+          const outcome = await pool.runOperations({ spec, indices: batch.map((i) => indices[i]!), dataRoot, plugins: code.bundle }, { timeoutMs });
           // The data is missing or changed on this worker: every operation would fail the same way.
           if (!outcome.ok) throw ApplicationFailure.create({ type: 'ConfigError', message: outcome.error.message, nonRetryable: true });
           outcome.operations.forEach((op, k) => {
@@ -181,11 +191,23 @@ export function createActivities(deps: ActivityDeps) {
             else pending.add({ ...identity, status: 'failed', error: op.error.message, metrics: null, duration_ms: 0, blocks: null });
           });
           if (pending.size >= FLUSH_EVERY_OPS || pending.age >= FLUSH_EVERY_MS) await pending.flush();
-        }),
-      ).finally(() => clearInterval(beat));
-      await pending.flush();
-      if (activityInfo().attempt > 1) log.info('retried activity finished', { sweep_id, indices: indices.length, executed: pending.executed });
-      return { ...fold.outcome(), elapsed_ms: performance.now() - started, executed: pending.executed };
+        };
+        await Promise.all(
+          Array.from({ length: Math.min(pool.threads, batches.length) }, async () => {
+            while (taken < batches.length && !signal.aborted) await runBatch(batches[taken++]!);
+          }),
+        );
+        await pending.flush();
+        if (activityInfo().attempt > 1) log.info('retried activity finished', { sweep_id, indices: indices.length, executed: pending.executed });
+        const outcome = { ...fold.outcome(), elapsed_ms: performance.now() - started, executed: pending.executed };
+        if (taken === batches.length) return outcome;
+        // Cancelled (the sweep paused or cancelled, the worker shutting down) with batches not
+        // started: what ran is stored; the rest goes back to a workflow that re-dispatches it.
+        if (!input.hand_back) throw new CancelledFailure('pack cancelled before all its batches ran');
+        return { ...outcome, handed_back: indexRuns(batches.slice(taken).flatMap((batch) => batch.map((i) => indices[i]!))) };
+      } finally {
+        clearInterval(beat);
+      }
     },
   };
 }

@@ -276,7 +276,10 @@ export class Sweeps {
     await this.requireOpen(id, 'pause');
     await this.#control(id, 'pause', (handle) => handle.signal(pauseSignal));
     this.#views.delete(id);
-    return this.view(id);
+    const view = await this.view(id);
+    // The signal is in the sweep's history: it is paused, even when a busy worker has not handled it
+    // yet and the counts come from the store, whose status still says running.
+    return view.status === 'running' ? { ...view, status: 'paused' } : view;
   }
 
   async cancel(id: string): Promise<SweepView> {

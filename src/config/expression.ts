@@ -24,6 +24,13 @@ import { didYouMean } from './suggest.js';
  */
 
 type Evaluate = (combo: Combo) => AxisValue;
+/** One operator of a chain and the operand on its right. */
+interface Step {
+  right: Evaluate;
+  apply: (a: AxisValue, b: AxisValue) => AxisValue;
+}
+/** A compiled `where`: true for an admissible combination; `nodes` is what one test of it costs. */
+export type Where = ((combo: Combo) => boolean) & { nodes: number };
 
 interface Token {
   kind: 'number' | 'string' | 'name' | 'op' | 'end';
@@ -34,15 +41,17 @@ interface Token {
 }
 
 /**
- * Bounds that keep parsing and evaluation (both recursive) far from the stack's end: a `where` is a
- * line in a YAML file, and a chain of 4,000 characters evaluates a couple of thousand calls deep at most.
+ * Bounds on a `where`. Parsing and evaluation recurse only through parentheses, `not` and unary
+ * minus (chains of operators are loops), so `depth` keeps both far from the stack's end. A test of
+ * one combination costs about one evaluation per node of the expression (~10–15 ns each); the whole
+ * grid may cost at most `evaluations` (about a second or two at submission, where they are all counted).
  */
-export const WHERE_LIMITS = { length: 4_000, depth: 32 } as const;
+export const WHERE_LIMITS = { length: 4_000, depth: 32, evaluations: 100_000_000 } as const;
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'true', 'false']);
 const OPERATORS = ['<=', '>=', '==', '!=', '&&', '||', '<', '>', '+', '-', '*', '/', '%', '!', '(', ')'];
 
-export function compileWhere(expr: string, grid: Grid, file: string, field: string): (combo: Combo) => boolean {
+export function compileWhere(expr: string, grid: Grid, file: string, field: string): Where {
   const fail = (column: number, reason: string): never => {
     throw new ConfigError(file, field, `column ${column}: ${reason} in "${expr}"`);
   };
@@ -72,28 +81,42 @@ export function compileWhere(expr: string, grid: Grid, file: string, field: stri
   const isOp = (...ops: string[]) => peek().kind === 'op' && ops.includes(peek().text);
   const isWord = (...words: string[]) => peek().kind === 'name' && words.includes(peek().text);
 
+  // Every closure built is one node: what evaluating the expression once costs, at most.
+  let nodes = 0;
+  const node = (evaluate: Evaluate): Evaluate => {
+    nodes++;
+    return evaluate;
+  };
+  // Chains (`a or b or …`, `a + b - …`) evaluate in a loop over their operands, not as a tower of
+  // closures one call deeper per operator: evaluation then nests no deeper than the parentheses.
   const parseOr = (): Evaluate => {
-    let left = parseAnd();
+    const operands = [parseAnd()];
     while (isOp('||') || isWord('or')) {
       pos++;
-      const [l, r] = [left, parseAnd()];
-      left = (c) => truthy(l(c)) || truthy(r(c));
+      operands.push(parseAnd());
     }
-    return left;
+    if (operands.length === 1) return operands[0];
+    return node((c) => {
+      for (const o of operands) if (truthy(o(c))) return true;
+      return false;
+    });
   };
   const parseAnd = (): Evaluate => {
-    let left = parseNot();
+    const operands = [parseNot()];
     while (isOp('&&') || isWord('and')) {
       pos++;
-      const [l, r] = [left, parseNot()];
-      left = (c) => truthy(l(c)) && truthy(r(c));
+      operands.push(parseNot());
     }
-    return left;
+    if (operands.length === 1) return operands[0];
+    return node((c) => {
+      for (const o of operands) if (!truthy(o(c))) return false;
+      return true;
+    });
   };
   const parseNot = (): Evaluate => {
     if (isOp('!') || isWord('not')) {
       const operand = nested(tokens[pos++].column, parseNot);
-      return (c) => !truthy(operand(c));
+      return node((c) => !truthy(operand(c)));
     }
     return parseComparison();
   };
@@ -103,62 +126,63 @@ export function compileWhere(expr: string, grid: Grid, file: string, field: stri
     const op = tokens[pos++];
     const right = parseSum();
     if (isOp('<', '<=', '>', '>=', '==', '!=')) fail(peek().column, `comparisons cannot be chained; join them with "and"`);
-    if (op.text === '==') return (c) => left(c) === right(c);
-    if (op.text === '!=') return (c) => left(c) !== right(c);
+    if (op.text === '==') return node((c) => left(c) === right(c));
+    if (op.text === '!=') return node((c) => left(c) !== right(c));
     const compare = ORDERINGS[op.text];
-    return (c) => {
+    return node((c) => {
       const a = left(c);
       const b = right(c);
       if (!((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string'))) {
         fail(op.column, `"${op.text}" compares two numbers or two strings, got ${describe(a)} and ${describe(b)}`);
       }
       return compare(a as number, b as number);
-    };
+    });
   };
   const parseSum = (): Evaluate => {
-    let left = parseProduct();
+    const first = parseProduct();
+    const steps: Step[] = [];
     while (isOp('+', '-')) {
       const op = tokens[pos++];
-      const [l, r] = [left, parseProduct()];
-      left =
-        op.text === '+'
-          ? (c) => {
-              const a = l(c);
-              const b = r(c);
-              if (typeof a === 'number' && typeof b === 'number') return a + b;
-              if (typeof a === 'string' && typeof b === 'string') return a + b;
-              return fail(op.column, `"+" adds two numbers or joins two strings, got ${describe(a)} and ${describe(b)}`);
-            }
-          : arithmetic(op, l, r, (a, b) => a - b);
+      steps.push({ right: parseProduct(), apply: op.text === '+' ? plus(op) : arithmetic(op, (a, b) => a - b) });
     }
-    return left;
+    return chain(first, steps);
   };
   const parseProduct = (): Evaluate => {
-    let left = parseUnary();
+    const first = parseUnary();
+    const steps: Step[] = [];
     while (isOp('*', '/', '%')) {
       const op = tokens[pos++];
-      left = arithmetic(op, left, parseUnary(), ARITHMETIC[op.text]);
+      steps.push({ right: parseUnary(), apply: arithmetic(op, ARITHMETIC[op.text]) });
     }
-    return left;
+    return chain(first, steps);
+  };
+  /** A left-associative chain `first op right op right …`, folded left to right. */
+  const chain = (first: Evaluate, steps: Step[]): Evaluate => {
+    if (steps.length === 0) return first;
+    return node((c) => {
+      let acc = first(c);
+      for (const step of steps) acc = step.apply(acc, step.right(c));
+      return acc;
+    });
   };
   const parseUnary = (): Evaluate => {
     if (!isOp('-')) return parsePrimary();
     const op = tokens[pos++];
     const operand = nested(op.column, parseUnary);
-    return (c) => {
+    return node((c) => {
       const a = operand(c);
       return typeof a === 'number' ? -a : fail(op.column, `"-" needs a number, got ${describe(a)}`);
-    };
+    });
   };
   const parsePrimary = (): Evaluate => {
     const token = tokens[pos++];
     if (token.kind === 'number' || token.kind === 'string') {
       const value = token.value as AxisValue;
-      return () => value;
+      return node(() => value);
     }
     if (token.kind === 'name' && (token.text === 'true' || token.text === 'false')) {
       const value = token.text === 'true';
-      return () => value;
+      return node(() => value);
     }
     if (token.kind === 'name' && !KEYWORDS.has(token.text)) {
       const label = names.get(token.text);
@@ -167,7 +191,7 @@ export function compileWhere(expr: string, grid: Grid, file: string, field: stri
         return fail(token.column, `unknown name "${token.text}"${didYouMean(token.text, names.keys())} (parameters: ${known})`);
       }
       if (peek().kind === 'op' && peek().text === '(') fail(peek().column, 'function calls are not supported');
-      return (c) => c[label];
+      return node((c) => c[label]);
     }
     if (token.kind === 'op' && token.text === '(') {
       const inner = nested(token.column, parseOr);
@@ -178,20 +202,41 @@ export function compileWhere(expr: string, grid: Grid, file: string, field: stri
     return fail(token.column, `expected a value but found ${shown(token)}`);
   };
 
-  function arithmetic(op: Token, l: Evaluate, r: Evaluate, apply: (a: number, b: number) => number): Evaluate {
-    return (c) => {
-      const a = l(c);
-      const b = r(c);
+  function arithmetic(op: Token, apply: (a: number, b: number) => number): Step['apply'] {
+    return (a, b) => {
       if (typeof a !== 'number' || typeof b !== 'number') {
         return fail(op.column, `"${op.text}" needs two numbers, got ${describe(a)} and ${describe(b)}`);
       }
       return apply(a, b);
     };
   }
+  function plus(op: Token): Step['apply'] {
+    return (a, b) => {
+      if (typeof a === 'number' && typeof b === 'number') return a + b;
+      if (typeof a === 'string' && typeof b === 'string') return a + b;
+      return fail(op.column, `"+" adds two numbers or joins two strings, got ${describe(a)} and ${describe(b)}`);
+    };
+  }
 
   const root = parseOr();
   if (peek().kind !== 'end') fail(peek().column, `unexpected ${shown(peek())}`);
-  return (combo) => truthy(root(combo));
+  return Object.assign((combo: Combo) => truthy(root(combo)), { nodes });
+}
+
+/**
+ * Refuses a `where` whose test of every combination would cost more than WHERE_LIMITS.evaluations
+ * node evaluations: the submission counts the admissible combinations that way, and the sweep's
+ * workflow walks them again in tasks of bounded cost (docs/formats.md).
+ */
+export function refuseCostlyWhere(where: Where, expr: string, grid: Grid, file: string, field: string): void {
+  const cost = where.nodes * grid.size;
+  if (cost <= WHERE_LIMITS.evaluations) return;
+  const n = (x: number) => x.toLocaleString('en-US');
+  throw new ConfigError(
+    file,
+    field,
+    `"${expr.length > 60 ? `${expr.slice(0, 60)}…` : expr}" has ${n(where.nodes)} terms; tested on each of the ${n(grid.size)} combinations that is ${n(cost)} evaluations, more than the ${n(WHERE_LIMITS.evaluations)} allowed: simplify the expression or narrow the grid`,
+  );
 }
 
 const ORDERINGS: Record<string, (a: number, b: number) => boolean> = {

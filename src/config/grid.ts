@@ -148,3 +148,14 @@ function decimals(x: number): number {
 function round(x: number, digits: number): number {
   return digits > 100 ? x : Number(x.toFixed(digits));
 }
+
+/** Ascending indices as runs [a, b) of consecutive ones: how a pack hands unfinished indices back compactly. */
+export function indexRuns(indices: number[]): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  for (const idx of indices) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === idx) last[1]++;
+    else runs.push([idx, idx + 1]);
+  }
+  return runs;
+}

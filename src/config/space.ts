@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { findPlugin, type PluginDefinition, type PluginSet } from '../engine/plugins/registry.js';
 import { ConfigError, fromZodError, joinPath } from './errors.js';
-import { compileWhere } from './expression.js';
+import { compileWhere, refuseCostlyWhere } from './expression.js';
 import { rangeLength, rangeValues, type AxisValue, type Combo, type Grid } from './grid.js';
 import type { ResolvedOperation } from './resolved.js';
 import { quoteList, type OptimizationConfig, type PluginEntry, type Range } from './schemas.js';
@@ -71,7 +71,9 @@ export function checkParameterSpace(config: OptimizationConfig, base: ResolvedOp
  */
 export function countAdmissible(config: OptimizationConfig, base: ResolvedOperation, grid: Grid, file: string, plugins: PluginSet): number {
   const where = config.constraints.where;
-  const admissibleAt = where ? compileWhere(where, grid, file, WHERE) : () => true;
+  const compiled = where ? compileWhere(where, grid, file, WHERE) : null;
+  if (compiled) refuseCostlyWhere(compiled, where!, grid, file, WHERE);
+  const admissibleAt = compiled ?? (() => true);
 
   // One group per plugin swept: its axes (as grid axis numbers) and a bitmap of the value tuples used.
   const groups = new Map<string, { axes: number[]; used: Uint8Array | null; stride: number[] }>();

@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -16,7 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import { comboAt, comboWalker } from '../config/grid.js';
+import { comboAt, comboWalker, indexRuns } from '../config/grid.js';
 import { compileWhere } from '../config/expression.js';
 import { indexSpaceSize, operationCount, type SweepSpec } from '../config/sweep.js';
 import { sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
@@ -65,14 +66,30 @@ const MAX_ERRORS_KEPT = 10;
  * Indices one workflow task may test against `where` before it yields (a 1 ms timer), so a sparse
  * admissible set — 10,000,000 combinations of which one passes — is walked over many short tasks
  * instead of one that outlives the task deadline (docs/formats.md). About 0.05–0.1 s of work.
+ * Replay of sweeps started before WHERE_EVALS_PER_TASK keeps this count.
  */
 const SCAN_PER_TASK = 250_000;
+/**
+ * The same as a budget of `where` node evaluations (one per node of the expression, and one for the
+ * step to the next combination), so that a long expression yields as often as its cost asks: one
+ * task holding 250,000 tests of a 3,600-character expression ran for 5–10 s, and the SDK failed
+ * every attempt of it as a deadlock (docs/formats.md). `fast < slow` still tests 250,000.
+ */
+const WHERE_EVALS_PER_TASK = 1_000_000;
+/**
+ * How long a pack may go without a heartbeat before Temporal gives it to another worker: what a lost
+ * worker costs the sweep. Packs heartbeat every 250 ms and the worker sends one on once a second;
+ * 5 s leaves room for event-loop stalls ten times the longest measured on a busy machine (docs/deploy.md),
+ * and a pack taken for lost while alive only repeats what it had not stored.
+ */
+const PACK_HEARTBEAT_TIMEOUT_S = 5;
 
 export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   const { spec } = input;
   const info = workflowInfo();
   const sweepId = info.workflowId;
-  const options = { heartbeat_timeout_s: 30, top_k: 20, ...input.options };
+  // A lost worker's packs move on after 5 s of silence; replay of sweeps started before keeps 30 s.
+  const options = { heartbeat_timeout_s: patched('pack-heartbeat-5s') ? PACK_HEARTBEAT_TIMEOUT_S : 30, top_k: 20, ...input.options };
 
   // Packing that measures reused packs too and holds back until the first pack is measured
   // (docs/store.md); running sweeps started before it keep the old rule (replay).
@@ -82,7 +99,15 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   // Packs of at least MIN_ACTIVITY_MS of measured work after a first wave of FIRST_WINDOW_SIZED;
   // replay keeps the rules above.
   const sized = patched('speed-fewer-packs');
+  // `where` tested within a budget of evaluations per task, however long the expression; replay
+  // keeps the budget of indices.
+  const whereBudget = patched('where-budget-by-cost');
+  // Pause cancels the packs in flight, which store what they finished and hand the rest back;
+  // replay keeps the pause that only stopped dispatching.
+  const handsBack = patched('pause-stops-packs');
   const admissible = admissibility(spec);
+  const scanStep = whereBudget && admissible ? admissible.cost : 1;
+  const scanPerTask = whereBudget ? WHERE_EVALS_PER_TASK : SCAN_PER_TASK;
   const space = indexSpaceSize(spec);
   const state: SweepCursor = input.cursor ?? {
     next: 0,
@@ -116,14 +141,18 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   });
 
   let running = 0;
-  let phase: SweepPhase = state.paused ? 'paused' : 'running';
+  let phase: SweepPhase = 'running';
   let failure: unknown = null;
+  /** The scopes of the packs in flight, which a pause cancels. */
+  const packs = new Set<CancellationScope>();
+  // A paused sweep says so from the moment the pause is handled, draining or not.
+  const phaseNow = (): SweepPhase => (state.paused && (phase === 'running' || phase === 'draining') ? 'paused' : phase);
 
   setHandler(progressQuery, () => ({
     sweep_id: sweepId,
     kind: spec.kind,
     name: spec.name,
-    phase,
+    phase: phaseNow(),
     primary_metric: spec.primary_metric,
     space,
     total: state.total,
@@ -143,18 +172,18 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     top: state.top,
     errors: state.errors,
   }));
-  const show = (shown: string = phase): void => showDetails(spec, state, shown, running);
+  const show = (shown: string = phaseNow()): void => showDetails(spec, state, shown, running);
   setHandler(pauseSignal, () => {
     notePause(state);
     state.paused = true;
-    if (phase === 'running') phase = 'paused';
     setStatus('paused');
+    // Packs in flight hear of it with their next heartbeat and stop at their next batch boundary.
+    if (handsBack) for (const scope of packs) scope.cancel();
     show();
   });
   setHandler(resumeSignal, () => {
     noteResume(state);
     state.paused = false;
-    if (phase === 'paused') phase = 'running';
     setStatus('running');
     show();
   });
@@ -177,17 +206,35 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   const dispatch = async (indices: number[]): Promise<void> => {
     running += indices.length;
     show();
+    const scope = handsBack ? new CancellationScope() : null;
     try {
-      const out = await runOperations.executeWithOptions({ summary: packSummary(spec, indices) }, [{ sweep_id: sweepId, spec, indices, top_k: options.top_k }]);
+      const summary = packSummary(spec, indices);
+      const pack = { sweep_id: sweepId, spec, indices, top_k: options.top_k };
+      let out: RunOperationsOutput;
+      if (scope) {
+        packs.add(scope);
+        // Waiting for the cancelled activity's answer is what brings back what it finished.
+        out = await scope.run(() =>
+          runOperations.executeWithOptions({ summary, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }, [{ ...pack, hand_back: true }]),
+        );
+      } else {
+        out = await runOperations.executeWithOptions({ summary }, [pack]);
+      }
       fold(out);
       state.executed += out.executed;
-      measure(state, out, indices.length, batched);
+      const back = out.handed_back ?? [];
+      if (back.length) handBack(state, back);
+      const ran = indices.length - back.reduce((n, [a, b]) => n + b - a, 0);
+      if (ran > 0) measure(state, out, ran, batched);
     } catch (err) {
-      // A cancelled activity means the sweep is being cancelled: the main loop sees that itself, and
-      // a rejection here would be unhandled. An activity that failed for good (after its retries, or
-      // non-retryably for bad configuration) fails the sweep; what finished is stored for `resume`.
-      if (!failure && !isCancellation(err)) failure = err;
+      // A pack cancelled before it started or said what it finished (a pause): all of it is run again.
+      if (scope && isCancellation(err)) handBack(state, indexRuns(indices));
+      // Otherwise a cancelled activity means the sweep is being cancelled: the main loop sees that
+      // itself, and a rejection here would be unhandled. An activity that failed for good (after its
+      // retries, or non-retryably for bad configuration) fails the sweep; what finished is stored for `resume`.
+      else if (!failure && !isCancellation(err)) failure = err;
     } finally {
+      if (scope) packs.delete(scope);
       running -= indices.length;
       show();
     }
@@ -201,7 +248,10 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
       const firstScan = patched('speed-start-scan') ? { to: Math.min(space, SCAN_SPAN), top_k: options.top_k } : undefined;
       // Automatic packing gets the cost of an operation with the start record, so its first packs are
       // sized like the rest; replay of sweeps started before measures a first wave instead.
-      const calibrate = spec.parallel.operations_per_activity === 'auto' && patched('speed-calibrated-start') ? firstAdmissible(state.next, space, admissible) : undefined;
+      const calibrate =
+        spec.parallel.operations_per_activity === 'auto' && patched('speed-calibrated-start')
+          ? firstAdmissible(state.next, space, admissible, whereBudget ? Math.floor(WHERE_EVALS_PER_TASK / scanStep) : CALIBRATION_SCAN)
+          : undefined;
       // Histories from before the store counted its operations hold no result here (replay: no scan).
       const started = (await recordSweepStart({ sweep_id: sweepId, spec, total: state.total, first_scan: firstScan, calibrate })) as RecordSweepStartOutput | undefined;
       if (started?.op_ms !== undefined && state.op_ms === null) state.op_ms = started.op_ms;
@@ -212,11 +262,17 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     }
     const inFlight = new Set<Promise<void>>();
     const window = spec.parallel.max_in_flight;
-    const scan = { left: SCAN_PER_TASK };
+    const scan = { left: scanPerTask, perTask: scanPerTask, step: scanStep };
 
-    while (state.next < space && !failure) {
+    while ((state.next < space || hasRedo(state)) && !failure) {
       await condition(() => (!state.paused && inFlight.size < (batched ? windowNow(spec, state, window, sized) : window)) || failure !== null);
       if (failure || shouldContinueAsNew()) break;
+      if (hasRedo(state)) {
+        const redo = takeRedo(state, nextPack(spec, state, byTotal, sized));
+        const p: Promise<void> = dispatch(redo).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        continue;
+      }
       if (scanDue(state)) {
         fold(
           await scanAhead(state, space, (from, to) =>
@@ -253,7 +309,8 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
       });
     }
 
-    if (state.next < space) {
+    // Packs handed back while draining (a pause) are run by the next run, which starts paused.
+    if (state.next < space || hasRedo(state)) {
       await condition(allHandlersFinished);
       state.generation++;
       show('continued as new');
@@ -331,19 +388,54 @@ function shouldContinueAsNew(): boolean {
   return workflowInfo().continueAsNewSuggested;
 }
 
-function admissibility(spec: SweepSpec): ((idx: number) => boolean) | null {
+/** Whether an index satisfies `where`, and what one test costs in evaluations (its nodes and a step of the walk). */
+interface Admissibility {
+  test: (idx: number) => boolean;
+  cost: number;
+}
+
+function admissibility(spec: SweepSpec): Admissibility | null {
   if (spec.kind !== 'optimization' || !spec.where) return null;
   const where = compileWhere(spec.where, spec.grid, spec.file, 'optimization_config.constraints.where');
   const walk = comboWalker(spec.grid);
-  return (idx) => where(walk(idx));
+  return { test: (idx) => where(walk(idx)), cost: where.nodes + 1 };
+}
+
+function hasRedo(state: SweepCursor): boolean {
+  return (state.redo?.length ?? 0) > 0;
+}
+
+/** Indices a pack handed back, to be dispatched again before the cursor moves on. */
+function handBack(state: SweepCursor, runs: Array<[number, number]>): void {
+  state.redo = [...(state.redo ?? []), ...runs];
+}
+
+/** Up to `pack` handed-back indices, taken off the front of `redo`. */
+function takeRedo(state: SweepCursor, pack: number): number[] {
+  const indices: number[] = [];
+  const redo = state.redo!;
+  while (redo.length > 0 && indices.length < pack) {
+    const run = redo[0]!;
+    while (run[0] < run[1] && indices.length < pack) indices.push(run[0]++);
+    if (run[0] === run[1]) redo.shift();
+  }
+  if (redo.length === 0) delete state.redo;
+  return indices;
+}
+
+/** What the current workflow task may still spend on `where`: `left`, less `step` per index tested. */
+interface ScanBudget {
+  left: number;
+  perTask: number;
+  step: number;
 }
 
 /**
- * Advances the cursor past the next `pack` admissible indices and returns them, testing at most
- * `scan.left` indices against `where` (fewer, or none, when that budget runs out first). A restarted
+ * Advances the cursor past the next `pack` admissible indices and returns them, testing indices
+ * against `where` while `scan.left` lasts (fewer, or none, when that budget runs out first). A restarted
  * sweep's cursor jumps over the ranges its scan found stored, and stops where the scan has not looked yet.
  */
-function takeBatch(state: SweepCursor, space: number, admissible: ((idx: number) => boolean) | null, pack: number, scan: { left: number }): number[] {
+function takeBatch(state: SweepCursor, space: number, admissible: Admissibility | null, pack: number, scan: ScanBudget): number[] {
   const indices: number[] = [];
   const end = state.scanned_to ?? space;
   while (state.next < end && indices.length < pack) {
@@ -353,9 +445,12 @@ function takeBatch(state: SweepCursor, space: number, admissible: ((idx: number)
       state.skip!.shift();
       continue;
     }
-    if (admissible && scan.left-- <= 0) break;
+    if (admissible) {
+      if (scan.left <= 0) break;
+      scan.left -= scan.step;
+    }
     const idx = state.next++;
-    if (!admissible || admissible(idx)) indices.push(idx);
+    if (!admissible || admissible.test(idx)) indices.push(idx);
   }
   return indices;
 }
@@ -363,15 +458,15 @@ function takeBatch(state: SweepCursor, space: number, admissible: ((idx: number)
 /** Indices looked at for one to calibrate packing with; a sparser start measures its first packs instead. */
 const CALIBRATION_SCAN = 10_000;
 
-function firstAdmissible(from: number, space: number, admissible: ((idx: number) => boolean) | null): number | undefined {
-  for (let idx = from; idx < Math.min(space, from + CALIBRATION_SCAN); idx++) if (!admissible || admissible(idx)) return idx;
+function firstAdmissible(from: number, space: number, admissible: Admissibility | null, look: number): number | undefined {
+  for (let idx = from; idx < Math.min(space, from + look); idx++) if (!admissible || admissible.test(idx)) return idx;
   return undefined;
 }
 
 /** Ends this workflow task (a timer is the cheapest command that does) and renews the scan budget. */
-async function yieldTask(scan: { left: number }): Promise<void> {
+async function yieldTask(scan: ScanBudget): Promise<void> {
   await sleep(1);
-  scan.left = SCAN_PER_TASK;
+  scan.left = scan.perTask;
 }
 
 /** Stored indices are looked up this many at a time; a fully stored range costs one activity. */

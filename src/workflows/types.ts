@@ -28,6 +28,11 @@ export interface RunOperationsInput {
   indices: number[];
   /** How many of the pack's best operations to report (the sweep's top-K); default 20. */
   top_k?: number;
+  /**
+   * The workflow takes unfinished indices back: a cancelled pack stores what it finished and
+   * returns the rest as `handed_back` instead of failing as cancelled.
+   */
+  hand_back?: boolean;
 }
 
 /**
@@ -48,6 +53,8 @@ export interface RunOperationsOutput extends BatchOutcome {
   elapsed_ms: number;
   /** Operations the engine actually executed (the rest were reused from the store). */
   executed: number;
+  /** Indices of the pack not run because it was cancelled (with `hand_back`), as runs [a, b). */
+  handed_back?: Array<[number, number]>;
 }
 
 export interface ScanStoredInput {
@@ -96,8 +103,13 @@ export interface RankedOperation {
 
 /** The compact state a sweep carries from run to run (continue-as-new). */
 export interface SweepCursor {
-  /** Next index of the index space to consider; everything below it is dispatched and finished. */
+  /** Next index of the index space to consider; everything below it but `redo` is dispatched and finished. */
   next: number;
+  /**
+   * Admissible indices below `next` that packs handed back unrun (a pause, a worker shutting down),
+   * as runs [a, b); dispatched again before the cursor moves on.
+   */
+  redo?: Array<[number, number]>;
   /** Admissible operations (constraint-satisfying combinations, or variants). */
   total: number;
   done: number;
@@ -194,6 +206,9 @@ export interface SweepOutcome {
 }
 
 export const progressQuery = defineQuery<SweepProgress>('progress');
-/** Stop dispatching new operations; the ones in flight finish. */
+/**
+ * Stop starting operations: nothing new is dispatched, and packs in flight stop at their next batch
+ * boundary and hand the rest back for `resume`.
+ */
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');

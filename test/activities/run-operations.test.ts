@@ -4,12 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities/index.js';
 import { createBacktestPool, type BacktestPool } from '../../src/activities/pool.js';
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
 import { operationHash } from '../../src/config/hash.js';
-import { loadOptimizationFile } from '../../src/config/load.js';
+import { loadOptimizationFile, resolveOptimization } from '../../src/config/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
 import { optimizationSpec, paramNames, type OptimizationSpec } from '../../src/config/sweep.js';
 import { blockReturns } from '../../src/engine/block-returns.js';
@@ -108,4 +109,53 @@ test("a walk-forward's window starts without a row of its own, and a sweep whose
   assert.equal((await store.getSweep('wf-w1'))?.kind, 'optimization');
   await createSweep('plain-w1');
   await new MockActivityEnvironment().run(recordSweepStart, { sweep_id: 'plain-w1', spec, total: spec.admissible });
+});
+
+/** RSI reversion on a year of hourly bars: a pack of 600 is about a second of work on two slots. */
+function hourlySpec(): OptimizationSpec {
+  const doc = {
+    optimization_config: {
+      name: 'hourly pack',
+      base_operation: 'operation_hourly.yaml',
+      parameter_space: [
+        {
+          worker_category: 'analysis_workers',
+          worker_phase: 'signal_generation',
+          worker_plugin: 'rsi_reversion',
+          parameters: { period: { start: 5, end: 54, step: 1 }, lower: { values: [20, 25, 30] }, upper: { values: [65, 70, 75, 80] } },
+        },
+      ],
+    },
+  };
+  return optimizationSpec(resolveOptimization(doc, { file: 'hourly', baseDir: path.join(repoRoot, 'examples'), dataRoot: repoRoot }));
+}
+
+/** Runs a 600-operation pack and cancels it at its first heartbeat after something is stored. */
+async function cancelledPack(sweep_id: string, hand_back: boolean): Promise<{ out: Promise<RunOperationsOutput>; indices: number[]; spec: OptimizationSpec }> {
+  const { runOperations } = createActivities({ store, pool, dataRoot: repoRoot });
+  const hourly = hourlySpec();
+  await store.createSweep({ id: sweep_id, kind: hourly.kind, name: hourly.name, total: hourly.admissible, primary_metric: hourly.primary_metric, spec: hourly, param_names: paramNames(hourly) });
+  const indices = Array.from({ length: 600 }, (_, i) => i);
+  const env = new MockActivityEnvironment();
+  env.on('heartbeat', (details: { stored: number }) => {
+    if (details.stored > 0) env.cancel();
+  });
+  return { out: env.run(runOperations, { sweep_id, spec: hourly, indices, hand_back }), indices, spec: hourly };
+}
+
+test('a cancelled pack stores the batches it finished and hands back exactly the rest', async () => {
+  const { out, indices } = await cancelledPack('cancelled', true);
+  const result = await out;
+  const stored = (await store.queryResults('cancelled', { sort: 'idx', order: 'asc', limit: 1_000 })).rows.map((r) => r.idx);
+  const back = (result.handed_back ?? []).flatMap(([a, b]) => Array.from({ length: b - a }, (_, k) => a + k));
+  assert.ok(stored.length > 0 && back.length > 0, `stored ${stored.length}, handed back ${back.length}`);
+  assert.deepEqual([...stored, ...back].sort((a, b) => a - b), indices, 'every index either stored or handed back, none both');
+  assert.equal(result.done + result.failed, stored.length, 'the outcome counts exactly what was stored');
+});
+
+test('a cancelled pack for a workflow that takes nothing back stores what it finished and fails as cancelled', async () => {
+  const { out } = await cancelledPack('cancelled-old', false);
+  await assert.rejects(out, (error: unknown) => error instanceof CancelledFailure);
+  const stored = (await store.queryResults('cancelled-old', { sort: 'idx', limit: 1 })).total;
+  assert.ok(stored > 0 && stored < 600, `${stored} of 600 stored`);
 });

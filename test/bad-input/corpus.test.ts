@@ -314,6 +314,10 @@ const CASES: Case[] = [
     field: 'optimization_config.constraints.where',
     reason: /^is 158,886 characters long, more than the 4,000 a where expression may have/,
   }),
+  sweepFile('a where too costly for its grid (3,586 characters on 1,000,000 combinations)', 'bad/opt-where-too-costly.yaml', {
+    field: 'optimization_config.constraints.where',
+    reason: /has 1,037 terms; tested on each of the 1,000,000 combinations that is 1,037,000,000 evaluations, more than the 100,000,000 allowed/,
+  }),
   sweepFile('a base operation that does not exist', 'bad/opt-missing-base.yaml', {
     field: 'optimization_config.base_operation',
     reason: /^"\.\.\/good\/no-such-operation\.yaml" does not exist/,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { ConfigError } from '../../src/config/errors.js';
-import { compileWhere } from '../../src/config/expression.js';
+import { compileWhere, refuseCostlyWhere, WHERE_LIMITS } from '../../src/config/expression.js';
 import { buildGrid } from '../../src/config/grid.js';
 
 const grid = buildGrid([
@@ -179,5 +180,61 @@ describe('bounds: nothing a user writes overflows the stack', () => {
     assert.equal(where(sum)(combo), true);
     const or = Array.from({ length: 300 }, () => 'fast == 1').join(' or ');
     assert.equal(where(or)(combo), false);
+  });
+
+  test('a 1,795-term chain evaluates in a few stack frames, not one per operator', () => {
+    // 1+1+…+1 (3,597 characters) was a tower of closures one call deeper per "+": 1,794 calls deep,
+    // more than a 100 KB stack holds. Evaluated as a loop it fits easily.
+    const code = `
+      import { compileWhere } from './src/config/expression.ts';
+      import { buildGrid } from './src/config/grid.ts';
+      const grid = buildGrid([{ worker_category: 'analysis_workers', worker_phase: 'signal_generation', worker_plugin: 'sma_cross', parameters: { fast: { values: [5] } } }]);
+      const where = compileWhere(Array(1_795).fill('1').join('+') + ' == 1795', grid, 'opt.yaml', 'where');
+      console.log(where({ fast: 5 }));`;
+    const run = spawnSync(process.execPath, ['--stack-size=100', '--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+    assert.equal(run.stderr, '');
+    assert.equal(run.stdout, 'true\n');
+  });
+});
+
+describe('cost: what testing every combination takes', () => {
+  test('a compiled where counts its nodes: each value, operator and chain', () => {
+    assert.equal(where('fast < slow').nodes, 3);
+    // fast * 2 (3: fast, 2, the product chain) < slow (2: slow, the comparison) → 5; or true (1) and the or (1) → 7.
+    assert.equal(where('fast * 2 < slow or true').nodes, 7);
+    assert.equal(where('((fast))').nodes, 1, 'parentheses cost nothing');
+  });
+
+  test('an expression whose nodes times the combinations exceed the bound is refused, naming file and field', () => {
+    const big = buildGrid([
+      {
+        worker_category: 'analysis_workers',
+        worker_phase: 'signal_generation',
+        worker_plugin: 'sma_cross',
+        parameters: { fast: { start: 1, end: 1000, step: 1 }, slow: { start: 2, end: 1001, step: 1 } },
+      },
+    ]);
+    const expr = Array.from({ length: 40 }, (_, i) => `fast + ${i} < slow`).join(' or ');
+    const compiled = compileWhere(expr, big, FILE, FIELD);
+    assert.equal(compiled.nodes, 40 * 5 + 1);
+    assertConfigError(
+      () => refuseCostlyWhere(compiled, expr, big, FILE, FIELD),
+      /^"fast \+ 0 < slow or fast \+ 1 < slow or fast \+ 2 < slow or fas…" has 201 terms; tested on each of the 1,000,000 combinations that is 201,000,000 evaluations, more than the 100,000,000 allowed/,
+    );
+  });
+
+  test('the same expression on a grid a tenth the size is allowed', () => {
+    const grid100k = buildGrid([
+      {
+        worker_category: 'analysis_workers',
+        worker_phase: 'signal_generation',
+        worker_plugin: 'sma_cross',
+        parameters: { fast: { start: 1, end: 100, step: 1 }, slow: { start: 2, end: 1001, step: 1 } },
+      },
+    ]);
+    const expr = Array.from({ length: 40 }, (_, i) => `fast + ${i} < slow`).join(' or ');
+    const compiled = compileWhere(expr, grid100k, FILE, FIELD);
+    assert.ok(compiled.nodes * grid100k.size <= WHERE_LIMITS.evaluations);
+    refuseCostlyWhere(compiled, expr, grid100k, FILE, FIELD);
   });
 });

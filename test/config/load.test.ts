@@ -301,6 +301,11 @@ const BAD: Record<string, { field: string | RegExp; reason: RegExp; file?: strin
     reason: /sma_cross rejects the combination fast=20, slow=20: .*exclude such combinations with constraints\.where/,
   },
   'opt-where-unknown-name.yaml': { field: 'optimization_config.constraints.where', reason: /column 8: unknown name "slwo"; did you mean "slow"\?/ },
+  // 148 terms of 7 nodes each, joined by one `or`: 1,037 nodes, tested on 1,000 × 1,000 combinations.
+  'opt-where-too-costly.yaml': {
+    field: 'optimization_config.constraints.where',
+    reason: /^"fast \* 1 \+ 0 < slow or .*…" has 1,037 terms; tested on each of the 1,000,000 combinations that is 1,037,000,000 evaluations, more than the 100,000,000 allowed: simplify the expression or narrow the grid$/,
+  },
   'opt-missing-base.yaml': { field: 'optimization_config.base_operation', reason: /"\.\.\/good\/no-such-operation\.yaml" does not exist/ },
   'var-unknown-plugin.yaml': {
     field: 'variant_config.variants[1].overrides.analysis_workers.exit_planning[0].plugin',

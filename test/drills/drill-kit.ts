@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { comboAt } from '../../src/config/grid.js';
 import { loadOptimizationFile, type LoadedOptimization } from '../../src/config/load.js';
@@ -11,13 +12,14 @@ import { optimizationSpec, type OptimizationSpec } from '../../src/config/sweep.
 import { openStore } from '../../src/store/index.js';
 import type { ResultRow, Store } from '../../src/store/types.js';
 import type { DevServerOptions } from '../../src/temporal/dev-server.js';
+import { workflowsPath } from '../../worker.js';
 import { startTestServer, uniqueId, type TestServer } from '../helpers/temporal.js';
 
 /*
  * What every crash drill shares: a Temporal dev server on a temp db file, a SQLite store in a temp
  * dir, worker and API child processes started the way an operator starts them (`node --import tsx
- * worker.ts`, `sweeplab api`), all appending to one execution log, and the exactness checks a drill
- * ends with.
+ * worker.ts` with a prebuilt workflow bundle, `sweeplab api`), all appending to one execution log, and
+ * the exactness checks a drill ends with.
  */
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -42,6 +44,13 @@ export interface Drill {
   sweeps(): Sweeps;
   /** `node --import tsx worker.ts` on the drill's server, queue, store and execution log; `env` adds to or overrides its environment. */
   startWorker(env?: Record<string, string>): ChildProcess;
+  /** The same, resolving once the worker polls (its start-up takes 15–25 s on two busy cores). */
+  startWorkerReady(): Promise<ChildProcess>;
+  /**
+   * Of `workers`, the one running every activity of the sweep now (by the identity Temporal records
+   * for each attempt, `pid@host`), or null when none runs them all (or none runs).
+   */
+  soleWorker(id: string, workers: ChildProcess[]): Promise<ChildProcess | null>;
   /** `sweeplab api --port <port>`; resolves with its base URL once it listens. */
   startApi(port: number): Promise<{ child: ChildProcess; url: string }>;
   /** Engine executions so far: the sum of the execution log's lines over all worker processes. */
@@ -54,6 +63,10 @@ export async function startDrill(name: string, server: Omit<DevServerOptions, 'd
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sweeplab-drill-${name}-`));
   const databaseUrl = `sqlite:${path.join(dir, 'store.db')}`;
   const executionLog = path.join(dir, 'executions.log');
+  // The workflow code bundled once for every worker of the drill, as production images do (docs/deploy.md):
+  // a worker from source otherwise bundles it at start-up, 5–25 s on a busy machine.
+  const workflowBundle = path.join(dir, 'workflow-bundle.js');
+  fs.writeFileSync(workflowBundle, (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') })).code);
   const taskQueue = uniqueId(`drill-${name}`);
   const store = await openStore({ url: databaseUrl });
   await store.migrate();
@@ -70,6 +83,7 @@ export async function startDrill(name: string, server: Omit<DevServerOptions, 'd
         DATABASE_URL: databaseUrl,
         SWEEPLAB_DATA_ROOT: repoRoot,
         SWEEPLAB_EXECUTION_LOG: executionLog,
+        SWEEPLAB_WORKFLOW_BUNDLE: workflowBundle,
         SWEEPLAB_API_TOKEN: '',
         ...env,
       },
@@ -87,6 +101,24 @@ export async function startDrill(name: string, server: Omit<DevServerOptions, 'd
     executionLog,
     sweeps: () => new Sweeps(drill.temporal.client, store, taskQueue),
     startWorker: (env) => spawnChild([path.join(repoRoot, 'worker.ts')], 'ignore', env),
+    async startWorkerReady() {
+      const child = spawnChild([path.join(repoRoot, 'worker.ts')], 'pipe');
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('backtest slots on task queue')) resolve();
+        });
+        child.once('exit', (code, signal) => reject(new Error(`the worker exited (${code ?? signal}) before polling: ${out}`)));
+      });
+      return child;
+    },
+    async soleWorker(id, workers) {
+      const { raw } = await drill.temporal.client.workflow.getHandle(id).describe();
+      const running = new Set((raw.pendingActivities ?? []).map((activity) => activity.lastWorkerIdentity ?? ''));
+      if (running.size !== 1) return null;
+      return workers.find((worker) => running.has(`${worker.pid}@${os.hostname()}`)) ?? null;
+    },
     async startApi(port) {
       const child = spawnChild([path.join(repoRoot, 'src/cli/main.ts'), 'api', '--port', String(port)], 'pipe');
       const url = await new Promise<string>((resolve, reject) => {
@@ -144,6 +176,36 @@ export function exampleSweep(): ExampleSweep {
 /** Operations of the sweep stored so far (done or failed), read without writing. */
 export async function storedCount(store: Store, id: string): Promise<number> {
   return (await store.queryResults(id, { sort: 'idx', limit: 1 })).total;
+}
+
+/**
+ * Watches a sweep's stored count every 100 ms from now on. `longestGapAfter(t)` is the longest time
+ * after `t` (a performance.now() reading) during which the count did not move, up to the last growth
+ * seen: how long a sweep stalled after a kill.
+ */
+export function watchStored(store: Store, id: string): { longestGapAfter(t: number): number; stop(): Promise<void> } {
+  const growth: number[] = [];
+  let last = -1;
+  let stopped = false;
+  const poll = async (): Promise<void> => {
+    while (!stopped) {
+      const now = await storedCount(store, id);
+      if (now !== last) growth.push(performance.now());
+      last = now;
+      await sleep(100);
+    }
+  };
+  const polling = poll();
+  return {
+    longestGapAfter(t) {
+      const times = [t, ...growth.filter((g) => g > t)];
+      return Math.max(0, ...times.slice(1).map((g, i) => g - times[i]!));
+    },
+    async stop() {
+      stopped = true;
+      await polling;
+    },
+  };
 }
 
 /** Polls until `check` holds; fails naming `what` after `timeoutMs`. */

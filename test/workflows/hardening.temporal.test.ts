@@ -155,4 +155,32 @@ describe('a sparse admissible set', () => {
     const { rows } = await store.queryResults(id, { sort: 'idx', order: 'asc', limit: 10 });
     assert.deepEqual(rows.map((r) => r.idx), [9_999_999], 'the one admissible combination, the last');
   });
+
+  test('a long where is tested within a budget per workflow task, so the walk yields as often as its cost asks', async () => {
+    // Issue 19 item 2: 250,000 tests of a long `where` in one task ran for seconds and the SDK failed
+    // every attempt as a deadlock. Now a task spends at most 1,000,000 node evaluations: 217 terms
+    // of 3 nodes, a last one of 7 and the `or` make 659 nodes (3,500 characters), 660 evaluations a
+    // combination with the step, so 1,515 combinations a task and 66 tasks for the 100,000 below,
+    // each ending with a 1 ms timer.
+    const loaded = loadOptimizationFile(path.join(root, 'examples/optimization.yaml'), { dataRoot });
+    const range = (start: number, n: number) => Array.from({ length: n }, (_, i) => start + i);
+    const grid = buildGrid([
+      { worker_category: 'analysis_workers', worker_phase: 'signal_generation', worker_plugin: 'sma_cross', parameters: { fast: { values: range(2, 100) }, slow: { values: range(102, 1000) } } },
+    ]);
+    const never = Array.from({ length: 217 }, (_, i) => `fast == ${1000 + i}`);
+    const where = [...never, 'fast == 101 and slow == 1101'].join(' or ');
+    assert.ok(where.length > 3_400 && where.length <= 4_000, `${where.length} characters`);
+    const spec: OptimizationSpec = { ...optimizationSpec(loaded), grid, where, admissible: 1, min_trades: 0 };
+    const taskQueue = uniqueId('long-where');
+    const sweeps = new Sweeps(t.client, store, taskQueue);
+    const { id } = await sweeps.submit(spec);
+    const view = await withWorker(taskQueue, () => sweeps.result(id));
+    assert.equal(view.status, 'completed');
+    assert.equal(view.done, 1);
+    const { rows } = await store.queryResults(id, { sort: 'idx', order: 'asc', limit: 10 });
+    assert.deepEqual(rows.map((r) => r.idx), [99_999], 'the one admissible combination, the last');
+    const history = await t.client.workflow.getHandle(id).fetchHistory();
+    const yields = (history.events ?? []).filter((e) => e.timerStartedEventAttributes).length;
+    assert.ok(yields >= 60, `the walk yielded ${yields} times; one task held 250,000 tests before`);
+  });
 });
