@@ -13,6 +13,7 @@ import { METRIC_NAMES } from '../../src/engine/result.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { runCli } from '../cli/run-cli.js';
+import { exampleSpecs } from '../store/fixtures.js';
 
 /*
  * What the API writes and reads besides JSON (issue 19 item 8): results as CSV, compressed request
@@ -44,7 +45,7 @@ describe('the API without Temporal', () => {
 
   test('results as CSV neutralise variant names and errors that begin like a formula, and keep negative numbers', async () => {
     const names = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", '-1+1', '@SUM(1+1)', 'Baseline'];
-    await store.createSweep({ id: 'var-csv', kind: 'variant_test', name: 'csv', total: names.length, primary_metric: 'sharpe_ratio', spec: {}, param_names: ['variant'] });
+    await store.createSweep({ id: 'var-csv', kind: 'variant_test', name: 'csv', total: names.length, primary_metric: 'sharpe_ratio', spec: exampleSpecs().variant_test, param_names: ['variant'] });
     await store.recordOperations(
       names.map((name, idx) => ({ sweep_id: 'var-csv', idx, hash: `${idx}`.repeat(64), params: { variant: name }, status: 'failed', error: idx === 4 ? '\t=1+1' : 'x', metrics: null, duration_ms: 0, blocks: null })),
     );

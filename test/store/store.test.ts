@@ -12,7 +12,7 @@ import { SqlStore } from '../../src/store/store.js';
 import { blockReturns } from '../../src/engine/block-returns.js';
 import { METRIC_NAMES } from '../../src/engine/result.js';
 import { encodeBlocks } from '../../src/store/blocks-codec.js';
-import { done, failed, metrics, postgresDatabases, sampleResult, saveLegacyResult, sqliteDatabases, type TestDatabases } from './fixtures.js';
+import { done, exampleSpecs, failed, metrics, postgresDatabases, sampleResult, saveLegacyResult, sqliteDatabases, type TestDatabases } from './fixtures.js';
 
 /*
  * One contract suite, run on SQLite always and on PostgreSQL when SWEEPLAB_TEST_DATABASE_URL is
@@ -29,7 +29,7 @@ function sweep(id: string, overrides: Partial<NewSweep> = {}): NewSweep {
     name: `sweep ${id}`,
     total: 6,
     primary_metric: 'sharpe_ratio',
-    spec: { kind: 'optimization', grid: { axes: [{ label: 'fast', values: [5, 10] }] } },
+    spec: exampleSpecs()[overrides.kind ?? 'optimization'],
     param_names: ['fast', 'sma_cross.slow', 'variant'],
     ...overrides,
   };
