@@ -144,7 +144,7 @@ export function decodeStoredSpec(sweepId: string, kind: StoredSpec['kind'], json
         : `is ${JSON.stringify(version)}, not a spec version sweeplab knows (1 to ${STORED_SPEC_VERSION})`,
     );
   }
-  if (spec.kind !== kind) throw new ConfigError(where, 'spec.kind', `is ${JSON.stringify(spec.kind)}, but the sweep is a ${kind}`);
+  if (spec.kind !== kind) throw new ConfigError(where, 'spec.kind', `is ${JSON.stringify(spec.kind)}, but the sweep is of kind "${kind}"`);
   const parsed = StoredSpecSchema.safeParse(spec);
   if (!parsed.success) throw fromZodError(where, parsed.error, 'spec');
   return parsed.data;
