@@ -28,7 +28,7 @@ export function parseResultFilter(text: string, file: string, field: string): Re
     });
 }
 
-/** The results a sweep ranks (its "best" and top rows): done, with at least `min_trades` closed trades. */
+/** The results a sweep ranks (its "best" and top rows): done, with at least `min_trades` closed trades (a walk-forward has none: done). */
 export function rankedFilter(spec: StoredSpec): ResultFilter[] {
   const filter: ResultFilter[] = [{ field: 'status', op: '=', value: 'done' }];
   if (spec.kind !== 'walk_forward' && spec.min_trades > 0) filter.push({ field: 'total_trades', op: '>=', value: spec.min_trades });
