@@ -113,7 +113,7 @@ export type StoredSpec = z.infer<typeof StoredSpecSchema>;
  */
 export const STORED_SPEC_VERSION = 1;
 
-/** The spec as the store writes it: the spec's own fields and `spec_version`. */
+/** The JSON the store writes for a spec: its own fields and `spec_version`. */
 export function encodeStoredSpec(spec: StoredSpec): string {
   return JSON.stringify({ ...spec, spec_version: STORED_SPEC_VERSION });
 }
