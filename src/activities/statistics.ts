@@ -4,7 +4,7 @@ import { rankedFilter } from '../config/results-query.js';
 import { gridNeighbours } from '../config/grid.js';
 import type { OptimizationSpec } from '../config/sweep.js';
 import { blockReturns, type BlockReturns } from '../engine/block-returns.js';
-import type { BacktestResult, MetricName, Metrics } from '../engine/result.js';
+import type { BacktestResult, Metrics } from '../engine/result.js';
 import {
   barReturns,
   BlockMatrix,
@@ -181,5 +181,5 @@ function accountReturns(result: BacktestResult, initialCapital: number): number[
 /** The primary metric as the sweep ranks it: null when undefined or below min_trades (docs/metrics.md). */
 function rankedValue(spec: OptimizationSpec, metrics: Metrics | null): number | null {
   if (!metrics || (metrics.total_trades ?? 0) < spec.min_trades) return null;
-  return metrics[spec.primary_metric as MetricName] ?? null;
+  return metrics[spec.primary_metric] ?? null;
 }
