@@ -7,6 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { createApp } from '../src/api/app.js';
+import { loadOptimizationFile } from '../src/config/load.js';
+import { optimizationSpec } from '../src/config/sweep.js';
 import { mulberry32 as random } from '../src/data/random.js';
 import { Sweeps } from '../src/client/sweeps.js';
 import { METRIC_NAMES, type Metrics } from '../src/engine/result.js';
@@ -19,6 +21,7 @@ import type { OperationRecord } from '../src/store/types.js';
  * Target: p95 ≤ 100 ms per request.
  */
 
+const repoRoot = path.resolve(import.meta.dirname, '..');
 const ROWS = 100_000;
 const BATCH = 5_000;
 const RUNS = 60;
@@ -34,7 +37,7 @@ export async function benchApi(): Promise<Record<string, number | string>> {
   try {
     await store.migrate();
     const id = 'bench-api';
-    await store.createSweep({ id, kind: 'optimization', name: 'bench', total: ROWS, primary_metric: 'sharpe_ratio', spec: { min_trades: 0 }, param_names: ['fast', 'slow', 'atr_multiplier'] });
+    await store.createSweep({ id, kind: 'optimization', name: 'bench', total: ROWS, primary_metric: 'sharpe_ratio', spec: { ...optimizationSpec(loadOptimizationFile(path.join(repoRoot, 'examples/optimization.yaml'), { dataRoot: repoRoot })), min_trades: 0 }, param_names: ['fast', 'slow', 'atr_multiplier'] });
     const rnd = random(42);
     // Every row carries block returns of the default size, as real rows do.
     const blocks = encodeBlocks(blockReturns(Array.from({ length: 2_000 }, () => 10_000 * (1 + rnd() / 100)), DEFAULT_BLOCKS));

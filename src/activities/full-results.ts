@@ -83,7 +83,8 @@ export class FullResults {
 async function sweepWithCode(store: Store, sweepId: string): Promise<{ spec: SweepSpec; plugins: PluginSet }> {
   const sweep = await store.getSweep(sweepId);
   if (!sweep) throw new ConfigError('sweep', sweepId, 'is not in the results store');
-  const spec = sweep.spec as SweepSpec;
+  const { spec } = sweep;
+  if (spec.kind === 'walk_forward') throw new ConfigError('sweep', sweepId, "is a walk-forward, whose operations belong to its windows' optimizations");
   return { spec, plugins: (await sweepCodeFromStore(store, spec.plugin_bundle)).set };
 }
 

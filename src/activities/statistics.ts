@@ -2,9 +2,9 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ConfigError } from '../config/errors.js';
 import { rankedFilter } from '../config/results-query.js';
 import { gridNeighbours } from '../config/grid.js';
-import type { OptimizationSpec, SweepSpec } from '../config/sweep.js';
+import type { OptimizationSpec } from '../config/sweep.js';
 import { blockReturns, type BlockReturns } from '../engine/block-returns.js';
-import type { BacktestResult, MetricName, Metrics } from '../engine/result.js';
+import type { BacktestResult, Metrics } from '../engine/result.js';
 import {
   barReturns,
   BlockMatrix,
@@ -50,7 +50,7 @@ export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: stri
   const { store } = deps;
   const row = await store.getSweep(sweepId);
   if (!row) throw new ConfigError('sweep', sweepId, 'no such sweep in the results store (it has not started, or it ran elsewhere)');
-  const spec = row.spec as SweepSpec;
+  const { spec } = row;
   if (spec.kind !== 'optimization') throw new ConfigError('sweep', sweepId, `robustness statistics are for optimizations; this is a ${spec.kind.replace('_', ' ')}`);
   const metric = spec.primary_metric;
   // Specs stored before `robustness.blocks` existed used the default.
@@ -181,5 +181,5 @@ function accountReturns(result: BacktestResult, initialCapital: number): number[
 /** The primary metric as the sweep ranks it: null when undefined or below min_trades (docs/metrics.md). */
 function rankedValue(spec: OptimizationSpec, metrics: Metrics | null): number | null {
   if (!metrics || (metrics.total_trades ?? 0) < spec.min_trades) return null;
-  return metrics[spec.primary_metric as MetricName] ?? null;
+  return metrics[spec.primary_metric] ?? null;
 }

@@ -1,17 +1,21 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { canonicalJson } from '../config/hash.js';
+import { StoredSpecSchema } from '../config/stored-spec.js';
 import { windowOf } from '../config/walk-forward-spec.js';
 import type { Store } from '../store/types.js';
 
 /**
  * The client refuses a taken id; this catches the sweep that slipped past it (a store that had the
  * id while Temporal did not), so one sweep's rows never join another's. The same spec is the same
- * sweep carrying on (a resume, a walk-forward's window started again).
+ * sweep carrying on (a resume, a walk-forward's window started again). The stored spec comes back
+ * decoded (docs/store.md, "The stored spec"), so `spec` is compared decoded the same way: a sweep
+ * started before a field with a default existed still carries its input without that field.
  */
 export async function refuseAnotherSweep(store: Store, sweepId: string, spec: unknown): Promise<void> {
   const existing = await store.getSweep(sweepId);
-  if (existing && canonicalJson(existing.spec) !== canonicalJson(spec)) {
+  const decoded = StoredSpecSchema.safeParse(spec);
+  if (existing && canonicalJson(existing.spec) !== canonicalJson(decoded.success ? decoded.data : spec)) {
     throw ApplicationFailure.create({
       type: 'ConfigError',
       message: `sweep id "${sweepId}" is already the id of another sweep in the results store (${existing.kind.replace('_', ' ')} "${existing.name}"); a new sweep needs an id of its own`,

@@ -65,9 +65,8 @@ export function createWalkForwardActivities(deps: ActivityDeps) {
 
     async runWindowOutOfSample(input: RunWindowInput): Promise<WindowSummary> {
       const { k, walk_forward_id } = input;
-      const row = await store.getSweep(walk_forward_id);
-      if (row?.kind !== 'walk_forward') throw new Error(`walk-forward ${walk_forward_id} has no sweeps row (recordWalkForwardStart writes it first)`);
-      const spec = row.spec as WalkForwardSpec;
+      const spec = (await store.getSweep(walk_forward_id))?.spec;
+      if (spec?.kind !== 'walk_forward') throw new Error(`walk-forward ${walk_forward_id} has no sweeps row (recordWalkForwardStart writes it first)`);
       const stored = (await store.walkForwardWindows(walk_forward_id)).find((w) => w.k === k);
       if (stored) return windowSummary(stored, spec);
       // A dead worker is noticed by the heartbeat timeout, as for a sweep's packs.

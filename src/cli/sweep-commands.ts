@@ -12,7 +12,7 @@ import type { MaterializedOperation } from '../config/materialize.js';
 import { sweepCodeFromStore } from '../activities/plugin-code.js';
 import { operationAt } from '../config/operation-at.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
-import { windowSweepId, type WalkForwardSpec } from '../config/walk-forward-spec.js';
+import { windowSweepId } from '../config/walk-forward-spec.js';
 import { dumpYaml } from '../config/yaml.js';
 import { ensureDirectory, fsError } from '../data/files.js';
 import { dataRootFromEnv, rootRelative } from '../data/paths.js';
@@ -287,17 +287,18 @@ export async function exportCommand(id: string, opts: { ops: string }): Promise<
   return withSweeps(async (_sweeps, store) => {
     const sweep = await store.getSweep(id);
     if (!sweep) throw new ConfigError('sweep', id, 'has no stored results');
-    if (sweep.kind === 'walk_forward') {
-      const windows = (sweep.spec as WalkForwardSpec).windows.length;
+    const { spec } = sweep;
+    if (spec.kind === 'walk_forward') {
+      const windows = spec.windows.length;
       throw new ConfigError('sweep', id, `is a walk-forward, whose operations belong to its windows' optimizations; export those: sweeplab export ${windowSweepId(id, 1)} … ${windowSweepId(id, windows)}`);
     }
-    const code = await sweepCodeFromStore(store, (sweep.spec as SweepSpec).plugin_bundle);
+    const code = await sweepCodeFromStore(store, spec.plugin_bundle);
     let written = 0;
     for (let offset = 0; ; offset += 500) {
       const { rows } = await store.queryResults(id, { sort: 'idx', order: 'asc', limit: 500, offset });
       for (const row of rows) {
         // Derived from the sweep's spec and the index, as the worker ran it (docs/store.md).
-        const { op } = operationAt(sweep.spec as SweepSpec, row.idx, code.set);
+        const { op } = operationAt(spec, row.idx, code.set);
         const name = `${String(row.idx).padStart(6, '0')}-${row.hash.slice(0, 12)}.yaml`;
         try {
           fs.writeFileSync(path.join(dir, name), dumpYaml(relocate(op, dataRoot, dir)));

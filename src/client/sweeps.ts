@@ -158,7 +158,7 @@ export class Sweeps {
   async #refuseWindowClash(spec: SubmittableSpec, id: string): Promise<void> {
     const window = windowOf(id);
     const owner = window && (await this.store.getSweep(window.walkForwardId));
-    if (window && owner?.kind === 'walk_forward' && window.k <= (owner.spec as WalkForwardSpec).windows.length) {
+    if (window && owner && owner.spec.kind === 'walk_forward' && window.k <= owner.spec.windows.length) {
       throw new ConfigError('id', '', `"${id}" is reserved: it is the id of window ${window.k} of walk-forward "${owner.id}" ("${owner.name}"); a new sweep needs an id of its own`);
     }
     if (spec.kind !== 'walk_forward') return;
@@ -266,7 +266,7 @@ export class Sweeps {
     // A walk-forward has no ranking of its own: its figures are its windows' (src/client/walk-forwards.ts).
     if (!row || row.kind === 'walk_forward') return view;
     const metric = row.primary_metric as MetricName;
-    const [top] = (await this.store.queryResults(id, { sort: metric, order: 'desc', limit: 1, filter: rankedFilter(row.spec as SweepSpec) })).rows;
+    const [top] = (await this.store.queryResults(id, { sort: metric, order: 'desc', limit: 1, filter: rankedFilter(row.spec) })).rows;
     const value = top?.metrics?.[metric];
     if (!top || value === null || value === undefined) return view;
     return { ...view, best: { idx: top.idx, hash: top.hash, params: top.params, value, total_trades: top.metrics?.total_trades ?? null } };
@@ -313,7 +313,7 @@ export class Sweeps {
       throw new ConfigError('sweep', id, 'is completed; there is nothing to resume');
     }
     if (change?.moved) await this.client.workflow.getHandle(id).terminate(`resume: moved to build ${change.to}`);
-    await this.#start(row.spec as SubmittableSpec, id, options, 'ALLOW_DUPLICATE');
+    await this.#start(row.spec, id, options, 'ALLOW_DUPLICATE');
     this.#views.delete(id);
     return { ...(await this.view(id)), restarted: true, code_change: change };
   }

@@ -48,8 +48,9 @@ export interface WalkForwardCurves {
 async function stored(store: Store, id: string): Promise<{ spec: WalkForwardSpec; windows: WalkForwardWindowRecord[] } | null> {
   const row = await store.getSweep(id);
   if (!row) return null;
-  if (row.kind !== 'walk_forward') throw new ConfigError('walk-forward', id, `is ${row.kind === 'optimization' ? 'an optimization' : 'a variant test'}, not a walk-forward`);
-  return { spec: row.spec as WalkForwardSpec, windows: await store.walkForwardWindows(id) };
+  const { spec } = row;
+  if (spec.kind !== 'walk_forward') throw new ConfigError('walk-forward', id, `is ${spec.kind === 'optimization' ? 'an optimization' : 'a variant test'}, not a walk-forward`);
+  return { spec, windows: await store.walkForwardWindows(id) };
 }
 
 function summary(spec: WalkForwardSpec, windows: WalkForwardWindowRecord[]) {

@@ -1,4 +1,7 @@
-import type { ParameterAxisGroup, Phase, Range, WorkerCategory } from './schemas.js';
+import type { z } from 'zod';
+import type { Phase } from './phases.js';
+import type { ParameterAxisGroup, Range } from './schemas.js';
+import type { AxisValueSchema, GridAxisSchema, GridSchema } from './stored-spec.js';
 
 /*
  * The parameter grid of an optimization: one axis per swept parameter, combinations numbered in
@@ -6,24 +9,12 @@ import type { ParameterAxisGroup, Phase, Range, WorkerCategory } from './schemas
  * Pure: workflow code expands combinations from the index alone, so nothing here may touch Node.
  */
 
-export type AxisValue = number | string | boolean;
+export type AxisValue = z.infer<typeof AxisValueSchema>;
 export type Combo = Record<string, AxisValue>;
 
-export interface GridAxis {
-  /** The name a `where` expression and the results table use for this axis. */
-  label: string;
-  category: WorkerCategory;
-  phase: Phase;
-  plugin: string;
-  param: string;
-  values: AxisValue[];
-}
-
-export interface Grid {
-  axes: GridAxis[];
-  /** Number of combinations: the product of the axis lengths. */
-  size: number;
-}
+/** An axis of the grid and the grid itself; their schemas are in src/config/stored-spec.ts. */
+export type GridAxis = z.infer<typeof GridAxisSchema>;
+export type Grid = z.infer<typeof GridSchema>;
 
 /**
  * Number of values a range yields, without building them (so a too-large grid can be refused first).

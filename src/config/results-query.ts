@@ -1,6 +1,6 @@
 import { ConfigError } from './errors.js';
 import type { ResultFilter } from '../store/types.js';
-import type { SweepSpec } from './sweep.js';
+import type { StoredSpec } from './stored-spec.js';
 
 /**
  * Parses a results filter as users type it on the CLI or in a URL: conditions separated by commas,
@@ -28,9 +28,9 @@ export function parseResultFilter(text: string, file: string, field: string): Re
     });
 }
 
-/** The results a sweep ranks (its "best" and top rows): done, with at least `min_trades` closed trades. */
-export function rankedFilter(spec: SweepSpec): ResultFilter[] {
+/** The results a sweep ranks (its "best" and top rows): done, with at least `min_trades` closed trades (a walk-forward has none: done). */
+export function rankedFilter(spec: StoredSpec): ResultFilter[] {
   const filter: ResultFilter[] = [{ field: 'status', op: '=', value: 'done' }];
-  if (spec.min_trades > 0) filter.push({ field: 'total_trades', op: '>=', value: spec.min_trades });
+  if (spec.kind !== 'walk_forward' && spec.min_trades > 0) filter.push({ field: 'total_trades', op: '>=', value: spec.min_trades });
   return filter;
 }

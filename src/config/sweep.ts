@@ -1,8 +1,9 @@
+import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 import type { Grid } from './grid.js';
 import type { ResolvedOperation } from './resolved.js';
-import type { OptimizationConfig, ParallelConfig, VariantConfig, Workforce } from './schemas.js';
-import type { MetricName } from '../engine/result.js';
+import type { OptimizationConfig, VariantConfig, Workforce } from './schemas.js';
+import type { OptimizationSpecSchema, VariantTestSpecSchema } from './stored-spec.js';
 
 /*
  * A sweep's specification: everything a sweep needs, validated and resolved, as plain JSON. It is the
@@ -10,38 +11,9 @@ import type { MetricName } from '../engine/result.js';
  * holds no file paths to re-read and no large arrays: the grid is expanded by index, lazily.
  */
 
-interface SweepSpecBase {
-  name: string;
-  /** The file the sweep came from (for messages and the store); "request body" over the API. */
-  file: string;
-  base: ResolvedOperation;
-  primary_metric: MetricName;
-  secondary_metrics: MetricName[];
-  /** Results with fewer closed trades are stored but not ranked. */
-  min_trades: number;
-  parallel: ParallelConfig;
-  /**
-   * sha256 of the workspace's plugin bundle when the sweep runs a user plugin, else null. The
-   * bundle is in the results store under this hash; workers run the sweep with that code only.
-   */
-  plugin_bundle: string | null;
-}
-
-export interface OptimizationSpec extends SweepSpecBase {
-  kind: 'optimization';
-  grid: Grid;
-  where: string | null;
-  /** Combinations that satisfy `where`, counted when the file was loaded. */
-  admissible: number;
-  /** Time blocks S of each operation's block returns, for PBO (optimization_config.robustness.blocks). */
-  blocks: number;
-}
-
-export interface VariantTestSpec extends SweepSpecBase {
-  kind: 'variant_test';
-  variants: Array<{ name: string; workforce: Workforce }>;
-}
-
+/** The spec of a grid optimization; its schema, and the other kinds', are in src/config/stored-spec.ts. */
+export type OptimizationSpec = z.infer<typeof OptimizationSpecSchema>;
+export type VariantTestSpec = z.infer<typeof VariantTestSpecSchema>;
 export type SweepSpec = OptimizationSpec | VariantTestSpec;
 
 /**

@@ -1,3 +1,4 @@
+import type { StoredSpec } from '../config/stored-spec.js';
 import type { BlockReturns } from '../engine/block-returns.js';
 
 /*
@@ -35,8 +36,7 @@ export function decodeBlocks(blob: Uint8Array | ArrayBuffer): BlockReturns {
 /** Blocks per operation when the spec names none (docs/metrics.md, "Block returns"). */
 export const DEFAULT_BLOCKS = 16;
 
-/** S of a sweep: its spec's `blocks` (the robustness settings), else DEFAULT_BLOCKS. */
-export function specBlocks(spec: unknown): number {
-  const blocks = (spec as { blocks?: unknown } | null)?.blocks;
-  return typeof blocks === 'number' ? blocks : DEFAULT_BLOCKS;
+/** S of a sweep: an optimization's `blocks` (the robustness settings), else DEFAULT_BLOCKS. */
+export function specBlocks(spec: StoredSpec | undefined): number {
+  return spec?.kind === 'optimization' ? spec.blocks : DEFAULT_BLOCKS;
 }

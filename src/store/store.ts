@@ -1,5 +1,6 @@
 import { sql, type Kysely, type OnConflictBuilder, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { ConfigError } from '../config/errors.js';
+import { decodeStoredSpec, encodeStoredSpec } from '../config/stored-spec.js';
 import type { Combo } from '../config/grid.js';
 import { METRIC_NAMES, type BacktestResult, type MetricName, type Metrics } from '../engine/result.js';
 import type { SweepStatistics } from '../stats/schemas.js';
@@ -168,7 +169,7 @@ export class SqlStore implements Store {
           completed: 0,
           failed: 0,
           primary_metric: sweep.primary_metric,
-          spec: JSON.stringify(sweep.spec),
+          spec: encodeStoredSpec(sweep.spec),
           param_names: JSON.stringify(sweep.param_names),
           created_at: now,
           updated_at: now,
@@ -665,16 +666,17 @@ async function sweepKeys(db: Kysely<Database>, sweepIds: string[]): Promise<Map<
 }
 
 function toSweepRow(row: Selectable<SweepsTable>): SweepRow {
+  const kind = SweepKindSchema.parse(row.kind);
   return {
     id: row.id,
-    kind: SweepKindSchema.parse(row.kind),
+    kind,
     name: row.name,
     status: SweepStatusSchema.parse(row.status),
     total: Number(row.total),
     completed: Number(row.completed),
     failed: Number(row.failed),
     primary_metric: row.primary_metric,
-    spec: JSON.parse(row.spec),
+    spec: decodeStoredSpec(row.id, kind, row.spec),
     param_names: JSON.parse(row.param_names),
     created_at: row.created_at,
     updated_at: row.updated_at,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Combo } from '../config/grid.js';
+import type { StoredSpec } from '../config/stored-spec.js';
 import type { BlockReturns } from '../engine/block-returns.js';
 import type { BacktestResult, MetricName, Metrics } from '../engine/result.js';
 import type { CodeVersion } from '../code-version.js';
@@ -37,8 +38,11 @@ export interface NewSweep {
   name: string;
   total: number;
   primary_metric: string;
-  /** The sweep's full input (JSON-serialisable), so it can be resumed and inspected. */
-  spec: unknown;
+  /**
+   * The sweep's full input, so it can be resumed and inspected; stored with its version and decoded
+   * by its kind's schema when read (src/config/stored-spec.ts, docs/store.md).
+   */
+  spec: StoredSpec;
   /** Names of the varied parameters (optimization) or ["variant"]; the results table's param columns. */
   param_names: string[];
 }

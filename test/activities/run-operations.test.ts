@@ -15,6 +15,8 @@ import { operationAt } from '../../src/config/operation-at.js';
 import { optimizationSpec, paramNames, type OptimizationSpec } from '../../src/config/sweep.js';
 import { blockReturns } from '../../src/engine/block-returns.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import type { SqlStore } from '../../src/store/store.js';
+import { exampleSpecs } from '../store/fixtures.js';
 import type { RunOperationsOutput } from '../../src/workflows/types.js';
 
 /*
@@ -104,7 +106,7 @@ test("the start of a sweep its client never wrote to this worker's store waits f
 
 test("a walk-forward's window starts without a row of its own, and a sweep whose id only looks like a window's starts on its own row", async () => {
   const { recordSweepStart } = createActivities({ store, pool, dataRoot: repoRoot });
-  await store.createSweep({ id: 'wf', kind: 'walk_forward', name: 'wf', total: 2, primary_metric: spec.primary_metric, spec, param_names: paramNames(spec) });
+  await store.createSweep({ id: 'wf', kind: 'walk_forward', name: 'wf', total: 2, primary_metric: spec.primary_metric, spec: exampleSpecs().walk_forward, param_names: paramNames(spec) });
   await new MockActivityEnvironment().run(recordSweepStart, { sweep_id: 'wf-w1', spec, total: spec.admissible });
   assert.equal((await store.getSweep('wf-w1'))?.kind, 'optimization');
   await createSweep('plain-w1');
@@ -158,4 +160,16 @@ test('a cancelled pack for a workflow that takes nothing back stores what it fin
   await assert.rejects(out, (error: unknown) => error instanceof CancelledFailure);
   const stored = (await store.queryResults('cancelled-old', { sort: 'idx', limit: 1 })).total;
   assert.ok(stored > 0 && stored < 600, `${stored} of 600 stored`);
+});
+
+test('a sweep started before a spec field with a default existed carries on under its id: its input matches its stored spec decoded', async () => {
+  const { recordSweepStart } = createActivities({ store, pool, dataRoot: repoRoot });
+  const { blocks: _blocks, plugin_bundle: _bundle, ...before } = spec;
+  await createSweep('before-blocks');
+  await (store as SqlStore).db.updateTable('sweeps').set({ spec: JSON.stringify(before) }).where('id', '=', 'before-blocks').execute();
+  await new MockActivityEnvironment().run(recordSweepStart, { sweep_id: 'before-blocks', spec: before as OptimizationSpec, total: spec.admissible });
+  await assert.rejects(
+    new MockActivityEnvironment().run(recordSweepStart, { sweep_id: 'before-blocks', spec: { ...spec, blocks: 8 }, total: spec.admissible }),
+    (err: unknown) => err instanceof ApplicationFailure && /^sweep id "before-blocks" is already the id of another sweep/.test(err.message),
+  );
 });

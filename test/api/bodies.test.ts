@@ -11,8 +11,10 @@ import { Sweeps } from '../../src/client/sweeps.js';
 import { parseYaml } from '../../src/config/yaml.js';
 import { METRIC_NAMES } from '../../src/engine/result.js';
 import { openStore } from '../../src/store/index.js';
+import type { SqlStore } from '../../src/store/store.js';
 import type { Store } from '../../src/store/types.js';
 import { runCli } from '../cli/run-cli.js';
+import { exampleSpecs } from '../store/fixtures.js';
 
 /*
  * What the API writes and reads besides JSON (issue 19 item 8): results as CSV, compressed request
@@ -44,7 +46,7 @@ describe('the API without Temporal', () => {
 
   test('results as CSV neutralise variant names and errors that begin like a formula, and keep negative numbers', async () => {
     const names = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", '-1+1', '@SUM(1+1)', 'Baseline'];
-    await store.createSweep({ id: 'var-csv', kind: 'variant_test', name: 'csv', total: names.length, primary_metric: 'sharpe_ratio', spec: {}, param_names: ['variant'] });
+    await store.createSweep({ id: 'var-csv', kind: 'variant_test', name: 'csv', total: names.length, primary_metric: 'sharpe_ratio', spec: exampleSpecs().variant_test, param_names: ['variant'] });
     await store.recordOperations(
       names.map((name, idx) => ({ sweep_id: 'var-csv', idx, hash: `${idx}`.repeat(64), params: { variant: name }, status: 'failed', error: idx === 4 ? '\t=1+1' : 'x', metrics: null, duration_ms: 0, blocks: null })),
     );
@@ -94,6 +96,24 @@ describe('the API without Temporal', () => {
         assert.deepEqual(Object.keys(media.examples ?? {}), ['path', 'document'], `${p} ${type}`);
       }
     }
+  });
+
+  test('a sweep whose stored spec is from a later version answers 422 over the API and exits 2 from the CLI, naming the sweep and the field', async (t) => {
+    const { optimization } = exampleSpecs();
+    await store.createSweep({ id: 'from-later', kind: 'optimization', name: 'later', total: 0, primary_metric: 'sharpe_ratio', spec: optimization, param_names: ['fast', 'slow'] });
+    await (store as SqlStore).db.updateTable('sweeps').set({ spec: JSON.stringify({ ...optimization, spec_version: 2 }) }).where('id', '=', 'from-later').execute();
+    const reason = 'is 2, written by a newer sweeplab than this one (which reads up to version 1); upgrade sweeplab to read this sweep';
+    const message = `stored sweep "from-later": spec.spec_version: ${reason}`;
+
+    const res = await app.request('/api/sweeps/from-later/results');
+    assert.equal(res.status, 422);
+    assert.deepEqual(await res.json(), { error: { file: 'stored sweep "from-later"', field: 'spec.spec_version', reason, message } });
+
+    const ops = path.join(tmp, 'later-ops');
+    t.after(() => fs.rmSync(ops, { recursive: true, force: true }));
+    const cli = await runCli(['export', 'from-later', '--ops', ops], { cwd: tmp, env: { DATABASE_URL: `sqlite:${path.join(tmp, 'store.db')}`, TEMPORAL_ADDRESS: NO_TEMPORAL } });
+    assert.equal(cli.code, 2, cli.stderr);
+    assert.equal(cli.stderr.trim(), `error: ${message}`);
   });
 
   test("the OpenAPI document's request examples each resolve in a workspace made by sweeplab init", async (t) => {

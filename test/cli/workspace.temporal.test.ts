@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { generateBars } from '../../src/data/synthetic.js';
 import { openStore } from '../../src/store/index.js';
 import type { ResultRow } from '../../src/store/types.js';
-import { done } from '../store/fixtures.js';
+import { done, exampleSpecs } from '../store/fixtures.js';
 import { startTestServer, uniqueId, type TestServer } from '../helpers/temporal.js';
 import { repoRoot, runCli, startCli, startProcess, printed, type CliRun } from './run-cli.js';
 
@@ -150,7 +150,7 @@ describe('output through a pipe arrives whole', () => {
     // A sweep filled straight into the workspace's store: enough rows for more than 1 MB of JSON.
     const store = await openStore({ url: `sqlite:${path.join(ws, 'data', 'sweeplab.db')}` });
     try {
-      await store.createSweep({ id: big, kind: 'optimization', name: 'big', total: rows, primary_metric: 'sharpe_ratio', spec: {}, param_names: ['fast', 'slow'] });
+      await store.createSweep({ id: big, kind: 'optimization', name: 'big', total: rows, primary_metric: 'sharpe_ratio', spec: { ...exampleSpecs().optimization, min_trades: 0 }, param_names: ['fast', 'slow'] });
       const records = Array.from({ length: rows }, (_, i) => done(big, i, { fast: i % 97, slow: 100 + (i % 89) }, { sharpe_ratio: Math.sin(i) * 2, total_return: Math.cos(i) / 3, total_trades: i % 40 }));
       for (let i = 0; i < rows; i += 1_000) await store.recordOperations(records.slice(i, i + 1_000));
     } finally {

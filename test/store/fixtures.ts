@@ -3,11 +3,31 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
+import type { StoredSpec } from '../../src/config/stored-spec.js';
+import { optimizationSpec, variantTestSpec } from '../../src/config/sweep.js';
+import { loadWalkForwardFile } from '../../src/config/walk-forward.js';
 import type { BacktestResult, Metrics } from '../../src/engine/result.js';
 import { METRIC_NAMES } from '../../src/engine/result.js';
 import type { OperationRecord, Store } from '../../src/store/index.js';
 import { encodeResult } from '../../src/store/result-codec.js';
 import type { SqlStore } from '../../src/store/store.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+/** The spec of each kind of sweep the current code writes, from the examples; loaded once. */
+export const exampleSpecs = (() => {
+  let specs: { [K in StoredSpec['kind']]: Extract<StoredSpec, { kind: K }> } | undefined;
+  return () => {
+    const opts = { dataRoot: repoRoot };
+    specs ??= {
+      optimization: optimizationSpec(loadOptimizationFile(path.join(repoRoot, 'examples/optimization.yaml'), opts)),
+      variant_test: variantTestSpec(loadVariantFile(path.join(repoRoot, 'examples/variant.yaml'), opts)),
+      walk_forward: loadWalkForwardFile(path.join(repoRoot, 'examples/walk_forward.yaml'), opts).spec,
+    };
+    return specs;
+  };
+})();
 
 /** A database per call, so every test builds its own state; `cleanup` removes them all. */
 export interface TestDatabases {

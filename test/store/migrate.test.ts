@@ -19,7 +19,7 @@ import { migrate } from '../../src/store/migrations.js';
 import { paramKeys } from '../../src/store/param-sql.js';
 import { decodeResult, encodeResult } from '../../src/store/result-codec.js';
 import type { SqlStore } from '../../src/store/store.js';
-import { done, failed, metrics, postgresDatabases, sqliteDatabases, type TestDatabases } from './fixtures.js';
+import { done, exampleSpecs, failed, metrics, postgresDatabases, sqliteDatabases, type TestDatabases } from './fixtures.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -101,6 +101,44 @@ test('a store written by the migration 1 schema upgrades with every metric and f
   const [reused] = await store.copyDone('since', [{ idx: 0, hash: runs[0]!.hash, params: {} }], 'sharpe_ratio');
   assert.equal(reused?.value, runs[0]!.result.metrics.sharpe_ratio);
   assert.deepEqual((await store.queryResults('since', {})).rows[0]?.metrics, runs[0]!.result.metrics);
+});
+
+/*
+ * Sweeps stored by the code of migration 1's time: their specs carry no spec_version, and predate
+ * plugin bundles (plugin_bundle), the robustness settings (blocks) and the per-operation time limit
+ * (parallel.max_operation_seconds). Read back through the current store, they decode as version 1
+ * with those fields at the values that code ran with.
+ */
+test('specs stored before spec_version, plugin bundles and robustness settings read back as version 1 with their defaults', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-migrate-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const url = `sqlite:${path.join(dir, 'store.db')}`;
+  const { optimization, variant_test } = exampleSpecs();
+  const asThen = <S extends typeof optimization | typeof variant_test>(spec: S) => {
+    const { plugin_bundle: _bundle, parallel: { max_operation_seconds: _limit, ...parallel }, ...rest } = spec;
+    const { blocks: _blocks, ...then } = rest as typeof rest & { blocks?: number };
+    return { ...then, parallel };
+  };
+
+  const old = (await openStore({ url })) as SqlStore;
+  await migrate(old.db, 'sqlite', 1);
+  const now = new Date().toISOString();
+  for (const spec of [optimization, variant_test]) {
+    await old.db
+      .insertInto('sweeps')
+      .values({ id: spec.kind, kind: spec.kind, name: spec.name, status: 'completed', total: 0, completed: 0, failed: 0, primary_metric: spec.primary_metric, spec: JSON.stringify(asThen(spec)), param_names: JSON.stringify(paramNames(spec)), created_at: now, updated_at: now })
+      .execute();
+  }
+  await old.close();
+
+  const store = await openStore({ url });
+  t.after(() => store.close());
+  await store.migrate();
+  assert.equal(optimization.blocks, 16);
+  assert.equal(optimization.plugin_bundle, null);
+  assert.equal(optimization.parallel.max_operation_seconds, 60);
+  assert.deepEqual((await store.getSweep('optimization'))?.spec, optimization);
+  assert.deepEqual((await store.getSweep('variant_test'))?.spec, variant_test);
 });
 
 /*

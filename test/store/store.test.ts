@@ -12,7 +12,7 @@ import { SqlStore } from '../../src/store/store.js';
 import { blockReturns } from '../../src/engine/block-returns.js';
 import { METRIC_NAMES } from '../../src/engine/result.js';
 import { encodeBlocks } from '../../src/store/blocks-codec.js';
-import { done, failed, metrics, postgresDatabases, sampleResult, saveLegacyResult, sqliteDatabases, type TestDatabases } from './fixtures.js';
+import { done, exampleSpecs, failed, metrics, postgresDatabases, sampleResult, saveLegacyResult, sqliteDatabases, type TestDatabases } from './fixtures.js';
 
 /*
  * One contract suite, run on SQLite always and on PostgreSQL when SWEEPLAB_TEST_DATABASE_URL is
@@ -29,7 +29,7 @@ function sweep(id: string, overrides: Partial<NewSweep> = {}): NewSweep {
     name: `sweep ${id}`,
     total: 6,
     primary_metric: 'sharpe_ratio',
-    spec: { kind: 'optimization', grid: { axes: [{ label: 'fast', values: [5, 10] }] } },
+    spec: exampleSpecs()[overrides.kind ?? 'optimization'],
     param_names: ['fast', 'sma_cross.slow', 'variant'],
     ...overrides,
   };
@@ -139,6 +139,44 @@ function storeSuite(databases: TestDatabases): void {
     assert.equal(created_at, updated_at);
     assert.match(created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
+
+  test('a spec of each kind reads back as the current code wrote it, stored with spec_version 1', async (t) => {
+    const store = await freshStore(t);
+    for (const spec of Object.values(exampleSpecs())) {
+      await store.createSweep(sweep(spec.kind, { kind: spec.kind }));
+      assert.deepEqual((await store.getSweep(spec.kind))?.spec, spec, spec.kind);
+      const stored = await (store as SqlStore).db.selectFrom('sweeps').select('spec').where('id', '=', spec.kind).executeTakeFirstOrThrow();
+      assert.equal(JSON.parse(stored.spec).spec_version, 1, spec.kind);
+    }
+    assert.deepEqual((await store.listSweeps({})).rows.map((r) => [r.kind, r.spec.kind]).sort(), [['optimization', 'optimization'], ['variant_test', 'variant_test'], ['walk_forward', 'walk_forward']]);
+  });
+
+  /** A store holding sweep "x" whose stored spec is `spec`, as another version of the code (or a fault) left it. */
+  async function storeWithSpec(t: TestContext, spec: unknown): Promise<Store> {
+    const store = await freshStore(t);
+    await store.createSweep(sweep('x'));
+    await (store as SqlStore).db.updateTable('sweeps').set({ spec: JSON.stringify(spec) }).where('id', '=', 'x').execute();
+    return store;
+  }
+
+  test('a stored spec without spec_version, as written before the field existed, decodes as version 1', async (t) => {
+    const { optimization } = exampleSpecs();
+    const store = await storeWithSpec(t, optimization);
+    assert.deepEqual((await store.getSweep('x'))?.spec, optimization);
+  });
+
+  for (const [what, spec, message] of [
+    ['a later spec_version', () => ({ ...exampleSpecs().optimization, spec_version: 2 }), 'stored sweep "x": spec.spec_version: is 2, written by a newer sweeplab than this one (which reads up to version 1); upgrade sweeplab to read this sweep'],
+    ['a spec of another kind than its row', () => ({ ...exampleSpecs().variant_test, spec_version: 1 }), 'stored sweep "x": spec.kind: is "variant_test", but the sweep is of kind "optimization"'],
+    ['a spec missing a field', () => ({ ...exampleSpecs().optimization, grid: { axes: [] } }), 'stored sweep "x": spec.grid.size: is required (number)'],
+  ] as const) {
+    test(`reading a sweep whose stored spec has ${what} fails naming the sweep and the field`, async (t) => {
+      const store = await storeWithSpec(t, spec());
+      for (const read of [() => store.getSweep('x'), () => store.listSweeps({})]) {
+        await assert.rejects(read(), (error: unknown) => isConfigError(error) && error.message === message);
+      }
+    });
+  }
 
   test('creating a sweep whose id exists leaves the existing one as it is', async (t) => {
     const store = await freshStore(t);

@@ -3,7 +3,6 @@ import { FullResults } from '../../activities/full-results.js';
 import type { SweepView } from '../../client/sweeps.js';
 import { ConfigError } from '../../config/errors.js';
 import { parseResultFilter, rankedFilter } from '../../config/results-query.js';
-import type { SweepSpec } from '../../config/sweep.js';
 import { computeSweepStatistics } from '../../activities/statistics.js';
 import { resultsCsv } from '../../client/csv.js';
 import type { ResultFilter, SweepRow } from '../../store/types.js';
@@ -173,7 +172,7 @@ export function sweepRoutes(deps: ApiDeps) {
   /** Every variant of a variant test; the best few of an optimization (those with enough trades). */
   async function defaultHashes(row: SweepRow): Promise<string[]> {
     if (row.kind === 'variant_test') return (await store.queryResults(row.id, { sort: 'idx', order: 'asc', limit: MAX_CURVES })).rows.map((r) => r.hash);
-    return (await store.queryResults(row.id, { sort: row.primary_metric, limit: TOP_CURVES, filter: rankedFilter(row.spec as SweepSpec) })).rows.map((r) => r.hash);
+    return (await store.queryResults(row.id, { sort: row.primary_metric, limit: TOP_CURVES, filter: rankedFilter(row.spec) })).rows.map((r) => r.hash);
   }
 
   app.openapi(
