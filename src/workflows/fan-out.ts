@@ -96,6 +96,62 @@ function packNow(spec: SweepSpec, state: SweepCursor, rules: PackingRules): numb
   return state.pack;
 }
 
+/**
+ * The current details the Temporal UI shows (docs/cli.md, "Watching sweeps in the Temporal UI"). They live in workflow memory and reach
+ * the UI only through the SDK's metadata query, never the history, so they are rewritten on every change.
+ */
+function showDetails(spec: SweepSpec, state: SweepCursor, phase: string, running: number): void {
+  setCurrentDetails(
+    currentDetails({
+      headline: sweepHeadline(spec),
+      phase,
+      total: state.total,
+      done: state.done,
+      failed: state.failed,
+      running,
+      started_at: state.started_at,
+      now: Date.now(),
+      generation: state.generation,
+      paused: state.paused,
+      paused_ms: state.paused_ms ?? 0,
+      best: state.top[0] ?? null,
+    }),
+  );
+}
+
+function shouldContinueAsNew(): boolean {
+  return workflowInfo().continueAsNewSuggested;
+}
+
+/**
+ * A pack's outcome as counts. Histories from before activities reported counts carry one summary per
+ * operation instead; replaying them counts those.
+ */
+function countsOf(outcome: BatchOutcome): { done: number; failed: number; reused: number } {
+  if (outcome.done !== undefined) return outcome;
+  const done = outcome.summaries.filter((s) => s.status === 'done');
+  return { done: done.length, failed: outcome.summaries.length - done.length, reused: done.filter((s) => s.reused).length };
+}
+
+function paramsAt(spec: SweepSpec, idx: number): RankedOperation['params'] {
+  return spec.kind === 'optimization' ? comboAt(spec.grid, idx) : { variant: spec.variants[idx]!.name };
+}
+
+/** Inserts into the top-K list, best first; ties keep the lower index first (stable, deterministic). */
+function rank(top: RankedOperation[], entry: RankedOperation, k: number): RankedOperation[] {
+  if (top.length >= k && entry.value <= top[top.length - 1]!.value) return top;
+  const out = top.filter((t) => t.idx !== entry.idx);
+  let at = out.findIndex((t) => entry.value > t.value || (entry.value === t.value && entry.idx < t.idx));
+  if (at === -1) at = out.length;
+  out.splice(at, 0, entry);
+  return out.slice(0, k);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
 export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
   const { spec } = input;
   const info = workflowInfo();
@@ -305,60 +361,4 @@ export async function runSweep(input: SweepInput): Promise<SweepOutcome> {
     // Recorded even though this scope is cancelled; then Temporal closes the run.
     return await life.cancelled(err);
   }
-}
-
-/**
- * The current details the Temporal UI shows (docs/cli.md, "Watching sweeps in the Temporal UI"). They live in workflow memory and reach
- * the UI only through the SDK's metadata query, never the history, so they are rewritten on every change.
- */
-function showDetails(spec: SweepSpec, state: SweepCursor, phase: string, running: number): void {
-  setCurrentDetails(
-    currentDetails({
-      headline: sweepHeadline(spec),
-      phase,
-      total: state.total,
-      done: state.done,
-      failed: state.failed,
-      running,
-      started_at: state.started_at,
-      now: Date.now(),
-      generation: state.generation,
-      paused: state.paused,
-      paused_ms: state.paused_ms ?? 0,
-      best: state.top[0] ?? null,
-    }),
-  );
-}
-
-function shouldContinueAsNew(): boolean {
-  return workflowInfo().continueAsNewSuggested;
-}
-
-/**
- * A pack's outcome as counts. Histories from before activities reported counts carry one summary per
- * operation instead; replaying them counts those.
- */
-function countsOf(outcome: BatchOutcome): { done: number; failed: number; reused: number } {
-  if (outcome.done !== undefined) return outcome;
-  const done = outcome.summaries.filter((s) => s.status === 'done');
-  return { done: done.length, failed: outcome.summaries.length - done.length, reused: done.filter((s) => s.reused).length };
-}
-
-function paramsAt(spec: SweepSpec, idx: number): RankedOperation['params'] {
-  return spec.kind === 'optimization' ? comboAt(spec.grid, idx) : { variant: spec.variants[idx]!.name };
-}
-
-/** Inserts into the top-K list, best first; ties keep the lower index first (stable, deterministic). */
-function rank(top: RankedOperation[], entry: RankedOperation, k: number): RankedOperation[] {
-  if (top.length >= k && entry.value <= top[top.length - 1]!.value) return top;
-  const out = top.filter((t) => t.idx !== entry.idx);
-  let at = out.findIndex((t) => entry.value > t.value || (entry.value === t.value && entry.idx < t.idx));
-  if (at === -1) at = out.length;
-  out.splice(at, 0, entry);
-  return out.slice(0, k);
-}
-
-function describe(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
 }

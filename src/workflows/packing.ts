@@ -18,9 +18,6 @@ export interface PackingRules {
   sized: boolean;
 }
 
-/** The newest rules, which every sweep started by this code follows. */
-export const CURRENT_RULES: PackingRules = { measureReused: true, balanceOverTotal: true, sized: true };
-
 /** Where a sweep stands, as far as packing cares. */
 export interface PackingState {
   total: number;

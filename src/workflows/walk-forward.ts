@@ -31,6 +31,13 @@ import { windowsQuery, type WalkForwardInput, type WalkForwardOutcome, type Wind
 
 type Activities = ReturnType<typeof createActivities>;
 
+/** The innermost message: a child's or an activity's failure wraps the one that says what went wrong. */
+function describe(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
 export async function walkForwardWorkflow(input: WalkForwardInput): Promise<WalkForwardOutcome> {
   const { spec } = input;
   const info = workflowInfo();
@@ -162,11 +169,4 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
     // The windows' optimizations were asked to cancel too; they record it before this does.
     return await life.cancelled(err, () => Promise.all(inFlight));
   }
-}
-
-/** The innermost message: a child's or an activity's failure wraps the one that says what went wrong. */
-function describe(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }

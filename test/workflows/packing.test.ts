@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CURRENT_RULES, firstPack, measure, nextPack, windowNow, type PackingRules, type PackingState } from '../../src/workflows/packing.js';
+import { firstPack, measure, nextPack, windowNow, type PackingRules, type PackingState } from '../../src/workflows/packing.js';
 
 /*
  * Automatic packing (src/workflows/packing.ts) as plain numbers: how many operations one activity
@@ -8,6 +8,8 @@ import { CURRENT_RULES, firstPack, measure, nextPack, windowNow, type PackingRul
  * each packing patch replay with (docs/deploy.md, "Patches").
  */
 
+/** The newest rules, which every sweep started by today's code follows. */
+const CURRENT_RULES: PackingRules = { measureReused: true, balanceOverTotal: true, sized: true };
 /** The rules before `speed-fewer-packs`, with the two patches before it. */
 const BEFORE_SIZED: PackingRules = { measureReused: true, balanceOverTotal: true, sized: false };
 /** The rules of the oldest sweeps: only packs that ran the engine measured, balanced over what is left. */
