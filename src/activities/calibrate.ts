@@ -4,7 +4,7 @@ import type { BacktestPool } from './pool.js';
 
 /*
  * What one operation of a sweep costs, measured on the worker before the sweep's first pack, so that
- * automatic packing sizes every pack from the start (src/workflows/fan-out.ts, nextPack) instead of
+ * automatic packing sizes every pack from the start (src/workflows/packing.ts, nextPack) instead of
  * after a first wave of small measuring packs: that wave's round trip was an eighth of a sweep of a
  * third of a second. The operation runs in a backtest slot and is not stored.
  */

@@ -1,7 +1,5 @@
 import {
-  ApplicationFailure,
   CancellationScope,
-  allHandlersFinished,
   condition,
   isCancellation,
   log,
@@ -10,16 +8,15 @@ import {
   setCurrentDetails,
   setHandler,
   startChild,
-  upsertSearchAttributes,
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { windowOptimization, windowSweepId } from '../config/walk-forward-spec.js';
 import { sweepKindKey, sweepNameKey, sweepStatusKey, sweepTotalKey } from '../temporal/search-attributes.js';
-import { setStatus } from './fan-out.js';
+import { sweepLifecycle, type PauseClock } from './lifecycle.js';
 import { optimizationWorkflow } from './optimization.js';
-import { pauseSignal, progressQuery, resumeSignal, type SweepPhase } from './types.js';
+import { pauseSignal, resumeSignal } from './types.js';
 import { walkForwardDetails } from './walk-forward-details.js';
 import { windowsQuery, type WalkForwardInput, type WalkForwardOutcome, type WindowSummary } from './walk-forward-types.js';
 
@@ -33,6 +30,13 @@ import { windowsQuery, type WalkForwardInput, type WalkForwardOutcome, type Wind
  */
 
 type Activities = ReturnType<typeof createActivities>;
+
+/** The innermost message: a child's or an activity's failure wraps the one that says what went wrong. */
+function describe(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
 
 export async function walkForwardWorkflow(input: WalkForwardInput): Promise<WalkForwardOutcome> {
   const { spec } = input;
@@ -53,43 +57,13 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
   const running = new Set<number>();
   const children = new Map<number, ChildWorkflowHandle<typeof optimizationWorkflow>>();
   let reused = 0;
-  let paused = false;
-  /** Paused time so far and when the current pause began (workflow time), so rates leave it out. */
-  let pausedMs = 0;
-  let pausedSince: number | null = null;
+  /** Windows whose optimization or out-of-sample run failed (the first failure stops the walk-forward). */
+  let failed = 0;
+  const clock: PauseClock = { paused: false, paused_ms: 0, paused_since: null };
   let failure: unknown = null;
-  let phase: SweepPhase = 'running';
 
-  setHandler(progressQuery, () => ({
-    sweep_id: id,
-    kind: 'walk_forward' as const,
-    name: spec.name,
-    phase,
-    primary_metric: spec.optimization.primary_metric,
-    space: spec.windows.length,
-    total: spec.windows.length,
-    done: finished.size,
-    failed: 0,
-    reused,
-    executed: finished.size - reused,
-    running: running.size,
-    pack: 1,
-    started_at: info.startTime.getTime(),
-    now: Date.now(),
-    paused_ms: pausedMs,
-    paused_since: pausedSince,
-    generation: 0,
-    best: null,
-    top: [],
-    errors: failure ? [describe(failure)] : [],
-  }));
   const windowsState = () => ({ done: [...finished.values()].sort((a, b) => a.k - b.k), running: [...running].sort((a, b) => a - b) });
   setHandler(windowsQuery, windowsState);
-  /** The Temporal UI's current details (workflow memory, read by the SDK's metadata query): rewritten on every change. */
-  const showDetails = (shown: string = phase): void => {
-    const { done, running: inFlight } = windowsState();
-    setCurrentDetails(walkForwardDetails(spec, shown, done, inFlight));
-  };
 
   /** Pause and resume reach every window's optimization, so its fan-out stops or carries on too. */
   const forward = async (signal: typeof pauseSignal | typeof resumeSignal): Promise<void> => {
@@ -102,27 +76,42 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
       ),
     );
   };
-  setHandler(pauseSignal, async () => {
-    if (!paused) pausedSince = Date.now();
-    paused = true;
-    if (phase === 'running') phase = 'paused';
-    setStatus('paused');
-    showDetails();
-    await forward(pauseSignal);
-  });
-  setHandler(resumeSignal, async () => {
-    if (pausedSince !== null) pausedMs += Date.now() - pausedSince;
-    pausedSince = null;
-    paused = false;
-    if (phase === 'paused') phase = 'running';
-    setStatus('running');
-    showDetails();
-    await forward(resumeSignal);
+  const life = sweepLifecycle({
+    clock,
+    // A window is this sweep's operation: one at a time per child, none of them ranked here (the
+    // windows query has their figures).
+    figures: () => ({
+      sweep_id: id,
+      kind: 'walk_forward' as const,
+      name: spec.name,
+      primary_metric: spec.optimization.primary_metric,
+      space: spec.windows.length,
+      total: spec.windows.length,
+      done: finished.size,
+      failed,
+      reused,
+      executed: finished.size - reused,
+      running: running.size,
+      pack: 1,
+      started_at: info.startTime.getTime(),
+      generation: 0,
+      best: null,
+      top: [],
+      errors: failure ? [describe(failure)] : [],
+    }),
+    /** The Temporal UI's current details (workflow memory, read by the SDK's metadata query): rewritten on every change. */
+    details: (shown) => {
+      const { done, running: inFlight } = windowsState();
+      setCurrentDetails(walkForwardDetails(spec, shown, done, inFlight));
+    },
+    recordEnd: (status) => recordWalkForwardEnd({ walk_forward_id: id, status }),
+    onPause: () => forward(pauseSignal),
+    onResume: () => forward(resumeSignal),
   });
 
   const runWindow = async (k: number): Promise<void> => {
     running.add(k);
-    showDetails();
+    life.show();
     try {
       const child = await startChild(optimizationWorkflow, {
         workflowId: windowSweepId(id, k),
@@ -138,7 +127,7 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
         memo: { kind: 'optimization', name: `${spec.name} w${k} in-sample`, walk_forward: id },
       });
       children.set(k, child);
-      if (paused) await child.signal(pauseSignal);
+      if (clock.paused) await child.signal(pauseSignal);
       const outcome = await child.result();
       children.delete(k);
       finished.set(k, await runWindowOutOfSample({ walk_forward_id: id, k, best: outcome.best }));
@@ -147,65 +136,37 @@ export async function walkForwardWorkflow(input: WalkForwardInput): Promise<Walk
       // optimization cancelled by itself included — fails it (what finished is stored, so `resume`
       // carries on from there).
       const cancelled = isCancellation(err) && CancellationScope.current().consideredCancelled;
+      if (!cancelled) failed++;
       if (!failure && !cancelled) failure = err;
     } finally {
       children.delete(k);
       running.delete(k);
-      showDetails();
+      life.show();
     }
   };
 
   const inFlight = new Set<Promise<void>>();
   try {
-    upsertSearchAttributes([{ key: sweepTotalKey, value: spec.windows.length }]);
-    for (const summary of await recordWalkForwardStart({ walk_forward_id: id, spec })) finished.set(summary.k, summary);
+    for (const summary of await life.start(spec.windows.length, () => recordWalkForwardStart({ walk_forward_id: id, spec }))) finished.set(summary.k, summary);
     reused = finished.size;
-    showDetails();
+    life.show();
     for (const { k } of spec.windows) {
       if (finished.has(k)) continue;
-      await condition(() => failure !== null || (!paused && inFlight.size < spec.max_windows_in_flight));
+      await condition(() => failure !== null || (!clock.paused && inFlight.size < spec.max_windows_in_flight));
       if (failure) break;
       const p: Promise<void> = runWindow(k).finally(() => inFlight.delete(p));
       inFlight.add(p);
     }
-    phase = 'draining';
+    life.enter('draining');
     await Promise.all(inFlight);
 
     if (failure) {
-      phase = 'finishing';
-      await recordWalkForwardEnd({ walk_forward_id: id, status: 'failed' });
-      setStatus('failed');
-      showDetails('failed');
-      throw ApplicationFailure.create({
-        type: 'WalkForwardFailed',
-        message: `walk-forward ${id} failed after ${finished.size} of ${spec.windows.length} windows: ${describe(failure)}`,
-        nonRetryable: true,
-        cause: failure instanceof Error ? failure : undefined,
-      });
+      return await life.fail('WalkForwardFailed', `walk-forward ${id} failed after ${finished.size} of ${spec.windows.length} windows: ${describe(failure)}`, failure);
     }
-    phase = 'finishing';
-    await recordWalkForwardEnd({ walk_forward_id: id, status: 'completed' });
-    setStatus('completed');
-    showDetails('completed');
-    await condition(allHandlersFinished);
+    await life.complete();
     return { id, status: 'completed', windows: [...finished.values()].sort((a, b) => a.k - b.k) };
   } catch (err) {
-    if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(async () => {
-        // The windows' optimizations were asked to cancel too; they record it before this does.
-        await Promise.all(inFlight);
-        await recordWalkForwardEnd({ walk_forward_id: id, status: 'cancelled' });
-        setStatus('cancelled');
-        showDetails('cancelled');
-      });
-    }
-    throw err;
+    // The windows' optimizations were asked to cancel too; they record it before this does.
+    return await life.cancelled(err, () => Promise.all(inFlight));
   }
-}
-
-/** The innermost message: a child's or an activity's failure wraps the one that says what went wrong. */
-function describe(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }

@@ -1,37 +1,34 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { before, test } from 'node:test';
-import { loadSweepFile } from '../../src/cli/sweep-commands.js';
-import type { SweepSpec } from '../../src/config/sweep.js';
-import { firstPack, nextPack } from '../../src/workflows/fan-out.js';
-import type { SweepCursor } from '../../src/workflows/types.js';
+import { test } from 'node:test';
+import { firstPack, measure, nextPack, windowNow, type PackingRules, type PackingState } from '../../src/workflows/packing.js';
 
 /*
- * Automatic packing (src/workflows/fan-out.ts): how many operations one activity gets, by the
- * measured cost of an operation, with the rule of `speed-fewer-packs` (sized) and the one before it,
- * which sweeps started before that patch replay with.
+ * Automatic packing (src/workflows/packing.ts) as plain numbers: how many operations one activity
+ * gets, by the measured cost of an operation, with today's rules and the ones sweeps started before
+ * each packing patch replay with (docs/deploy.md, "Patches").
  */
 
-const root = path.resolve(import.meta.dirname, '../..');
-let spec: SweepSpec;
+/** The newest rules, which every sweep started by today's code follows. */
+const CURRENT_RULES: PackingRules = { measureReused: true, balanceOverTotal: true, sized: true };
+/** The rules before `speed-fewer-packs`, with the two patches before it. */
+const BEFORE_SIZED: PackingRules = { measureReused: true, balanceOverTotal: true, sized: false };
+/** The rules of the oldest sweeps: only packs that ran the engine measured, balanced over what is left. */
+const OLDEST: PackingRules = { measureReused: false, balanceOverTotal: false, sized: false };
 
-before(() => {
-  process.env.SWEEPLAB_DATA_ROOT = root;
-  spec = loadSweepFile('optimization', path.join(root, 'examples/optimization.yaml')).spec;
-});
-
-function cursor(total: number, opMs: number | null, done = 0): SweepCursor {
-  return { next: 0, total, done, failed: 0, reused: 0, executed: 0, top: [], errors: [], paused: false, pack: 7, op_ms: opMs, started_at: 0, generation: 0 };
+function at(total: number, opMs: number | null, done = 0): PackingState {
+  return { total, done, failed: 0, op_ms: opMs, pack: 7 };
 }
 
-const pack = (total: number, opMs: number | null, sized = true, done = 0) => nextPack(spec, cursor(total, opMs, done), true, sized);
+const pack = (total: number, opMs: number | null, rules = CURRENT_RULES, done = 0) => nextPack('auto', at(total, opMs, done), rules);
 
-test('first packs: at most 64 operations, two per 1/16 of a small sweep; the old rule 32 and 1/128', () => {
-  assert.equal(firstPack(spec, 3_195, true), 64);
-  assert.equal(firstPack(spec, 100, true), 4);
-  assert.equal(firstPack(spec, 1, true), 1);
-  assert.equal(firstPack(spec, 3_195, false), 25);
-  assert.equal(firstPack(spec, 1_000_000, false), 32);
+test('first packs: at most 64 operations, two per 1/16 of a small sweep; the old rule 32 and half the window', () => {
+  assert.equal(firstPack('auto', 3_195, 64, CURRENT_RULES), 64);
+  assert.equal(firstPack('auto', 100, 64, CURRENT_RULES), 4);
+  assert.equal(firstPack('auto', 1, 64, CURRENT_RULES), 1);
+  assert.equal(firstPack('auto', 3_195, 64, BEFORE_SIZED), 25);
+  assert.equal(firstPack('auto', 1_000_000, 64, BEFORE_SIZED), 32);
+  assert.equal(firstPack('auto', 3_195, 8, BEFORE_SIZED), 32);
+  assert.equal(firstPack('auto', 100, 8, BEFORE_SIZED), 7);
 });
 
 test('a cheap sweep of a few thousand operations goes out in packs of at least 250 ms of work, not in 16', () => {
@@ -40,7 +37,7 @@ test('a cheap sweep of a few thousand operations goes out in packs of at least 2
   assert.equal(pack(3_195, 0.5), 500);
   assert.equal(pack(1_248, 0.45), 556);
   // The rule before the patch balances over 16 whatever the cost.
-  assert.equal(pack(3_195, 0.2, false), 200);
+  assert.equal(pack(3_195, 0.2, BEFORE_SIZED), 200);
 });
 
 test('expensive operations keep about one second per activity; large sweeps keep the cap of 1,000', () => {
@@ -51,9 +48,34 @@ test('expensive operations keep about one second per activity; large sweeps keep
   assert.equal(pack(1_000_000, 2), 500);
 });
 
+test('packs balanced over the whole sweep keep their size as it ends; the oldest rule shrinks them with what is left', () => {
+  assert.equal(pack(3_200, 5, CURRENT_RULES, 3_000), 200);
+  assert.equal(pack(3_200, 5, BEFORE_SIZED, 3_000), 200);
+  assert.equal(pack(3_200, 5, OLDEST, 0), 200);
+  assert.equal(pack(3_200, 5, OLDEST, 3_000), 13);
+  assert.equal(pack(3_200, 5, OLDEST, 3_200), 1);
+});
+
 test('before anything is measured the pack stays as it is; a fixed operations_per_activity always wins', () => {
   assert.equal(pack(3_195, null), 7);
-  const fixed = { ...spec, parallel: { ...spec.parallel, operations_per_activity: 40 } } as SweepSpec;
-  assert.equal(nextPack(fixed, cursor(3_195, 0.2), true, true), 40);
-  assert.equal(firstPack(fixed, 3_195, true), 40);
+  assert.equal(nextPack(40, at(3_195, 0.2), CURRENT_RULES), 40);
+  assert.equal(firstPack(40, 3_195, 64, CURRENT_RULES), 40);
+});
+
+test('until the first cost is measured, automatic packing keeps 2 activities in flight (8 before speed-fewer-packs, all of them before speed-batched-packing)', () => {
+  assert.equal(windowNow('auto', null, 64, CURRENT_RULES), 2);
+  assert.equal(windowNow('auto', null, 64, BEFORE_SIZED), 8);
+  assert.equal(windowNow('auto', null, 4, BEFORE_SIZED), 4);
+  assert.equal(windowNow('auto', null, 64, OLDEST), 64);
+  assert.equal(windowNow('auto', 0.3, 64, CURRENT_RULES), 64);
+  assert.equal(windowNow(40, null, 64, CURRENT_RULES), 64);
+});
+
+test('the cost of an operation is a moving average of packs, reused ones counted except under the oldest rule', () => {
+  assert.equal(measure(null, { elapsed_ms: 500, executed: 100 }, 100, CURRENT_RULES), 5);
+  assert.equal(measure(5, { elapsed_ms: 100, executed: 100 }, 100, CURRENT_RULES), 3.8);
+  // A pack served wholly from the store: measured now, skipped by the oldest rule.
+  assert.equal(measure(5, { elapsed_ms: 10, executed: 0 }, 100, CURRENT_RULES), 3.53);
+  assert.equal(measure(5, { elapsed_ms: 10, executed: 0 }, 100, OLDEST), 5);
+  assert.equal(measure(null, { elapsed_ms: 10, executed: 0 }, 100, OLDEST), null);
 });

@@ -6,6 +6,7 @@ import { workflowMetadataQuery } from '@temporalio/workflow';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { walkForwardCurves, walkForwardReport } from '../../src/client/walk-forwards.js';
 import { loadWalkForwardFile } from '../../src/config/walk-forward.js';
+import { progressQuery } from '../../src/workflows/types.js';
 import type { Store } from '../../src/store/types.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { uniqueId } from '../helpers/temporal.js';
@@ -139,6 +140,12 @@ describe('walk-forward workflow', () => {
     const failed = await sweeps.result(id);
     assert.equal(failed.status, 'failed', 'a walk-forward missing a window never reads as completed');
     assert.equal((await store.getSweep(id))?.status, 'failed');
+    // Its progress counts the failed window (the first), as a sweep counts failed operations.
+    const progress = await t.client.workflow.getHandle(id).query(progressQuery);
+    assert.deepEqual(
+      { phase: progress.phase, done: progress.done, failed: progress.failed, running: progress.running, errors: progress.errors.length },
+      { phase: 'finishing', done: 0, failed: 1, running: 0, errors: 1 },
+    );
     await sweeps.resume(id);
     assert.equal((await sweeps.result(id)).status, 'completed');
     assert.equal((await store.walkForwardWindows(id)).length, 8);
