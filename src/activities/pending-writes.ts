@@ -6,7 +6,8 @@ import type { BatchFold } from './batch-fold.js';
 /**
  * An activity's finished operations on their way to the store: collected, written in one
  * transaction per flush, and folded for the workflow. Engine executions are reported to
- * `onExecuted` with the flush that stored them, so a crash after a flush still counts them.
+ * `onExecuted` with the flush that stores them, just before the write: a process killed between the
+ * store's commit and the report would otherwise have stored rows whose executions nobody counted.
  */
 export class PendingWrites {
   #records: OperationRecord[] = [];
@@ -60,9 +61,9 @@ export class PendingWrites {
     this.#records = [];
     this.#executedUnreported = 0;
     this.#lastFlush = performance.now();
+    if (executed) this.onExecuted?.(executed);
     if (records.length) await this.store.recordOperations(records);
     this.stored += records.length;
-    if (executed) this.onExecuted?.(executed);
     heartbeat({ stored: this.stored });
   }
 }
