@@ -28,8 +28,10 @@ import { round } from './sweep.js';
  *           one task each, the plugin in its realm, every output checked), and unisolated (the same
  *           bundle evaluated in ordinary threads unchecked, bench/unisolated-thread.ts), beside the
  *           bare engine (runBacktest in a loop on all cores, the bundle unisolated); ROUNDS triples
- *           back to back (in turn first), each of SWEEPS fresh sweeps of the grid (fees nudged: nothing is reused),
- *           and the median of each. This is the figure the promise is about.
+ *           back to back (each in turn first), each of SWEEPS fresh sweeps of the grid (fees nudged:
+ *           nothing is reused), and the median of each, in operations per second of wall time and
+ *           in CPU time of the process per operation (isolation's cost as a share of throughput
+ *           either way). This is the figure the promise is about.
  *   engine  runBacktest alone in this thread, the plugin in its realm or evaluated in the host;
  *           rounds alternate, and the fastest round of each is the engine's cost, as the medians on
  *           a shared machine move with its load.
@@ -57,13 +59,20 @@ async function sweepFigures(spec: OptimizationSpec, bundle: { hash: string; text
   const unisolated = createBacktestPool(slots, threadEntry(new URL('./unisolated-thread.ts', import.meta.url).href, 'unisolated-thread'));
   const indices = Array.from({ length: spec.grid.size }, (_, i) => i);
   let sweeps = 0;
-  const opsPerSecond = async (pool: BacktestPool): Promise<number> => {
+  const cpu = { unisolated: [] as number[], isolated: [] as number[] };
+  const opsPerSecond = async (pool: BacktestPool, cpuTimes?: number[]): Promise<number> => {
     const { runOperations } = createActivities({ store, pool, dataRoot: root });
     const runs = Array.from({ length: SWEEPS }, () => ({ id: `bench-${++sweeps}`, spec: unshared(spec, sweeps * 1e-7) }));
     for (const run of runs) await createSweep(store, run.id, run.spec, indices.length);
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     for (const run of runs) await new MockActivityEnvironment().run(runOperations, { sweep_id: run.id, spec: run.spec, indices });
-    return (SWEEPS * indices.length) / ((performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    // CPU time of the whole process (this thread, the store, every pool thread): on a shared machine
+    // the wall clock also counts other processes' turns, CPU time much less so.
+    const used = process.cpuUsage(cpuBefore);
+    cpuTimes?.push((used.user + used.system) / 1000 / (SWEEPS * indices.length));
+    return (SWEEPS * indices.length) / seconds;
   };
   const repeated = Array.from({ length: SWEEPS }, () => indices).flat();
   try {
@@ -72,8 +81,8 @@ async function sweepFigures(spec: OptimizationSpec, bundle: { hash: string; text
     const times = { bare: [] as number[], unisolated: [] as number[], isolated: [] as number[] };
     const measure = {
       bare: () => bareEngineOpsPerSecond(spec, repeated, slots, { dataRoot: root, bundleText: bundle.text }),
-      unisolated: () => opsPerSecond(unisolated),
-      isolated: () => opsPerSecond(isolated),
+      unisolated: () => opsPerSecond(unisolated, cpu.unisolated),
+      isolated: () => opsPerSecond(isolated, cpu.isolated),
     };
     const order = ['unisolated', 'isolated', 'bare'] as const;
     // The three back to back, each round starting one further along: none always follows the same one.
@@ -95,6 +104,9 @@ async function sweepFigures(spec: OptimizationSpec, bundle: { hash: string; text
       sweep_unisolated_share_of_bare: round(plain / bare, 3),
       sweep_isolated_share_of_bare: round(guarded / bare, 3),
       sweep_isolation_cost_pct: round((1 - guarded / plain) * 100),
+      sweep_unisolated_cpu_ms_per_op: round(median(cpu.unisolated), 3),
+      sweep_isolated_cpu_ms_per_op: round(median(cpu.isolated), 3),
+      sweep_isolation_cost_pct_cpu: round((1 - median(cpu.unisolated) / median(cpu.isolated)) * 100),
     };
   } finally {
     await Promise.all([isolated.destroy(), unisolated.destroy()]);
