@@ -5,14 +5,14 @@ import { repoRoot } from './stack.js';
 /**
  * The limit a sweep is measured against: runBacktest over every operation of the grid, in a loop, on
  * `threads` worker threads at once (each its share, bars loaded and operations materialized before
- * the clock starts). Operations per second of wall time, from the start signal to the last thread.
+ * the clock starts; a sweep's user plugins evaluated in the thread unchecked, bench/host-evaluated.ts). Operations per second of wall time, from the start signal to the last thread.
  */
-export async function bareEngineOpsPerSecond(spec: SweepSpec, indices: number[], threads: number): Promise<number> {
+export async function bareEngineOpsPerSecond(spec: SweepSpec, indices: number[], threads: number, opts: { dataRoot?: string; bundleText?: string } = {}): Promise<number> {
   const shares = Array.from({ length: threads }, (_, t) => indices.filter((_, i) => i % threads === t));
   const workers = shares.map(
     (share) =>
       new Worker(new URL('./ts-thread.mjs', import.meta.url), {
-        workerData: { module: new URL('./bare-engine-thread.ts', import.meta.url).href, spec, indices: share, dataRoot: repoRoot },
+        workerData: { module: new URL('./bare-engine-thread.ts', import.meta.url).href, spec, indices: share, dataRoot: opts.dataRoot ?? repoRoot, bundleText: opts.bundleText },
       }),
   );
   try {

@@ -38,7 +38,12 @@ export function defaultSlots(): number {
   return Math.max(1, os.availableParallelism());
 }
 
-export function createBacktestPool(threads = defaultSlots()): BacktestPool {
+/**
+ * `unisolated` exists for bench/isolation.ts alone, which weighs isolation against running without
+ * it: sweeps with plugin code then run in ordinary threads of that thread module (as built-ins do),
+ * which evaluates their bundle in the thread unchecked. Nothing a user writes reaches it.
+ */
+export function createBacktestPool(threads = defaultSlots(), unisolated?: { filename: URL; execArgv: string[] }): BacktestPool {
   // Built-in code is trusted: its threads share the process's limits. Up to three tasks wait inside
   // each thread, so threads keep working while the activity's thread is busy writing to the store and
   // cannot hand out the next one: a flush of 1,000 rows holds it for ~40 ms, three batches of 128
@@ -47,8 +52,10 @@ export function createBacktestPool(threads = defaultSlots()): BacktestPool {
   // Plugin code runs in threads of its own, one pool per memory ceiling (docs/plugins.md, "How plugin
   // code is contained"), one task per thread: a thread that dies takes only its own operation along.
   const contained = new Map<number, Piscina>();
+  const ordinary = unisolated && newPiscina(threads, { minThreads: threads, concurrentTasksPerWorker: 4 }, unisolated);
   const poolFor = (task: { spec: SweepSpec; plugins: PluginBundle | null }): { pool: Piscina; memoryMb: number | null } => {
     if (task.plugins === null) return { pool: trusted, memoryMb: null };
+    if (ordinary) return { pool: ordinary, memoryMb: null };
     const memoryMb = task.spec.parallel.max_operation_memory_mb ?? DEFAULT_OPERATION_MEMORY_MB;
     let pool = contained.get(memoryMb);
     if (!pool) {
@@ -128,16 +135,16 @@ export function createBacktestPool(threads = defaultSlots()): BacktestPool {
     },
     destroy: async () => {
       starts.close();
-      await Promise.all([trusted, ...contained.values()].map((pool) => pool.destroy()));
+      await Promise.all([trusted, ...(ordinary ? [ordinary] : []), ...contained.values()].map((pool) => pool.destroy()));
     },
   };
 }
 
 const TIMED_OUT = Symbol('timed out');
 
-function newPiscina(threads: number, options: Pick<PiscinaOptions, 'minThreads' | 'concurrentTasksPerWorker' | 'resourceLimits' | 'env'>): Piscina {
+function newPiscina(threads: number, options: Pick<PiscinaOptions, 'minThreads' | 'concurrentTasksPerWorker' | 'resourceLimits' | 'env'>, entry = threadEntry(import.meta.url, 'backtest-thread')): Piscina {
   // From source, the thread's entry registers tsx itself (see that file for why).
-  const { filename, execArgv } = threadEntry(import.meta.url, 'backtest-thread');
+  const { filename, execArgv } = entry;
   return new Piscina({
     filename: filename.href,
     execArgv,
