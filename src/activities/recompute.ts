@@ -4,6 +4,7 @@ import type { MaterializedOperation } from '../config/materialize.js';
 import { operationAt } from '../config/operation-at.js';
 import { jobLimitMs } from '../config/probe.js';
 import { DEFAULT_OPERATION_MEMORY_MB, DEFAULT_OPERATION_SECONDS, type ParallelConfig } from '../config/schemas.js';
+import type { Workforce } from '../config/schemas.js';
 import type { SweepSpec } from '../config/sweep.js';
 import { inSampleOperation, outOfSampleOperation } from '../config/walk-forward-operations.js';
 import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
@@ -12,6 +13,7 @@ import type { PluginSet } from '../engine/plugins/registry.js';
 import type { BacktestResult } from '../engine/result.js';
 import { runContainedJob, threadEntry } from '../user-plugins/containment.js';
 import type { PluginBundle } from '../user-plugins/index.js';
+import { workforceAt } from './backtest-thread.js';
 import type { SweepCode } from './plugin-code.js';
 import { runMaterializedOperation } from './run-operation.js';
 
@@ -52,8 +54,8 @@ interface Answers {
 
 export type Answer<T extends RecomputeTask> = Answers[T['kind']];
 
-/** Runs one step of a task that runs plugin code: `doing` says what, for a message naming it. */
-export type Step = <T>(doing: string, fn: () => T) => T;
+/** Runs one step of a task, an operation of `workforce`: `doing` says what, for a message naming it and the plugins. */
+export type Step = <T>(doing: string, workforce: Workforce, fn: () => T) => T;
 
 export interface RecomputeJob {
   task: RecomputeTask;
@@ -64,7 +66,7 @@ export interface RecomputeJob {
 
 /** `task` with `code`: in a contained thread when the code has user plugins, else here. */
 export async function recompute<T extends RecomputeTask>(task: T, code: SweepCode, dataRoot: string): Promise<Answer<T>> {
-  if (!code.bundle) return computeTask(task, code.set, dataRoot, (_doing, fn) => fn());
+  if (!code.bundle) return computeTask(task, code.set, dataRoot, (_doing, _workforce, fn) => fn());
   const parallel: ParallelConfig = task.kind === 'window' ? task.spec.optimization.parallel : task.spec.parallel;
   const seconds = parallel.max_operation_seconds ?? DEFAULT_OPERATION_SECONDS;
   const steps = task.kind === 'window' ? 2 : task.indices.length;
@@ -82,17 +84,18 @@ export function computeTask<T extends RecomputeTask>(task: T, plugins: PluginSet
   const run = (op: MaterializedOperation) => runMaterializedOperation(op, { dataRoot, file: spec.file, plugins });
   switch (task.kind) {
     case 'results':
-      return task.indices.map((idx) => step(`operation ${idx} was recomputed`, () => run(operationAt(task.spec, idx, plugins).op))) as Answer<T>;
+      return task.indices.map((idx) => step(`operation ${idx} was recomputed`, workforceAt(task.spec, idx), () => run(operationAt(task.spec, idx, plugins).op))) as Answer<T>;
     case 'operations':
-      return task.indices.map((idx) => step(`operation ${idx} was materialized`, () => operationAt(task.spec, idx, plugins).op)) as Answer<T>;
+      return task.indices.map((idx) => step(`operation ${idx} was materialized`, workforceAt(task.spec, idx), () => operationAt(task.spec, idx, plugins).op)) as Answer<T>;
     case 'window': {
       const { k, idx } = task;
+      const workforce = workforceAt(task.spec.optimization, idx);
       const runOf = (op: MaterializedOperation): WindowRun => ({ hash: operationHash(op, plugins), result: run(op) });
-      const inSample = step(`window ${k}'s in-sample run`, () => {
+      const inSample = step(`window ${k}'s in-sample run ran`, workforce, () => {
         const { op, params } = inSampleOperation(task.spec, k, idx, plugins);
         return { params, run: runOf(op) };
       });
-      const outOfSample = step(`window ${k}'s out-of-sample run`, () => runOf(outOfSampleOperation(task.spec, k, idx, plugins).op));
+      const outOfSample = step(`window ${k}'s out-of-sample run ran`, workforce, () => runOf(outOfSampleOperation(task.spec, k, idx, plugins).op));
       return { params: inSample.params, in_sample: inSample.run, out_of_sample: outOfSample } as Answer<T>;
     }
   }
