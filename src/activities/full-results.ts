@@ -1,20 +1,18 @@
 import { ConfigError, isConfigError } from '../config/errors.js';
 import type { Combo } from '../config/grid.js';
-import { operationAt } from '../config/operation-at.js';
 import type { SweepSpec } from '../config/sweep.js';
 import { dumpYaml } from '../config/yaml.js';
 import type { BacktestResult } from '../engine/result.js';
 import type { Store } from '../store/types.js';
-import type { PluginSet } from '../engine/plugins/registry.js';
-import { sweepCodeFromStore } from './plugin-code.js';
-import { runMaterializedOperation } from './run-operation.js';
+import { sweepCodeFromStore, type SweepCode } from './plugin-code.js';
+import { recompute } from './recompute.js';
 
 /*
  * Full results on demand (docs/store.md): the store keeps an operation's metrics and block returns,
  * not its curves, trades or YAML. Those are a pure function of the sweep's spec and the operation's
  * index (operationAt → runMaterializedOperation, a deterministic engine on content-addressed data),
- * so they are recomputed when the API, the page or the CLI asks, and kept in a bounded cache by
- * operation hash. Operations stored before migration 3 still have their full result in the store,
+ * so they are recomputed when the API, the page or the CLI asks (a sweep's plugin code in a
+ * contained thread, src/activities/recompute.ts), and kept in a bounded cache by operation hash. Operations stored before migration 3 still have their full result in the store,
  * which is served as it is.
  */
 
@@ -52,21 +50,27 @@ export class FullResults {
    */
   async of(sweepId: string, hashes: string[]): Promise<FullResult[]> {
     const rows = await this.store.operationsOf(sweepId, hashes);
-    const missing = rows.filter((row) => !this.#cache.has(row.hash)).map((row) => row.hash);
-    const legacy = missing.length ? await this.store.legacyResults(missing) : new Map<string, BacktestResult>();
-    const sweep = rows.some((row) => !this.#cache.has(row.hash) && !legacy.has(row.hash)) ? await sweepWithCode(this.store, sweepId) : null;
-    return rows.map((row) => ({ ...row, result: this.#remember(row.hash, () => legacy.get(row.hash) ?? recompute(sweep!, sweepId, row.idx, this.dataRoot)) }));
+    // Read before anything is added, which may evict.
+    const cached = new Map(rows.flatMap((row) => (this.#cache.has(row.hash) ? [[row.hash, this.#hit(row.hash)] as const] : [])));
+    const missing = rows.filter((row) => !cached.has(row.hash));
+    const legacy = missing.length ? await this.store.legacyResults(missing.map((row) => row.hash)) : new Map<string, BacktestResult>();
+    const toRun = missing.filter((row) => !legacy.has(row.hash));
+    const computed = toRun.length ? await recomputeResults(await sweepWithCode(this.store, sweepId), sweepId, toRun.map((row) => row.idx), this.dataRoot) : [];
+    const fresh = new Map([...legacy, ...toRun.map((row, i) => [row.hash, computed[i]!] as const)]);
+    for (const [hash, result] of fresh) this.#keep(hash, result);
+    return rows.map((row) => ({ ...row, result: cached.get(row.hash) ?? fresh.get(row.hash)! }));
   }
 
-  /** The cached result (now the most recently used), or `compute`'s, kept within the bounds. */
-  #remember(hash: string, compute: () => BacktestResult): BacktestResult {
-    const hit = this.#cache.get(hash);
-    if (hit) {
-      this.#cache.delete(hash);
-      this.#cache.set(hash, hit);
-      return hit.result;
-    }
-    const result = compute();
+  /** The cached result, now the most recently used. */
+  #hit(hash: string): BacktestResult {
+    const hit = this.#cache.get(hash)!;
+    this.#cache.delete(hash);
+    this.#cache.set(hash, hit);
+    return hit.result;
+  }
+
+  /** Keeps `result`, within the bounds. */
+  #keep(hash: string, result: BacktestResult): void {
     const bytes = approximateBytes(result);
     this.#cache.set(hash, { result, bytes });
     this.#bytes += bytes;
@@ -75,22 +79,21 @@ export class FullResults {
       this.#cache.delete(oldest);
       this.#bytes -= entry.bytes;
     }
-    return result;
   }
 }
 
-/** A sweep's spec and the plugins its operations may name (its user code, fetched from the store). */
-async function sweepWithCode(store: Store, sweepId: string): Promise<{ spec: SweepSpec; plugins: PluginSet }> {
+/** A sweep's spec and the code its operations may name (its user code, fetched from the store). */
+async function sweepWithCode(store: Store, sweepId: string): Promise<{ spec: SweepSpec; code: SweepCode }> {
   const sweep = await store.getSweep(sweepId);
   if (!sweep) throw new ConfigError('sweep', sweepId, 'is not in the results store');
   const { spec } = sweep;
   if (spec.kind === 'walk_forward') throw new ConfigError('sweep', sweepId, "is a walk-forward, whose operations belong to its windows' optimizations");
-  return { spec, plugins: (await sweepCodeFromStore(store, spec.plugin_bundle)).set };
+  return { spec, code: await sweepCodeFromStore(store, spec.plugin_bundle) };
 }
 
-function recompute({ spec, plugins }: { spec: SweepSpec; plugins: PluginSet }, sweepId: string, idx: number, dataRoot: string): BacktestResult {
+async function recomputeResults({ spec, code }: { spec: SweepSpec; code: SweepCode }, sweepId: string, indices: number[], dataRoot: string): Promise<BacktestResult[]> {
   try {
-    return runMaterializedOperation(operationAt(spec, idx, plugins).op, { dataRoot, file: spec.file, plugins });
+    return await recompute({ kind: 'results', spec, indices }, code, dataRoot);
   } catch (err) {
     // Only the data can have changed since the sweep; any other user error is the operation's own.
     if (!isConfigError(err) || !err.field.startsWith('data_sources')) throw err;
@@ -115,6 +118,7 @@ function approximateBytes(result: BacktestResult): number {
 export async function operationYaml(store: Store, hash: string): Promise<string | null> {
   const found = await store.locateOperation(hash);
   if (!found) return null;
-  const { spec, plugins } = await sweepWithCode(store, found.sweep_id);
-  return dumpYaml(operationAt(spec, found.idx, plugins).op);
+  const { spec, code } = await sweepWithCode(store, found.sweep_id);
+  const [op] = await recompute({ kind: 'operations', spec, indices: [found.idx] }, code, '');
+  return dumpYaml(op!);
 }

@@ -1,17 +1,14 @@
-import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { isConfigError } from '../config/errors.js';
 import { loadBars } from '../data/load.js';
-import { operationHash } from '../config/hash.js';
-import type { MaterializedOperation } from '../config/materialize.js';
-import { inSampleOperation, outOfSampleOperation } from '../config/walk-forward-operations.js';
 import { windowSweepId, type WalkForwardSpec } from '../config/walk-forward-spec.js';
 import { paramNames } from '../config/sweep.js';
-import type { BacktestResult } from '../engine/result.js';
 import { idleRun } from '../engine/walk-forward.js';
 import type { SweepStatus, WalkForwardWindowRecord } from '../store/types.js';
 import type { RunWindowInput, WindowSummary } from '../workflows/walk-forward-types.js';
 import type { ActivityDeps } from './index.js';
-import { runMaterializedOperation } from './run-operation.js';
-import { createSweepCodeSource, type SweepCode } from './plugin-code.js';
+import { createSweepCodeSource } from './plugin-code.js';
+import { recompute } from './recompute.js';
 import { refuseAnotherSweep, requireSubmittedSweep } from './sweep-identity.js';
 
 /*
@@ -28,17 +25,6 @@ export function createWalkForwardActivities(deps: ActivityDeps) {
   const { store, dataRoot } = deps;
 
   const sweepCode = createSweepCodeSource(store);
-
-  /**
-   * One backtest of a window, run here as the API recomputes a curve (full-results.ts): the pool runs
-   * a sweep's batches by index, and a window needs two runs on one window's bars, milliseconds each.
-   * Its hash names it in the window's row, where the result is stored.
-   */
-  const run = (op: MaterializedOperation, spec: WalkForwardSpec, code: SweepCode): { hash: string; result: BacktestResult } => {
-    const result = runMaterializedOperation(op, { dataRoot, file: spec.file, plugins: code.set });
-    deps.onExecuted?.(1);
-    return { hash: operationHash(op, code.set), result };
-  };
 
   return {
     /** Creates (or finds) the walk-forward's sweeps row and returns the windows already stored. */
@@ -76,6 +62,11 @@ export function createWalkForwardActivities(deps: ActivityDeps) {
         const record = await runWindow(spec, input);
         await store.saveWalkForwardWindow(record);
         return windowSummary(record, spec);
+      } catch (err) {
+        // A user error (plugin code that threw, never returned, flooded memory or ended its thread)
+        // fails the window the same way on every attempt: it fails the walk-forward, saying why.
+        if (isConfigError(err)) throw ApplicationFailure.create({ type: 'ConfigError', message: err.message, nonRetryable: true });
+        throw err;
       } finally {
         clearInterval(beat);
       }
@@ -93,11 +84,13 @@ export function createWalkForwardActivities(deps: ActivityDeps) {
       const idle = idleRun(bars.time, base.environment.initial_capital, base.environment.periods_per_year);
       return { ...ids, params: null, is_hash: null, oos_hash: null, in_sample: null, out_of_sample: idle };
     }
+    // The chosen combination's two runs, milliseconds each on one window's bars: here with built-ins
+    // only, in a contained thread with the sweep's plugin code (src/activities/recompute.ts).
     const code = await sweepCode(spec.optimization.plugin_bundle);
-    const inSample = inSampleOperation(spec, k, best.idx, code.set);
-    const is = run(inSample.op, spec, code);
-    const oos = run(outOfSampleOperation(spec, k, best.idx, code.set).op, spec, code);
-    return { ...ids, params: inSample.params, is_hash: is.hash, oos_hash: oos.hash, in_sample: is.result, out_of_sample: oos.result };
+    const runs = await recompute({ kind: 'window', spec, k, idx: best.idx }, code, dataRoot);
+    deps.onExecuted?.(2);
+    const { in_sample: is, out_of_sample: oos } = runs;
+    return { ...ids, params: runs.params, is_hash: is.hash, oos_hash: oos.hash, in_sample: is.result, out_of_sample: oos.result };
   }
 }
 

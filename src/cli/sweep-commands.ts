@@ -10,7 +10,7 @@ import { probedFile } from '../config/probe.js';
 import { parseResultFilter } from '../config/results-query.js';
 import type { MaterializedOperation } from '../config/materialize.js';
 import { sweepCodeFromStore } from '../activities/plugin-code.js';
-import { operationAt } from '../config/operation-at.js';
+import { recompute } from '../activities/recompute.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
 import { windowSweepId } from '../config/walk-forward-spec.js';
 import { dumpYaml } from '../config/yaml.js';
@@ -296,9 +296,11 @@ export async function exportCommand(id: string, opts: { ops: string }): Promise<
     let written = 0;
     for (let offset = 0; ; offset += 500) {
       const { rows } = await store.queryResults(id, { sort: 'idx', order: 'asc', limit: 500, offset });
-      for (const row of rows) {
-        // Derived from the sweep's spec and the index, as the worker ran it (docs/store.md).
-        const { op } = operationAt(spec, row.idx, code.set);
+      // Derived from the sweep's spec and the index, as the worker ran it (docs/store.md); its plugin
+      // code (which parses the params) in a contained thread (src/activities/recompute.ts).
+      const ops = await recompute({ kind: 'operations', spec, indices: rows.map((row) => row.idx) }, code, dataRoot);
+      for (const [i, row] of rows.entries()) {
+        const op = ops[i]!;
         const name = `${String(row.idx).padStart(6, '0')}-${row.hash.slice(0, 12)}.yaml`;
         try {
           fs.writeFileSync(path.join(dir, name), dumpYaml(relocate(op, dataRoot, dir)));

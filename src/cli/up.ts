@@ -6,6 +6,8 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { serveApi } from '../api/server.js';
 import { Sweeps } from '../client/sweeps.js';
 import { ConfigError } from '../config/errors.js';
+import { probedFile, type SubmissionKind } from '../config/probe.js';
+import { dataRootFromEnv } from '../data/paths.js';
 import { packageRoot } from '../package.js';
 import { openStore } from '../store/index.js';
 import { findTemporalCli } from '../temporal/cli-path.js';
@@ -80,12 +82,15 @@ export async function upCommand(opts: { example?: boolean; port: string; tempora
   );
 
   if (opts.example) {
+    // The workspace's plugin code runs first in a contained thread (src/config/probe.ts), not in
+    // this process, which serves the API and runs the worker.
+    const probed = (kind: SubmissionKind, f: string) => probedFile(kind, f, dataRootFromEnv());
     for (const [file, load] of [
-      [exampleFile('optimization.yaml'), (f: string) => loadSweepFile('optimization', f)],
-      [exampleFile('variant.yaml'), (f: string) => loadSweepFile('variant_test', f)],
-      [exampleFile('walk_forward.yaml'), loadWalkForwardCommandFile],
+      [exampleFile('optimization.yaml'), async (f: string) => loadSweepFile('optimization', f, await probed('optimization', f))],
+      [exampleFile('variant.yaml'), async (f: string) => loadSweepFile('variant_test', f, await probed('variant_test', f))],
+      [exampleFile('walk_forward.yaml'), async (f: string) => loadWalkForwardCommandFile(f, await probed('walk_forward', f))],
     ] as const) {
-      const { spec, bundle } = load(file);
+      const { spec, bundle } = await load(file);
       const { id } = await sweeps.submit(spec, { bundle });
       process.stdout.write(`submitted ${file} as ${id}: ${api.url}/#/sweeps/${id}\n`);
       void followQuietly(sweeps, id);
