@@ -51,6 +51,8 @@ export interface Drill {
    * for each attempt, `pid@host`), or null when none runs them all (or none runs).
    */
   soleWorker(id: string, workers: ChildProcess[]): Promise<ChildProcess | null>;
+  /** Of `workers`, the one running the most activities of the sweep now; null when none runs any. */
+  busiestWorker(id: string, workers: ChildProcess[]): Promise<ChildProcess | null>;
   /** `sweeplab api --port <port>`; resolves with its base URL once it listens. */
   startApi(port: number): Promise<{ child: ChildProcess; url: string }>;
   /** Engine executions so far: the sum of the execution log's lines over all worker processes. */
@@ -118,6 +120,12 @@ export async function startDrill(name: string, server: Omit<DevServerOptions, 'd
       const running = new Set((raw.pendingActivities ?? []).map((activity) => activity.lastWorkerIdentity ?? ''));
       if (running.size !== 1) return null;
       return workers.find((worker) => running.has(`${worker.pid}@${os.hostname()}`)) ?? null;
+    },
+    async busiestWorker(id, workers) {
+      const { raw } = await drill.temporal.client.workflow.getHandle(id).describe();
+      const count = (worker: ChildProcess) => (raw.pendingActivities ?? []).filter((a) => a.lastWorkerIdentity === `${worker.pid}@${os.hostname()}`).length;
+      const [busiest] = [...workers].sort((a, b) => count(b) - count(a));
+      return busiest && count(busiest) > 0 ? busiest : null;
     },
     async startApi(port) {
       const child = spawnChild([path.join(repoRoot, 'src/cli/main.ts'), 'api', '--port', String(port)], 'pipe');
