@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { createApp } from '../src/api/app.js';
-import { mulberry32 as random } from '../src/data/random.js';
+import { mulberry32 as random } from '../src/core/random.js';
 import { Sweeps } from '../src/client/sweeps.js';
 import { METRIC_NAMES, type Metrics } from '../src/engine/result.js';
 import { openStore } from '../src/store/index.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseWith } from '../config/errors.js';
-import { isPlainObject } from '../config/json.js';
+import { isPlainObject } from '../core/json.js';
 import { readYamlFile, resolveOptimization, resolveVariantTest, type ResolveOptions } from '../config/load.js';
 import { probedOptions } from '../config/probe.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';

@@ -1,4 +1,5 @@
 import type { ParameterAxisGroup, Phase, Range, WorkerCategory } from './schemas.js';
+import type { AxisValue, Combo } from '../core/types.js';
 
 /*
  * The parameter grid of an optimization: one axis per swept parameter, combinations numbered in
@@ -6,8 +7,7 @@ import type { ParameterAxisGroup, Phase, Range, WorkerCategory } from './schemas
  * Pure: workflow code expands combinations from the index alone, so nothing here may touch Node.
  */
 
-export type AxisValue = number | string | boolean;
-export type Combo = Record<string, AxisValue>;
+export type { AxisValue, Combo } from '../core/types.js';
 
 export interface GridAxis {
   /** The name a `where` expression and the results table use for this axis. */

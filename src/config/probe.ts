@@ -4,7 +4,7 @@ import { pluginsWho, runContainedJob, threadEntry, type Stage } from '../user-pl
 import { bundleWorkspacePlugins, pluginSetFromBundle, type PluginBundle, type WorkspacePlugins } from '../user-plugins/index.js';
 import { withinSeconds } from '../user-plugins/time-limit.js';
 import { ConfigError } from './errors.js';
-import { isPlainObject } from './json.js';
+import { isPlainObject } from '../core/json.js';
 import { readTopFile, resolveOperation, resolveOptimization, resolveVariantTest, type LoadOptions, type ResolveOptions } from './load.js';
 import { DEFAULT_OPERATION_MEMORY_MB, DEFAULT_OPERATION_SECONDS, ParallelConfigSchema } from './schemas.js';
 import { resolveWalkForward } from './walk-forward.js';
