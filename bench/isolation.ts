@@ -1,6 +1,6 @@
 import path from 'node:path';
 import vm from 'node:vm';
-import { loadOptimizationFile } from '../src/config/load.js';
+import { loadOptimizationFile } from '../src/intake/load.js';
 import { applyCombo } from '../src/config/overrides.js';
 import { comboAt } from '../src/config/grid.js';
 import { optimizationSpec } from '../src/config/sweep.js';

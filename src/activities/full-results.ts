@@ -2,7 +2,7 @@ import { ConfigError, isConfigError } from '../config/errors.js';
 import type { Combo } from '../config/grid.js';
 import { operationAt } from '../config/operation-at.js';
 import type { SweepSpec } from '../config/sweep.js';
-import { dumpYaml } from '../config/yaml.js';
+import { dumpYaml } from '../intake/yaml.js';
 import type { BacktestResult } from '../engine/result.js';
 import type { Store } from '../store/types.js';
 import type { PluginSet } from '../engine/plugins/registry.js';

@@ -5,15 +5,15 @@ import { resultsCsv } from '../client/csv.js';
 import { checkSweepId } from '../client/sweep-id.js';
 import { Sweeps, type CodeChange, type SweepView } from '../client/sweeps.js';
 import { ConfigError } from '../config/errors.js';
-import { loadOptimizationFile, loadVariantFile, type LoadOptions } from '../config/load.js';
-import { probedFile } from '../config/probe.js';
+import { loadOptimizationFile, loadVariantFile, type LoadOptions } from '../intake/load.js';
+import { probedFile } from '../intake/probe.js';
 import { parseResultFilter } from '../config/results-query.js';
 import type { MaterializedOperation } from '../config/materialize.js';
 import { sweepCodeFromStore } from '../activities/plugin-code.js';
 import { operationAt } from '../config/operation-at.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
 import { windowSweepId, type WalkForwardSpec } from '../config/walk-forward-spec.js';
-import { dumpYaml } from '../config/yaml.js';
+import { dumpYaml } from '../intake/yaml.js';
 import { ensureDirectory, fsError } from '../data/files.js';
 import { dataRootFromEnv, rootRelative } from '../data/paths.js';
 import { paramText } from '../engine/format.js';
@@ -69,7 +69,7 @@ export async function submitCommand(kind: 'optimization' | 'variant_test', file:
   // Every flag is checked before the sweep is submitted: a bad one must not leave a sweep running.
   if (opts.id !== undefined) checkSweepId(opts.id, '--id');
   const top = opts.top === undefined ? (kind === 'optimization' ? 20 : 1000) : positiveInt(opts.top, '--top');
-  // The workspace's plugin code runs first in a contained thread (src/config/probe.ts), not here.
+  // The workspace's plugin code runs first in a contained thread (src/intake/probe.ts), not here.
   const { spec, bundle } = loadSweepFile(kind, file, await probedFile(kind, file, dataRootFromEnv()));
   return withSweeps(async (sweeps, store) => {
     const { id } = await sweeps.submit(spec, { id: opts.id, bundle });

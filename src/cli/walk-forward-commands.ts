@@ -3,9 +3,9 @@ import { checkSweepId } from '../client/sweep-id.js';
 import { walkForwardReport, type WalkForwardReport } from '../client/walk-forwards.js';
 import { ConfigError } from '../config/errors.js';
 import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
-import type { LoadOptions } from '../config/load.js';
-import { probedFile } from '../config/probe.js';
-import { loadWalkForwardFile, type LoadedWalkForward } from '../config/walk-forward.js';
+import type { LoadOptions } from '../intake/load.js';
+import { probedFile } from '../intake/probe.js';
+import { loadWalkForwardFile, type LoadedWalkForward } from '../intake/walk-forward.js';
 import { dataRootFromEnv, rootRelative } from '../data/paths.js';
 import type { Store } from '../store/types.js';
 import { formatMetric, table } from './format.js';
@@ -25,7 +25,7 @@ export function loadWalkForwardCommandFile(file: string, load: LoadOptions = { d
 
 export async function walkForwardCommand(file: string, opts: { wait?: boolean; json?: boolean; id?: string }): Promise<number> {
   if (opts.id !== undefined) checkSweepId(opts.id, '--id');
-  // The workspace's plugin code runs first in a contained thread (src/config/probe.ts), not here.
+  // The workspace's plugin code runs first in a contained thread (src/intake/probe.ts), not here.
   const { spec, bundle } = loadWalkForwardCommandFile(file, await probedFile('walk_forward', file, dataRootFromEnv()));
   if (!opts.json) process.stderr.write(`${planLine(spec)}\n`);
   return withSweeps(async (sweeps, store) => {

@@ -2,7 +2,7 @@ import type { OptimizationSpec } from './sweep.js';
 
 /*
  * A walk-forward's specification: the base optimization and its windows, resolved at submission
- * to timestamps of the data (src/config/walk-forward.ts), as plain JSON. It is the workflow's input
+ * to timestamps of the data (src/intake/walk-forward.ts), as plain JSON. It is the workflow's input
  * and what its activities receive. Pure (no Node, no zod): the workflow derives each window's child
  * optimization from it.
  */

@@ -6,7 +6,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { FullResults } from '../../src/activities/full-results.js';
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
 import { operationHash } from '../../src/config/hash.js';
-import { loadOptimizationFile } from '../../src/config/load.js';
+import { loadOptimizationFile } from '../../src/intake/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
 import { optimizationSpec, paramNames, type OptimizationSpec } from '../../src/config/sweep.js';
 import { openStore, type Store } from '../../src/store/index.js';

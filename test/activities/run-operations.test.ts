@@ -10,7 +10,7 @@ import { createActivities } from '../../src/activities/index.js';
 import { createBacktestPool, type BacktestPool } from '../../src/activities/pool.js';
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
 import { operationHash } from '../../src/config/hash.js';
-import { loadOptimizationFile, resolveOptimization } from '../../src/config/load.js';
+import { loadOptimizationFile, resolveOptimization } from '../../src/intake/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
 import { optimizationSpec, paramNames, type OptimizationSpec } from '../../src/config/sweep.js';
 import { blockReturns } from '../../src/engine/block-returns.js';

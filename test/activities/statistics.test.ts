@@ -7,7 +7,7 @@ import { runMaterializedOperation } from '../../src/activities/run-operation.js'
 import { compileWhere } from '../../src/config/expression.js';
 import { comboAt } from '../../src/config/grid.js';
 import { operationHash } from '../../src/config/hash.js';
-import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
+import { loadOptimizationFile, loadVariantFile } from '../../src/intake/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
 import { blockReturns } from '../../src/engine/block-returns.js';
 import { encodeBlocks } from '../../src/store/blocks-codec.js';

@@ -13,7 +13,7 @@ import { blockReturns } from '../../src/engine/block-returns.js';
 import { DEFAULT_BLOCKS, encodeBlocks } from '../../src/store/blocks-codec.js';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { operationHash } from '../../src/config/hash.js';
-import { loadOptimizationFile, resolveVariantTest } from '../../src/config/load.js';
+import { loadOptimizationFile, resolveVariantTest } from '../../src/intake/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
 import { indexSpaceSize, paramNames, variantTestSpec } from '../../src/config/sweep.js';
 import { openStore } from '../../src/store/index.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
 import { canonicalJson, operationHash } from '../../src/config/hash.js';
-import { loadOperationFile, loadOptimizationFile, loadVariantFile, resolveOperation } from '../../src/config/load.js';
+import { loadOperationFile, loadOptimizationFile, loadVariantFile, resolveOperation } from '../../src/intake/load.js';
 import { materialize, type MaterializedOperation } from '../../src/config/materialize.js';
 import { operationAt } from '../../src/config/operation-at.js';
 import { optimizationSpec, variantTestSpec } from '../../src/config/sweep.js';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
-import { loadOperationFile } from '../../src/config/load.js';
+import { loadOperationFile } from '../../src/intake/load.js';
 import { materialize } from '../../src/config/materialize.js';
 import { loadWorkspacePlugins } from '../../src/user-plugins/index.js';
 import { makeWorkspace } from './workspace.js';

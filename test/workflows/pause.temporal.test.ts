@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { runMaterializedOperation } from '../../src/activities/run-operation.js';
 import { Sweeps } from '../../src/client/sweeps.js';
-import { resolveOptimization } from '../../src/config/load.js';
+import { resolveOptimization } from '../../src/intake/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
 import { optimizationSpec, type OptimizationSpec } from '../../src/config/sweep.js';
 import { openStore } from '../../src/store/index.js';

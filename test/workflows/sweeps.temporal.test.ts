@@ -10,7 +10,7 @@ import { runMaterializedOperation } from '../../src/activities/run-operation.js'
 import { computeSweepStatistics } from '../../src/activities/statistics.js';
 import { FullResults } from '../../src/activities/full-results.js';
 import { Sweeps } from '../../src/client/sweeps.js';
-import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
+import { loadOptimizationFile, loadVariantFile } from '../../src/intake/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../../src/config/sweep.js';
 import { openStore } from '../../src/store/index.js';

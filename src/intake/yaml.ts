@@ -1,5 +1,5 @@
 import { CORE_SCHEMA, YAMLException, constructFromEvents, dump, parseEvents, visit, type Event } from 'js-yaml';
-import { ConfigError, joinPath } from './errors.js';
+import { ConfigError, joinPath } from '../config/errors.js';
 import { cloneJson, documentProblem, MAX_DOCUMENT_DEPTH } from '../core/json.js';
 
 /*
