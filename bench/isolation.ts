@@ -4,7 +4,7 @@ import { loadOptimizationFile } from '../src/intake/load.js';
 import { applyCombo } from '../src/config/overrides.js';
 import { comboAt } from '../src/config/grid.js';
 import { optimizationSpec } from '../src/config/sweep.js';
-import { loadOperationBars } from '../src/activities/run-operation.js';
+import { loadOperationBars } from '../src/services/run-operation.js';
 import { operationAt } from '../src/config/operation-at.js';
 import { BUILTIN_PLUGINS, runBacktest, type PluginDefinition, type PluginSet } from '../src/engine/index.js';
 import * as hostPublicModule from '../src/plugin/index.js';

@@ -13,7 +13,7 @@ import type { Metrics } from '../engine/result.js';
 import { encodeBlocks, specBlocks } from '../store/blocks-codec.js';
 import { thrownReason, pluginsWho } from '../user-plugins/containment.js';
 import { pluginSetFromBundle, type PluginBundle } from '../user-plugins/index.js';
-import { loadOperationBars } from './run-operation.js';
+import { loadOperationBars } from '../services/run-operation.js';
 
 /*
  * Runs inside a pool thread, a batch of one sweep's operations per task, so the activity's thread

@@ -8,9 +8,9 @@ import type { RecordSweepStartInput, RecordSweepStartOutput, RunOperationsInput,
 import { BatchFold } from './batch-fold.js';
 import { operationCost } from './calibrate.js';
 import { PendingWrites } from './pending-writes.js';
-import { createSweepCodeSource } from './plugin-code.js';
+import { createSweepCodeSource } from '../services/plugin-code.js';
 import type { BacktestPool } from './pool.js';
-import { computeSweepStatistics } from './statistics.js';
+import { computeSweepStatistics } from '../services/statistics.js';
 import { storedRanges } from './stored-ranges.js';
 import { refuseAnotherSweep, requireSubmittedSweep, requireSweepInStore } from './sweep-identity.js';
 import { createWalkForwardActivities } from './walk-forward.js';
@@ -123,7 +123,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /**
-     * The robustness statistics of an optimization (src/activities/statistics.ts), stored with the
+     * The robustness statistics of an optimization (src/services/statistics.ts), stored with the
      * sweep; returns the two headline figures (null when not computable) for the workflow's history.
      */
     async computeStatistics(input: { sweep_id: string }): Promise<{ pbo: number | null; dsr: number | null }> {

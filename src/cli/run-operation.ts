@@ -7,7 +7,7 @@ import { timesReadAs } from '../data/load.js';
 import { jobLimitMs } from '../intake/probe.js';
 import { DEFAULT_OPERATION_MEMORY_MB, DEFAULT_OPERATION_SECONDS, ParallelConfigSchema } from '../config/schemas.js';
 import { dataRootFromEnv } from '../data/paths.js';
-import { runMaterializedOperation } from '../activities/run-operation.js';
+import { runMaterializedOperation } from '../services/run-operation.js';
 import { BUILTIN_PLUGINS, userPluginsIn } from '../engine/plugins/registry.js';
 import type { BacktestResult } from '../engine/result.js';
 import { runContainedJob, threadEntry } from '../user-plugins/containment.js';

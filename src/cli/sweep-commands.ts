@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { resultsCsv } from '../client/csv.js';
+import { resultsCsv } from '../services/csv.js';
 import { checkSweepId } from '../client/sweep-id.js';
 import { Sweeps, type CodeChange, type SweepView } from '../client/sweeps.js';
 import { ConfigError } from '../config/errors.js';
 import { loadOptimizationFile, loadVariantFile, type LoadOptions } from '../intake/load.js';
 import { probedFile } from '../intake/probe.js';
-import { parseResultFilter } from '../config/results-query.js';
+import { parseResultFilter } from '../services/results-query.js';
 import type { MaterializedOperation } from '../config/materialize.js';
-import { sweepCodeFromStore } from '../activities/plugin-code.js';
+import { sweepCodeFromStore } from '../services/plugin-code.js';
 import { operationAt } from '../config/operation-at.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
 import { windowSweepId, type WalkForwardSpec } from '../config/walk-forward-spec.js';

@@ -8,7 +8,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities/index.js';
 import { createBacktestPool, type BacktestPool } from '../../src/activities/pool.js';
-import { runMaterializedOperation } from '../../src/activities/run-operation.js';
+import { runMaterializedOperation } from '../../src/services/run-operation.js';
 import { operationHash } from '../../src/config/hash.js';
 import { loadOptimizationFile, resolveOptimization } from '../../src/intake/load.js';
 import { operationAt } from '../../src/config/operation-at.js';

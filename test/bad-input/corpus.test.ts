@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app.js';
 import type { ErrorBody } from '../../src/api/errors.js';
 import { specFromDocument } from '../../src/api/submission.js';
-import { runMaterializedOperation } from '../../src/activities/run-operation.js';
+import { runMaterializedOperation } from '../../src/services/run-operation.js';
 import { blockReturns } from '../../src/engine/block-returns.js';
 import { DEFAULT_BLOCKS, encodeBlocks } from '../../src/store/blocks-codec.js';
 import { Sweeps } from '../../src/client/sweeps.js';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { runMaterializedOperation } from '../../src/activities/run-operation.js';
+import { runMaterializedOperation } from '../../src/services/run-operation.js';
 import { canonicalJson, operationHash } from '../../src/config/hash.js';
 import { loadOperationFile, loadOptimizationFile, loadVariantFile, resolveOperation } from '../../src/intake/load.js';
 import { materialize, type MaterializedOperation } from '../../src/config/materialize.js';

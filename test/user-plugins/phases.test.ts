@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { runMaterializedOperation } from '../../src/activities/run-operation.js';
+import { runMaterializedOperation } from '../../src/services/run-operation.js';
 import { loadOperationFile } from '../../src/intake/load.js';
 import { materialize } from '../../src/config/materialize.js';
 import { loadWorkspacePlugins } from '../../src/user-plugins/index.js';

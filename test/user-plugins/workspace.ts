@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadOperationBars } from '../../src/activities/run-operation.js';
+import { loadOperationBars } from '../../src/services/run-operation.js';
 import { loadOperationFile } from '../../src/intake/load.js';
 import { materialize } from '../../src/config/materialize.js';
 import { WorkforceSchema } from '../../src/config/schemas.js';

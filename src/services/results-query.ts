@@ -1,6 +1,6 @@
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../config/errors.js';
 import type { ResultFilter } from '../store/types.js';
-import type { SweepSpec } from './sweep.js';
+import type { SweepSpec } from '../config/sweep.js';
 
 /**
  * Parses a results filter as users type it on the CLI or in a URL: conditions separated by commas,
