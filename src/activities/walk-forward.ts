@@ -9,7 +9,7 @@ import type { BacktestResult } from '../engine/result.js';
 import { idleRun } from '../engine/walk-forward.js';
 import type { SweepStatus, WalkForwardWindowRecord } from '../store/types.js';
 import type { RunWindowInput, WindowSummary } from '../workflows/walk-forward-types.js';
-import type { ActivityDeps } from './index.js';
+import type { ActivityDeps } from './deps.js';
 import { runMaterializedOperation } from '../services/run-operation.js';
 import { createSweepCodeSource, type SweepCode } from '../services/plugin-code.js';
 import { refuseAnotherSweep, requireSubmittedSweep } from './sweep-identity.js';

@@ -23,7 +23,7 @@ import type { PluginBundle } from '../user-plugins/bundle.js';
 import { connectClient, taskQueue } from '../temporal/connection.js';
 import { formatDuration, formatMetric, table } from './format.js';
 import { readingLines } from './statistics.js';
-import { walkForwardResults } from './walk-forward-commands.js';
+import { walkForwardResults } from './walk-forward-report.js';
 
 /*
  * The sweep commands of the CLI: submit (optionally watching to the end), look, control, export.
