@@ -27,7 +27,7 @@ import { repoRoot, runCli } from '../cli/run-cli.js';
  * same, after which the server still answers and nothing stored has changed).
  *
  * The fixtures are test/fixtures/bad/*.yaml (also checked file by file against the loader in
- * test/config/load.test.ts) and test/fixtures/bad/corpus/. Each side gets a workspace of its own: a
+ * test/intake/load.test.ts) and test/fixtures/bad/corpus/. Each side gets a workspace of its own: a
  * temp copy of test/fixtures as the data root, with outside.csv and outside.yaml just outside it and
  * bad/corpus/data/link-out.csv a symlink to outside.csv.
  *
