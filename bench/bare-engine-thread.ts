@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadOperationBars } from '../src/activities/run-operation.js';
+import { loadOperationBars } from '../src/services/run-operation.js';
 import { operationAt } from '../src/config/operation-at.js';
 import type { SweepSpec } from '../src/config/sweep.js';
 import { BUILTIN_PLUGINS, runBacktest } from '../src/engine/index.js';

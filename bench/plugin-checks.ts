@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadOptimizationFile } from '../src/config/load.js';
+import { loadOptimizationFile } from '../src/intake/load.js';
 import { WorkforceSchema } from '../src/config/schemas.js';
 import { readCsvBars } from '../src/data/csv.js';
 import { generateBars } from '../src/data/synthetic.js';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { Sweeps } from '../src/client/sweeps.js';
-import { loadOptimizationFile } from '../src/config/load.js';
+import { loadOptimizationFile } from '../src/intake/load.js';
 import { optimizationSpec, type OptimizationSpec } from '../src/config/sweep.js';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';

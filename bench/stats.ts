@@ -1,4 +1,4 @@
-import { mulberry32, normalSource } from '../src/data/random.js';
+import { mulberry32, normalSource } from '../src/core/random.js';
 import { statisticsWorkflowId } from '../src/workflows/types.js';
 import { loadBenchGrid, startBenchStack } from './stack.js';
 import { BlockMatrix, blocksSharpe, cscv, DEFAULT_BUDGET, deflatedSharpe, tradeMonteCarlo } from '../src/stats/index.js';

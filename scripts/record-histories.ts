@@ -20,7 +20,7 @@ import proto from '@temporalio/proto';
 const { History } = proto.temporal.api.history.v1;
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { Sweeps } from '../src/client/sweeps.js';
-import { loadOptimizationFile, loadVariantFile } from '../src/config/load.js';
+import { loadOptimizationFile, loadVariantFile } from '../src/intake/load.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../src/config/sweep.js';
 import { openStore } from '../src/store/index.js';
 import { startDevServer } from '../src/temporal/dev-server.js';

@@ -2,10 +2,8 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { ConfigError, isConfigError } from '../config/errors.js';
 import { comboAt, type Combo } from '../config/grid.js';
 import { sweepHasher } from '../config/hash.js';
-import { operationAt } from '../config/operation-at.js';
+import { operationAt, workforceAt } from '../config/operation-at.js';
 import type { SweepSpec } from '../config/sweep.js';
-import { applyCombo } from '../config/overrides.js';
-import type { Workforce } from '../config/schemas.js';
 import { blockReturns } from '../engine/block-returns.js';
 import { runBacktest } from '../engine/index.js';
 import { BUILTIN_PLUGINS, userPluginsIn, type PluginSet } from '../engine/plugins/registry.js';
@@ -13,7 +11,7 @@ import type { Metrics } from '../engine/result.js';
 import { encodeBlocks, specBlocks } from '../store/blocks-codec.js';
 import { thrownReason, pluginsWho } from '../user-plugins/containment.js';
 import { pluginSetFromBundle, type PluginBundle } from '../user-plugins/index.js';
-import { loadOperationBars } from './run-operation.js';
+import { loadOperationBars } from '../services/run-operation.js';
 
 /*
  * Runs inside a pool thread, a batch of one sweep's operations per task, so the activity's thread
@@ -106,9 +104,6 @@ export function runOperations(task: RunTask): RunOutcome {
   return { ok: true, operations };
 }
 
-export function workforceAt(spec: SweepSpec, idx: number): Workforce {
-  return spec.kind === 'optimization' ? applyCombo(spec.base.blueprint.workforce, spec.grid, comboAt(spec.grid, idx)) : spec.variants[idx]!.workforce;
-}
 
 /**
  * What fails one operation rather than the task: a user error, or, where user code ran, any value

@@ -3,14 +3,14 @@ import { isConfigError } from '../config/errors.js';
 import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
 import { indexRuns } from '../config/grid.js';
 import { indexSpaceSize, paramNames } from '../config/sweep.js';
-import type { Store, SweepStatus } from '../store/types.js';
+import type { SweepStatus } from '../store/types.js';
 import type { RecordSweepStartInput, RecordSweepStartOutput, RunOperationsInput, RunOperationsOutput, ScanStoredInput, ScanStoredOutput } from '../workflows/types.js';
 import { BatchFold } from './batch-fold.js';
 import { operationCost } from './calibrate.js';
 import { PendingWrites } from './pending-writes.js';
-import { createSweepCodeSource } from './plugin-code.js';
-import type { BacktestPool } from './pool.js';
-import { computeSweepStatistics } from './statistics.js';
+import { createSweepCodeSource } from '../services/plugin-code.js';
+import type { ActivityDeps } from './deps.js';
+import { computeSweepStatistics } from '../services/statistics.js';
 import { storedRanges } from './stored-ranges.js';
 import { refuseAnotherSweep, requireSubmittedSweep, requireSweepInStore } from './sweep-identity.js';
 import { createWalkForwardActivities } from './walk-forward.js';
@@ -23,13 +23,7 @@ import { createWalkForwardActivities } from './walk-forward.js';
  * per operation, and what is recomputed instead, is in docs/store.md.
  */
 
-export interface ActivityDeps {
-  store: Store;
-  pool: BacktestPool;
-  dataRoot: string;
-  /** Called with engine executions as their results are stored (tests and drills count them). */
-  onExecuted?: (count: number) => void;
-}
+export type { ActivityDeps } from './deps.js';
 
 /** Written to the store at least this often while an activity runs. */
 const FLUSH_EVERY_MS = 500;
@@ -123,7 +117,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /**
-     * The robustness statistics of an optimization (src/activities/statistics.ts), stored with the
+     * The robustness statistics of an optimization (src/services/statistics.ts), stored with the
      * sweep; returns the two headline figures (null when not computable) for the workflow's history.
      */
     async computeStatistics(input: { sweep_id: string }): Promise<{ pbo: number | null; dsr: number | null }> {

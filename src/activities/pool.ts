@@ -2,11 +2,12 @@ import os from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina, type PiscinaTask, type TaskQueue } from 'piscina';
 import { DEFAULT_OPERATION_MEMORY_MB, DEFAULT_OPERATION_SECONDS, type Workforce } from '../config/schemas.js';
+import { workforceAt } from '../config/operation-at.js';
 import type { SweepSpec } from '../config/sweep.js';
 import { BUILTIN_PLUGINS } from '../engine/plugins/registry.js';
 import type { PluginBundle } from '../user-plugins/index.js';
 import { containedThread, endingReason, pluginsWho, threadEnding, threadEntry, type ThreadEnding } from '../user-plugins/containment.js';
-import { workforceAt, type HashOutcome, type HashTask, type RunOutcome, type RunTask, type UserError } from './backtest-thread.js';
+import type { HashOutcome, HashTask, RunOutcome, RunTask, UserError } from './backtest-thread.js';
 
 type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
 

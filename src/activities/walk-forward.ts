@@ -6,9 +6,9 @@ import { paramNames } from '../config/sweep.js';
 import { idleRun } from '../engine/walk-forward.js';
 import type { SweepStatus, WalkForwardWindowRecord } from '../store/types.js';
 import type { RunWindowInput, WindowSummary } from '../workflows/walk-forward-types.js';
-import type { ActivityDeps } from './index.js';
-import { createSweepCodeSource } from './plugin-code.js';
-import { recompute } from './recompute.js';
+import type { ActivityDeps } from './deps.js';
+import { createSweepCodeSource } from '../services/plugin-code.js';
+import { recompute } from '../services/recompute.js';
 import { refuseAnotherSweep, requireSubmittedSweep } from './sweep-identity.js';
 
 /*
@@ -85,7 +85,7 @@ export function createWalkForwardActivities(deps: ActivityDeps) {
       return { ...ids, params: null, is_hash: null, oos_hash: null, in_sample: null, out_of_sample: idle };
     }
     // The chosen combination's two runs, milliseconds each on one window's bars: here with built-ins
-    // only, in a contained thread with the sweep's plugin code (src/activities/recompute.ts).
+    // only, in a contained thread with the sweep's plugin code (src/services/recompute.ts).
     const code = await sweepCode(spec.optimization.plugin_bundle);
     const runs = await recompute({ kind: 'window', spec, k, idx: best.idx }, code, dataRoot);
     deps.onExecuted?.(2);

@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from '../config/errors.js';
-import { checkedDocument, parseYaml } from '../config/yaml.js';
+import { checkedDocument, parseYaml } from '../intake/yaml.js';
 import { httpError } from './errors.js';
 
 /*

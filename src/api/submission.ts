@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseWith } from '../config/errors.js';
-import { isPlainObject } from '../config/json.js';
-import { readYamlFile, resolveOptimization, resolveVariantTest, type ResolveOptions } from '../config/load.js';
-import { probedOptions } from '../config/probe.js';
+import { isPlainObject } from '../core/json.js';
+import { readYamlFile, resolveOptimization, resolveVariantTest, type ResolveOptions } from '../intake/load.js';
+import { probedOptions } from '../intake/probe.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
-import { resolveWalkForward } from '../config/walk-forward.js';
+import { resolveWalkForward } from '../intake/walk-forward.js';
 import type { SubmittableSpec } from '../client/sweeps.js';
 import { resolveDataPath, rootRelative } from '../data/paths.js';
 import type { SweepKind } from '../store/types.js';
@@ -33,7 +33,7 @@ export function specFromDocument(kind: SweepKind, document: unknown, dataRoot: s
 
 /**
  * specFromDocument for a request: the workspace's plugin code is first run in a contained thread
- * (src/config/probe.ts), so a plugin that never returns, floods memory or ends its thread is a 422
+ * (src/intake/probe.ts), so a plugin that never returns, floods memory or ends its thread is a 422
  * naming it, and this process goes on serving.
  */
 export async function checkedSpecFromDocument(kind: SweepKind, document: unknown, dataRoot: string): Promise<{ spec: SubmittableSpec; bundle: PluginBundle | null }> {

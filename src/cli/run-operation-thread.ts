@@ -1,4 +1,4 @@
-import { loadPluginsStepwise } from '../config/probe.js';
+import { loadPluginsStepwise } from '../intake/probe.js';
 import { serveContainedJob } from '../user-plugins/containment.js';
 import { computeOperation, type OperationJob } from './run-operation.js';
 

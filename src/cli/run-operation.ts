@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { ConfigError } from '../config/errors.js';
-import { loadOperationFile, type LoadOptions } from '../config/load.js';
+import { loadOperationFile, type LoadOptions } from '../intake/load.js';
 import { materialize } from '../config/materialize.js';
 import { operationHash } from '../config/hash.js';
 import { timesReadAs } from '../data/load.js';
-import { jobLimitMs } from '../config/probe.js';
+import { jobLimitMs } from '../intake/probe.js';
 import { DEFAULT_OPERATION_MEMORY_MB, DEFAULT_OPERATION_SECONDS, ParallelConfigSchema } from '../config/schemas.js';
 import { dataRootFromEnv } from '../data/paths.js';
-import { runMaterializedOperation } from '../activities/run-operation.js';
+import { runMaterializedOperation } from '../services/run-operation.js';
 import { BUILTIN_PLUGINS, userPluginsIn } from '../engine/plugins/registry.js';
 import type { BacktestResult } from '../engine/result.js';
 import { runContainedJob, threadEntry } from '../user-plugins/containment.js';

@@ -1,4 +1,4 @@
-import { computeSweepStatistics } from '../activities/statistics.js';
+import { computeSweepStatistics } from '../services/statistics.js';
 import { ConfigError } from '../config/errors.js';
 import { dataRootFromEnv } from '../data/paths.js';
 import type { SweepStatistics } from '../stats/schemas.js';

@@ -1,19 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { resultsCsv } from '../client/csv.js';
+import { resultsCsv } from '../services/csv.js';
 import { checkSweepId } from '../client/sweep-id.js';
 import { Sweeps, type CodeChange, type SweepView } from '../client/sweeps.js';
 import { ConfigError } from '../config/errors.js';
-import { loadOptimizationFile, loadVariantFile, type LoadOptions } from '../config/load.js';
-import { probedFile } from '../config/probe.js';
-import { parseResultFilter } from '../config/results-query.js';
+import { loadOptimizationFile, loadVariantFile, type LoadOptions } from '../intake/load.js';
+import { probedFile } from '../intake/probe.js';
+import { parseResultFilter } from '../services/results-query.js';
 import type { MaterializedOperation } from '../config/materialize.js';
-import { sweepCodeFromStore } from '../activities/plugin-code.js';
-import { recompute } from '../activities/recompute.js';
+import { sweepCodeFromStore } from '../services/plugin-code.js';
+import { recompute } from '../services/recompute.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../config/sweep.js';
 import { windowSweepId } from '../config/walk-forward-spec.js';
-import { dumpYaml } from '../config/yaml.js';
+import { dumpYaml } from '../intake/yaml.js';
 import { ensureDirectory, fsError } from '../data/files.js';
 import { dataRootFromEnv, rootRelative } from '../data/paths.js';
 import { paramText } from '../engine/format.js';
@@ -23,7 +23,7 @@ import type { PluginBundle } from '../user-plugins/bundle.js';
 import { connectClient, taskQueue } from '../temporal/connection.js';
 import { formatDuration, formatMetric, table } from './format.js';
 import { readingLines } from './statistics.js';
-import { walkForwardResults } from './walk-forward-commands.js';
+import { walkForwardResults } from './walk-forward-report.js';
 
 /*
  * The sweep commands of the CLI: submit (optionally watching to the end), look, control, export.
@@ -69,7 +69,7 @@ export async function submitCommand(kind: 'optimization' | 'variant_test', file:
   // Every flag is checked before the sweep is submitted: a bad one must not leave a sweep running.
   if (opts.id !== undefined) checkSweepId(opts.id, '--id');
   const top = opts.top === undefined ? (kind === 'optimization' ? 20 : 1000) : positiveInt(opts.top, '--top');
-  // The workspace's plugin code runs first in a contained thread (src/config/probe.ts), not here.
+  // The workspace's plugin code runs first in a contained thread (src/intake/probe.ts), not here.
   const { spec, bundle } = loadSweepFile(kind, file, await probedFile(kind, file, dataRootFromEnv()));
   return withSweeps(async (sweeps, store) => {
     const { id } = await sweeps.submit(spec, { id: opts.id, bundle });
@@ -297,7 +297,7 @@ export async function exportCommand(id: string, opts: { ops: string }): Promise<
     for (let offset = 0; ; offset += 500) {
       const { rows } = await store.queryResults(id, { sort: 'idx', order: 'asc', limit: 500, offset });
       // Derived from the sweep's spec and the index, as the worker ran it (docs/store.md); its plugin
-      // code (which parses the params) in a contained thread (src/activities/recompute.ts).
+      // code (which parses the params) in a contained thread (src/services/recompute.ts).
       const ops = await recompute({ kind: 'operations', spec, indices: rows.map((row) => row.idx) }, code, dataRoot);
       for (const [i, row] of rows.entries()) {
         const op = ops[i]!;

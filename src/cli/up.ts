@@ -6,7 +6,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { serveApi } from '../api/server.js';
 import { Sweeps } from '../client/sweeps.js';
 import { ConfigError } from '../config/errors.js';
-import { probedFile, type SubmissionKind } from '../config/probe.js';
+import { probedFile, type SubmissionKind } from '../intake/probe.js';
 import { dataRootFromEnv } from '../data/paths.js';
 import { packageRoot } from '../package.js';
 import { openStore } from '../store/index.js';
@@ -82,7 +82,7 @@ export async function upCommand(opts: { example?: boolean; port: string; tempora
   );
 
   if (opts.example) {
-    // The workspace's plugin code runs first in a contained thread (src/config/probe.ts), not in
+    // The workspace's plugin code runs first in a contained thread (src/intake/probe.ts), not in
     // this process, which serves the API and runs the worker.
     const probed = (kind: SubmissionKind, f: string) => probedFile(kind, f, dataRootFromEnv());
     for (const [file, load] of [

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle, type WorkflowIdReusePolicy } from '@temporalio/client';
 import { codeVersion, resultsVersionOfBuild } from '../code-version.js';
 import { ConfigError } from '../config/errors.js';
-import { rankedFilter } from '../config/results-query.js';
+import { rankedFilter } from '../services/results-query.js';
 import { operationCount, paramNames, type SweepSpec } from '../config/sweep.js';
 import { windowOf, windowSweepId, type WalkForwardSpec } from '../config/walk-forward-spec.js';
 import type { PluginBundle } from '../user-plugins/bundle.js';

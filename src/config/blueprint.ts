@@ -1,7 +1,7 @@
 import { BUILTIN_PLUGINS, findPlugin, workforceProblems, type PluginSet } from '../engine/plugins/registry.js';
 import { ConfigError, joinPath, parseWith } from './errors.js';
 import { PHASES, quoteList, WORKER_CATEGORIES, type PluginEntry, type Workforce } from './schemas.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../core/suggest.js';
 
 /**
  * Checks a workforce against a plugin set (the built-ins, plus a workspace's own) and returns it with every entry's params parsed

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../core/suggest.js';
 
 /**
  * A mistake in what the user gave us (a YAML file, a CLI flag, a request body): never a bug.

@@ -1,6 +1,6 @@
 import { ConfigError } from './errors.js';
 import type { AxisValue, Combo, Grid } from './grid.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../core/suggest.js';
 
 /*
  * The `where` constraint of an optimization, compiled to a closure without eval or Function, so a

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import type { Phase } from './phases.js';
-import type { ParameterAxisGroup, Range } from './schemas.js';
-import type { AxisValueSchema, GridAxisSchema, GridSchema } from './stored-spec.js';
+import type { ParameterAxisGroup, Phase, Range } from './schemas.js';
+import type { GridAxisSchema, GridSchema } from './stored-spec.js';
+import type { AxisValue, Combo } from '../core/types.js';
 
 /*
  * The parameter grid of an optimization: one axis per swept parameter, combinations numbered in
@@ -9,8 +9,7 @@ import type { AxisValueSchema, GridAxisSchema, GridSchema } from './stored-spec.
  * Pure: workflow code expands combinations from the index alone, so nothing here may touch Node.
  */
 
-export type AxisValue = z.infer<typeof AxisValueSchema>;
-export type Combo = Record<string, AxisValue>;
+export type { AxisValue, Combo } from '../core/types.js';
 
 /** An axis of the grid and the grid itself; their schemas are in src/config/stored-spec.ts. */
 export type GridAxis = z.infer<typeof GridAxisSchema>;

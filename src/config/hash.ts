@@ -3,7 +3,7 @@ import { BUILTIN_PLUGINS, pluginCodeOf, type PluginSet } from '../engine/plugins
 import { RESULTS_VERSION } from '../engine/results-version.js';
 import { validateWorkforce } from './blueprint.js';
 import { ConfigError, parseWith } from './errors.js';
-import { isPlainObject } from './json.js';
+import { isPlainObject } from '../core/json.js';
 import { comboAt } from './grid.js';
 import { MaterializedOperationSchema, resolvedFromMaterialized, type MaterializedOperation } from './materialize.js';
 import { operationAt } from './operation-at.js';

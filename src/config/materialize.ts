@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BUILTIN_PLUGINS, pluginCodeOf, type PluginSet } from '../engine/plugins/registry.js';
-import { cloneJson } from './json.js';
+import { cloneJson } from '../core/json.js';
 import type { ResolvedOperation } from './resolved.js';
 import { BlueprintSchema, DataSourceSchema, EnvironmentSchema, OperationSchema, StrategyLinkSchema, type Workforce } from './schemas.js';
 

@@ -2,6 +2,7 @@ import { BUILTIN_PLUGINS, type PluginSet } from '../engine/plugins/registry.js';
 import { comboAt, type Combo } from './grid.js';
 import { materialize, type MaterializedOperation } from './materialize.js';
 import { applyCombo } from './overrides.js';
+import type { Workforce } from './schemas.js';
 import type { SweepSpec } from './sweep.js';
 
 // Kept apart from sweep.ts, which workflow code imports: materializing needs the schemas (zod).
@@ -18,4 +19,9 @@ export function operationAt(spec: SweepSpec, idx: number, plugins: PluginSet = B
   const variant = spec.variants[idx];
   if (!variant) throw new RangeError(`variant index ${idx} is outside 0..${spec.variants.length - 1}`);
   return { op: materialize(spec.base, variant.workforce, `${spec.name}: ${variant.name}`, plugins), params: { variant: variant.name } };
+}
+
+/** The workforce of operation `idx`: what operationAt would materialize, without the copy of everything else. */
+export function workforceAt(spec: SweepSpec, idx: number): Workforce {
+  return spec.kind === 'optimization' ? applyCombo(spec.base.blueprint.workforce, spec.grid, comboAt(spec.grid, idx)) : spec.variants[idx]!.workforce;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, joinPath, parseWith } from './errors.js';
 import type { Combo, Grid } from './grid.js';
-import { cloneJson, isPlainObject, setOwn } from './json.js';
+import { cloneJson, isPlainObject, setOwn } from '../core/json.js';
 import { PHASES, PluginEntrySchema, quoteList, type PluginEntry, type Workforce, type WorkerCategory } from './schemas.js';
 
 /*

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { parseTimestamp, TIMESTAMP_UNITS } from '../data/timestamp.js';
-import { MAX_BARS } from '../engine/bars.js';
+import { DataSourceSchema } from '../data/schemas.js';
+import { PHASES, WORKER_CATEGORIES, type WorkerCategory } from '../engine/phases.js';
+import { EnvironmentSchema, WorkforceSchema } from '../engine/schemas.js';
 import { MetricNameSchema } from '../engine/result.js';
-import { PHASES, WORKER_CATEGORIES, type WorkerCategory } from './phases.js';
 
 /*
  * One zod schema per file format (docs/formats.md). Keys keep the spelling of the user's files.
@@ -10,7 +10,10 @@ import { PHASES, WORKER_CATEGORIES, type WorkerCategory } from './phases.js';
  * because only the plugin registry knows them.
  */
 
-export { PHASES, WORKER_CATEGORIES, type Phase, type WorkerCategory } from './phases.js';
+export { PHASES, WORKER_CATEGORIES, type Phase, type WorkerCategory } from '../engine/phases.js';
+export { DateSchema, parseUtc } from '../core/dates.js';
+export { PluginEntrySchema, WorkforceSchema, EnvironmentSchema, type PluginEntry, type Workforce, type Environment } from '../engine/schemas.js';
+export { TimeframeSchema, CsvDataSourceSchema, SyntheticDataSourceSchema, DataSourceSchema, type DataSource } from '../data/schemas.js';
 
 /**
  * A name a person reads in tables, terminals and the Temporal UI: one line of printable text, so a
@@ -23,57 +26,6 @@ export const NameSchema = z
   .max(200, 'is longer than 200 characters')
   .refine((s) => !/\p{Cc}/u.test(s), { message: 'must be one line of printable text (no newline, tab, NUL or other control character)' });
 
-/**
- * `2004-08-19` or a full ISO 8601 timestamp; read as UTC. Checked by the same strict parser as a
- * CSV's times (src/data/timestamp.ts), so `2014-02-30` is refused here too instead of rolling
- * into March the way Date.parse would.
- */
-export const DateSchema = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/, 'must be a date like "2004-08-19" or an ISO 8601 timestamp')
-  .superRefine((s, ctx) => {
-    const parsed = parseTimestamp(s);
-    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: `"${s}" ${parsed}` });
-  });
-
-/** Epoch ms of a date that DateSchema accepted. */
-export function parseUtc(date: string): number {
-  const parsed = parseTimestamp(date);
-  return typeof parsed === 'number' ? parsed : Number.NaN;
-}
-
-/** `1m`, `15m`, `1h`, `4h`, `1d`, `1w`: the bar length of a data source. */
-export const TimeframeSchema = z.string().regex(/^[1-9]\d*(m|h|d|w)$/, 'must be a bar length like "1d", "4h" or "15m"');
-
-export const PluginEntrySchema = z
-  .object({
-    plugin: z.string().min(1, 'must name a plugin'),
-    params: z.record(z.string(), z.unknown()).default({}),
-  })
-  .strict();
-export type PluginEntry = z.infer<typeof PluginEntrySchema>;
-
-const phaseList = z.array(PluginEntrySchema);
-
-export const WorkforceSchema = z
-  .object({
-    context_workers: z
-      .object({ regime_context: phaseList.default([]), structural_context: phaseList.default([]) })
-      .strict()
-      .default({ regime_context: [], structural_context: [] }),
-    analysis_workers: z
-      .object({
-        signal_generation: phaseList.min(1, 'needs at least one signal plugin'),
-        signal_refinement: phaseList.default([]),
-        entry_planning: phaseList.default([]),
-        exit_planning: phaseList.default([]),
-        size_planning: phaseList.max(1, 'takes one sizing plugin').default([]),
-      })
-      .strict(),
-  })
-  .strict();
-export type Workforce = z.infer<typeof WorkforceSchema>;
-
 export const BlueprintSchema = z
   .object({
     name: NameSchema,
@@ -82,74 +34,6 @@ export const BlueprintSchema = z
   })
   .strict();
 export type Blueprint = z.infer<typeof BlueprintSchema>;
-
-export const EnvironmentSchema = z
-  .object({
-    type: z.literal('backtest').default('backtest'),
-    data_source: z.string().min(1),
-    /** Inclusive date range to test; the whole data set when omitted. */
-    start: DateSchema.optional(),
-    end: DateSchema.optional(),
-    initial_capital: z.number().positive().max(1e15).default(10_000),
-    /** Percent of the traded notional, charged on each side (entry and exit). */
-    fees_pct: z.number().min(0).max(10).default(0),
-    /** Percent by which every fill price moves against the trader, each side. */
-    slippage_pct: z.number().min(0).max(10).default(0),
-    /** `next_open`: a signal at bar t fills at bar t+1's open. `close`: it fills at bar t's close. */
-    fill: z.enum(['next_open', 'close']).default('next_open'),
-    /** Close a trade still open after the last bar at the last close (and count it). */
-    close_at_end: z.boolean().default(false),
-    /** Annualisation factor; by default measured from the data's own bar spacing (docs/metrics.md). */
-    periods_per_year: z.number().positive().max(1e7).optional(),
-    /**
-     * Trade and measure only from this time on: bars before it are warm-up (indicators see them,
-     * signals on them are not acted on), and equity, trades and metrics cover [trade_from, end].
-     * Walk-forward's out-of-sample runs set it (docs/formats.md, "walk_forward.yaml").
-     */
-    trade_from: DateSchema.optional(),
-  })
-  .strict()
-  .superRefine((env, ctx) => {
-    if (env.start && env.end && parseUtc(env.start) > parseUtc(env.end)) {
-      ctx.addIssue({ code: 'custom', path: ['start'], message: `"${env.start}" is after end "${env.end}"` });
-    }
-    if (env.trade_from && env.start && parseUtc(env.trade_from) < parseUtc(env.start)) {
-      ctx.addIssue({ code: 'custom', path: ['trade_from'], message: `"${env.trade_from}" is before start "${env.start}"` });
-    }
-  });
-export type Environment = z.infer<typeof EnvironmentSchema>;
-
-export const CsvDataSourceSchema = z
-  .object({
-    type: z.literal('csv_archive'),
-    /** Relative to the file that names it; must stay inside the data root. */
-    path: z.string().min(1),
-    asset_pair: z.string().min(1).default('UNKNOWN'),
-    timeframe: TimeframeSchema,
-    /**
-     * The unit of epoch times in the file (`s`, `ms`, `us`, `ns`); inferred from the first time when
-     * omitted (docs/formats.md, "CSV data"). Ignored for ISO dates.
-     */
-    timestamp_unit: z.enum(TIMESTAMP_UNITS).optional(),
-    /** Content hash of the file; set by materialization, checked when present. */
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits').optional(),
-  })
-  .strict();
-
-export const SyntheticDataSourceSchema = z
-  .object({
-    type: z.literal('synthetic'),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
-    bars: z.number().int().min(2).max(MAX_BARS, `is more than the ${MAX_BARS.toLocaleString('en-US')} bars one data source may have (each busy slot holds them in memory; docs/formats.md)`),
-    start: DateSchema.default('2015-01-01'),
-    asset_pair: z.string().min(1).default('SYNTH/USD'),
-    timeframe: TimeframeSchema.default('1d'),
-    start_price: z.number().positive().default(100),
-  })
-  .strict();
-
-export const DataSourceSchema = z.discriminatedUnion('type', [CsvDataSourceSchema, SyntheticDataSourceSchema]);
-export type DataSource = z.infer<typeof DataSourceSchema>;
 
 export const StrategyLinkSchema = z
   .object({

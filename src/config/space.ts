@@ -5,7 +5,7 @@ import { compileWhere, refuseCostlyWhere } from './expression.js';
 import { rangeLength, rangeValues, type AxisValue, type Combo, type Grid } from './grid.js';
 import type { ResolvedOperation } from './resolved.js';
 import { quoteList, type OptimizationConfig, type PluginEntry, type Range } from './schemas.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../core/suggest.js';
 
 /*
  * The optimization checks that need the base blueprint and the plugin registry: every axis must

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, fromZodError } from './errors.js';
-import { PHASES, WORKER_CATEGORIES } from './phases.js';
+import { PHASES, WORKER_CATEGORIES } from '../engine/phases.js';
 import { ResolvedOperationSchema } from './resolved.js';
 import { ParallelConfigSchema, WorkforceSchema } from './schemas.js';
 import { MetricNameSchema } from '../engine/result.js';

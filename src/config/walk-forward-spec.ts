@@ -4,7 +4,7 @@ import type { OptimizationSpec } from './sweep.js';
 
 /*
  * A walk-forward's specification: the base optimization and its windows, resolved at submission
- * to timestamps of the data (src/config/walk-forward.ts), as plain JSON. It is the workflow's input
+ * to timestamps of the data (src/intake/walk-forward.ts), as plain JSON. It is the workflow's input
  * and what its activities receive. Pure (no Node, no zod at run time; its types are inferred from the schemas in
  * src/config/stored-spec.ts): the workflow derives each window's child
  * optimization from it.

@@ -2,7 +2,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { ConfigError } from '../config/errors.js';
 import { allocateBars, MAX_BARS, type BarSeries } from '../engine/bars.js';
 import { formatBytes, readFileLimited } from './files.js';
-import { TimeReader, type TimestampUnit } from './timestamp.js';
+import { TimeReader, type TimestampUnit } from '../core/timestamp.js';
 
 /*
  * CSV bars (examples/data/README.md). The rules, in the order a file meets them:

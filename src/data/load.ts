@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { ConfigError, joinPath } from '../config/errors.js';
-import { parseUtc, type DataSource } from '../config/schemas.js';
+import { parseUtc } from '../core/dates.js';
+import type { DataSource } from './schemas.js';
 import { firstAtOrAfter, sliceBars, type BarSeries } from '../engine/bars.js';
 import { checkCsvSize, decodeUtf8, parseCsvBars } from './csv.js';
 import { resolveDataPath } from './paths.js';

@@ -1,6 +1,6 @@
 import { allocateBars, type BarSeries } from '../engine/bars.js';
-import { parseUtc } from '../config/schemas.js';
-import { mulberry32, normalSource } from './random.js';
+import { parseUtc } from '../core/dates.js';
+import { mulberry32, normalSource } from '../core/random.js';
 
 /*
  * Deterministic synthetic bars for demos and tests: a regime-switching market, so that trend

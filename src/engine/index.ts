@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/errors.js';
-import { parseUtc, type Environment, type Workforce } from '../config/schemas.js';
+import { parseUtc } from '../core/dates.js';
+import type { Environment, Workforce } from './schemas.js';
 import { isoTime, timeList } from './bar-times.js';
 import { firstAtOrAfter, sliceBars, type BarSeries } from './bars.js';
 import { computeMetrics, drawdownCurve } from './metrics.js';

@@ -1,4 +1,4 @@
-import type { Environment } from '../config/schemas.js';
+import type { Environment } from './schemas.js';
 import { isoTime } from './bar-times.js';
 import type { BarSeries } from './bars.js';
 import type { ResolvedWorkforce } from './plugins/resolve.js';

@@ -1,4 +1,4 @@
-import type { Combo, AxisValue } from '../config/grid.js';
+import type { Combo, AxisValue } from '../core/types.js';
 import { computeMetrics, drawdownCurve } from './metrics.js';
 import type { BacktestResult, Curve, Metrics, Trade } from './result.js';
 

@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, fromZodError } from '../config/errors.js';
-import { PHASES, type Phase } from '../config/phases.js';
+import { PHASES, type Phase } from '../engine/phases.js';
 import { definePlugin as defineBuiltinStyle, type PluginDeclaration, type PluginDefinition } from '../engine/plugins/types.js';
 
 export { z };
@@ -23,7 +23,7 @@ export { cachedSeries } from './cache-scope.js';
 export { ema, priorHighest, priorLowest, rollingStd, sma, wilderAtr as atr, wilderRsi as rsi } from '../engine/indicators.js';
 export { DirectionSchema } from '../engine/plugins/types.js';
 export type { BarSeries } from '../engine/bars.js';
-export type { Phase, WorkerCategory } from '../config/phases.js';
+export type { Phase, WorkerCategory } from '../engine/phases.js';
 export type {
   Direction,
   EntryFilter,

@@ -1,5 +1,5 @@
 import { quantileSorted } from 'simple-statistics';
-import { mulberry32 } from '../data/random.js';
+import { mulberry32 } from '../core/random.js';
 import type { MonteCarlo, Percentiles } from './schemas.js';
 
 /*

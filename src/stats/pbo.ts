@@ -1,5 +1,5 @@
 import type { BlockReturns } from '../engine/block-returns.js';
-import { mulberry32 } from '../data/random.js';
+import { mulberry32 } from '../core/random.js';
 import type { Pbo } from './schemas.js';
 
 /*

@@ -1,7 +1,7 @@
 import { types } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
-import { PHASES, type Phase } from '../config/phases.js';
+import { PHASES, type Phase } from '../engine/phases.js';
 import type { BarSeries } from '../engine/bars.js';
 import type { Direction, ExitLevels, PluginDefinition, PluginSource, Side, Worker } from '../engine/plugins/types.js';
 import { typedLength, type Realm } from './realm.js';

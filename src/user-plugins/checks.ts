@@ -1,5 +1,5 @@
 import { ConfigError } from '../config/errors.js';
-import type { Workforce } from '../config/schemas.js';
+import type { Workforce } from '../engine/schemas.js';
 import { isoTime } from '../engine/bar-times.js';
 import type { BarSeries } from '../engine/bars.js';
 import { runBacktest, type BacktestResult, type BacktestSettings } from '../engine/index.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { operationCost } from '../../src/activities/calibrate.js';
 import { createBacktestPool, type BacktestPool } from '../../src/activities/pool.js';
-import { loadOptimizationFile } from '../../src/config/load.js';
+import { loadOptimizationFile } from '../../src/intake/load.js';
 import { optimizationSpec, type OptimizationSpec } from '../../src/config/sweep.js';
 import type { PluginBundle } from '../../src/user-plugins/index.js';
 import { makeWorkspace, MOMENTUM, signalPlugin, sweepFiles } from '../user-plugins/workspace.js';

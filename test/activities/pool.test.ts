@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { OperationOutcome } from '../../src/activities/backtest-thread.js';
 import { createBacktestPool, type BacktestPool, type PoolTask } from '../../src/activities/pool.js';
-import { loadOptimizationFile } from '../../src/config/load.js';
+import { loadOptimizationFile } from '../../src/intake/load.js';
 import { optimizationSpec } from '../../src/config/sweep.js';
 import { makeWorkspace, MOMENTUM, signalPlugin, sweepFiles } from '../user-plugins/workspace.js';
 

@@ -13,7 +13,7 @@ import { METRIC_NAMES } from '../../src/engine/result.js';
 import type { ResultRow } from '../../src/store/types.js';
 import { statisticsWorkflowId } from '../../src/workflows/types.js';
 import { startStack, repoRoot, type Stack } from '../helpers/stack.js';
-import { FullResults } from '../../src/activities/full-results.js';
+import { FullResults } from '../../src/services/full-results.js';
 import { uniqueId } from '../helpers/temporal.js';
 
 /*

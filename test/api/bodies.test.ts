@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app.js';
 import { specFromDocument } from '../../src/api/submission.js';
 import { Sweeps } from '../../src/client/sweeps.js';
-import { parseYaml } from '../../src/config/yaml.js';
+import { parseYaml } from '../../src/intake/yaml.js';
 import { METRIC_NAMES } from '../../src/engine/result.js';
 import { openStore } from '../../src/store/index.js';
 import type { SqlStore } from '../../src/store/store.js';

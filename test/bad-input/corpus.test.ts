@@ -8,12 +8,12 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app.js';
 import type { ErrorBody } from '../../src/api/errors.js';
 import { specFromDocument } from '../../src/api/submission.js';
-import { runMaterializedOperation } from '../../src/activities/run-operation.js';
+import { runMaterializedOperation } from '../../src/services/run-operation.js';
 import { blockReturns } from '../../src/engine/block-returns.js';
 import { DEFAULT_BLOCKS, encodeBlocks } from '../../src/store/blocks-codec.js';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { operationHash } from '../../src/config/hash.js';
-import { loadOptimizationFile, resolveVariantTest } from '../../src/config/load.js';
+import { loadOptimizationFile, resolveVariantTest } from '../../src/intake/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
 import { indexSpaceSize, paramNames, variantTestSpec } from '../../src/config/sweep.js';
 import { openStore } from '../../src/store/index.js';
@@ -27,7 +27,7 @@ import { repoRoot, runCli } from '../cli/run-cli.js';
  * same, after which the server still answers and nothing stored has changed).
  *
  * The fixtures are test/fixtures/bad/*.yaml (also checked file by file against the loader in
- * test/config/load.test.ts) and test/fixtures/bad/corpus/. Each side gets a workspace of its own: a
+ * test/intake/load.test.ts) and test/fixtures/bad/corpus/. Each side gets a workspace of its own: a
  * temp copy of test/fixtures as the data root, with outside.csv and outside.yaml just outside it and
  * bad/corpus/data/link-out.csv a symlink to outside.csv.
  *

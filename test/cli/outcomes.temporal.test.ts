@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { createApp } from '../../src/api/app.js';
 import { Sweeps } from '../../src/client/sweeps.js';
-import { loadOptimizationFile } from '../../src/config/load.js';
+import { loadOptimizationFile } from '../../src/intake/load.js';
 import { optimizationSpec } from '../../src/config/sweep.js';
 import type { WalkForwardSpec } from '../../src/config/walk-forward-spec.js';
 import { cliEnv, startStack, type Stack } from '../helpers/stack.js';

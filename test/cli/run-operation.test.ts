@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { formatMetric } from '../../src/cli/format.js';
-import { loadOperationFile } from '../../src/config/load.js';
+import { loadOperationFile } from '../../src/intake/load.js';
 import { materialize } from '../../src/config/materialize.js';
-import { dumpYaml } from '../../src/config/yaml.js';
+import { dumpYaml } from '../../src/intake/yaml.js';
 import { BacktestResultSchema, METRIC_NAMES, type BacktestResult } from '../../src/engine/result.js';
 import { repoRoot, runCli } from './run-cli.js';
 

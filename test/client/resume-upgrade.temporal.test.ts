@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import { codeVersion } from '../../src/code-version.js';
-import { loadVariantFile } from '../../src/config/load.js';
+import { loadVariantFile } from '../../src/intake/load.js';
 import { variantTestSpec } from '../../src/config/sweep.js';
 import { openStore, type OperationRecord } from '../../src/store/index.js';
 import { deploymentName } from '../../src/temporal/worker-deployment.js';

@@ -7,7 +7,7 @@ import { createApp } from '../../src/api/app.js';
 import { SweepIdTaken } from '../../src/client/sweeps.js';
 import { checkSweepId } from '../../src/client/sweep-id.js';
 import { isConfigError } from '../../src/config/errors.js';
-import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
+import { loadOptimizationFile, loadVariantFile } from '../../src/intake/load.js';
 import { optimizationSpec, variantTestSpec, type SweepSpec } from '../../src/config/sweep.js';
 import { runCli } from '../cli/run-cli.js';
 import { cliEnv, repoRoot, startStack, type Stack } from '../helpers/stack.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DateSchema, EnvironmentSchema, parseUtc } from '../../src/config/schemas.js';
-import { parseTimestamp } from '../../src/data/timestamp.js';
+import { parseTimestamp } from '../../src/core/timestamp.js';
 
-/* One strict date parser for YAML dates and CSV times (src/data/timestamp.ts). */
+/* One strict date parser for YAML dates and CSV times (src/core/timestamp.ts). */
 
 for (const date of ['2014-02-30', '2014-02-31', '2013-02-29', '2014-13-01', '2014-04-31', '2014-01-01T24:00', '2014-01-01T12:60:00Z']) {
   test(`"${date}" is refused as a YAML date, as the CSV reader refuses it`, () => {

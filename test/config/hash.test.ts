@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { canonicalJson, operationHash, sweepHasher } from '../../src/config/hash.js';
-import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
+import { loadOptimizationFile, loadVariantFile } from '../../src/intake/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
 import { optimizationSpec, variantTestSpec, type OptimizationSpec } from '../../src/config/sweep.js';
 import { materialize, type MaterializedOperation } from '../../src/config/materialize.js';

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { materialize, MaterializedOperationSchema, resolvedFromMaterialized } from '../../src/config/materialize.js';
 import type { ResolvedOperation } from '../../src/config/resolved.js';
 import { OperationSchema } from '../../src/config/schemas.js';
-import { dumpYaml, parseYaml } from '../../src/config/yaml.js';
+import { dumpYaml, parseYaml } from '../../src/intake/yaml.js';
 
 function base(): ResolvedOperation {
   return {

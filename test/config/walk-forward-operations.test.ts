@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runMaterializedOperation } from '../../src/activities/run-operation.js';
-import { loadWalkForwardFile } from '../../src/config/walk-forward.js';
+import { runMaterializedOperation } from '../../src/services/run-operation.js';
+import { loadWalkForwardFile } from '../../src/intake/walk-forward.js';
 import { inSampleOperation, outOfSampleOperation } from '../../src/config/walk-forward-operations.js';
 import type { WalkForwardSpec } from '../../src/config/walk-forward-spec.js';
 

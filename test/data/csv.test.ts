@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseCsvBars, readCsvBars } from '../../src/data/csv.js';
-import { mulberry32 } from '../../src/data/random.js';
+import { mulberry32 } from '../../src/core/random.js';
 
 // Epoch ms of the days used below: 2014-01-01T00:00Z = 1,388,534,400 s; each day adds 86,400,000 ms.
 const JAN2 = 1_388_620_800_000;

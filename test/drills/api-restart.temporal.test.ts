@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SweepView } from '../../src/client/sweeps.js';
-import { parseYaml } from '../../src/config/yaml.js';
+import { parseYaml } from '../../src/intake/yaml.js';
 import type { ResultRow } from '../../src/store/types.js';
 import { uniqueId } from '../helpers/temporal.js';
 import {

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { comboAt } from '../../src/config/grid.js';
-import { loadOptimizationFile, type LoadedOptimization } from '../../src/config/load.js';
+import { loadOptimizationFile, type LoadedOptimization } from '../../src/intake/load.js';
 import { optimizationSpec, type OptimizationSpec } from '../../src/config/sweep.js';
 import { openStore } from '../../src/store/index.js';
 import type { ResultRow, Store } from '../../src/store/types.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { walkForwardCurves, walkForwardReport } from '../../src/client/walk-forwards.js';
 import { windowSweepId } from '../../src/config/walk-forward-spec.js';
-import { loadWalkForwardFile } from '../../src/config/walk-forward.js';
+import { loadWalkForwardFile } from '../../src/intake/walk-forward.js';
 import { byHand, WALK_FORWARD_FILE } from '../workflows/walk-forward-by-hand.js';
 import { DRILL_TIMEOUT_MS, HEARTBEAT_TIMEOUT_S, killChild, repoRoot, startDrill, storedCount, waitUntil, type Drill } from './drill-kit.js';
 

@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../src/data/random.js';
+import { mulberry32 } from '../../src/core/random.js';
 import { allocateBars, type BarSeries } from '../../src/engine/bars.js';
 
 const DAY_MS = 86_400_000;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { errorFunction } from 'simple-statistics';
-import { mulberry32, normalSource } from '../../src/data/random.js';
+import { mulberry32, normalSource } from '../../src/core/random.js';
 import { deflatedSharpe, expectedMaxSharpe, normalCdf, normalQuantile, psrStatistic } from '../../src/stats/index.js';
 
 /** Φ⁻¹ by bisection on erf: independent of the rational approximation under test. */

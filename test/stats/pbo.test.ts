@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { mulberry32, normalSource } from '../../src/data/random.js';
+import { mulberry32, normalSource } from '../../src/core/random.js';
 import { blockReturns } from '../../src/engine/block-returns.js';
 import { BlockMatrix, Cscv, binomial, combinationMasks, cscv } from '../../src/stats/index.js';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { Sweeps } from '../../src/client/sweeps.js';
-import { loadVariantFile } from '../../src/config/load.js';
+import { loadVariantFile } from '../../src/intake/load.js';
 import { variantTestSpec } from '../../src/config/sweep.js';
 import { openStore } from '../../src/store/index.js';
 import { freePort } from '../../src/temporal/dev-server.js';

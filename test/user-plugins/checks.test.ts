@@ -95,7 +95,7 @@ describe('the determinism check', () => {
     roots.push(root);
     const { set } = loadWorkspacePlugins(root);
     const workforce = WorkforceSchema.parse({ analysis_workers: { signal_generation: [{ plugin: 'leaky', params: { period: 30 } }] } });
-    // The submission runs the operation once before the checks (src/config/load.ts).
+    // The submission runs the operation once before the checks (src/intake/load.ts).
     runBacktest(HOURLY, workforce, SETTINGS, set);
     try {
       checkUserPlugins(HOURLY, workforce, SETTINGS, set);

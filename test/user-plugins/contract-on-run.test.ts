@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { runOperations } from '../../src/activities/backtest-thread.js';
 import { ConfigError } from '../../src/config/errors.js';
-import { loadOptimizationFile } from '../../src/config/load.js';
+import { loadOptimizationFile } from '../../src/intake/load.js';
 import { optimizationSpec } from '../../src/config/sweep.js';
 import { loadWorkspacePlugins } from '../../src/user-plugins/index.js';
 import { makeWorkspace, runWorkforce, sweepFiles } from './workspace.js';

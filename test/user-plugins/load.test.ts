@@ -4,9 +4,9 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ConfigError } from '../../src/config/errors.js';
 import { operationHash } from '../../src/config/hash.js';
-import { loadOperationFile, loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
+import { loadOperationFile, loadOptimizationFile, loadVariantFile } from '../../src/intake/load.js';
 import { materialize } from '../../src/config/materialize.js';
-import { dumpYaml } from '../../src/config/yaml.js';
+import { dumpYaml } from '../../src/intake/yaml.js';
 import { bundleWorkspacePlugins, loadWorkspacePlugins, pluginSetFromBundle } from '../../src/user-plugins/index.js';
 import { makeWorkspace, MOMENTUM, signalPlugin, sweepFiles, writeFile } from './workspace.js';
 

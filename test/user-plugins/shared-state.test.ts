@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { runOperations } from '../../src/activities/backtest-thread.js';
-import { loadVariantFile } from '../../src/config/load.js';
+import { loadVariantFile } from '../../src/intake/load.js';
 import { variantTestSpec } from '../../src/config/sweep.js';
 import { loadWorkspacePlugins } from '../../src/user-plugins/index.js';
 import { runCli } from '../cli/run-cli.js';

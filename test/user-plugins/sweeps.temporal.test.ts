@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createApp } from '../../src/api/app.js';
-import { loadOptimizationFile } from '../../src/config/load.js';
+import { loadOptimizationFile } from '../../src/intake/load.js';
 import { optimizationSpec } from '../../src/config/sweep.js';
 import type { ResultRow } from '../../src/store/types.js';
 import type { SweepOutcome } from '../../src/workflows/types.js';

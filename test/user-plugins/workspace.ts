@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadOperationBars } from '../../src/activities/run-operation.js';
-import { loadOperationFile } from '../../src/config/load.js';
+import { loadOperationBars } from '../../src/services/run-operation.js';
+import { loadOperationFile } from '../../src/intake/load.js';
 import { materialize } from '../../src/config/materialize.js';
 import { WorkforceSchema } from '../../src/config/schemas.js';
 import { runBacktest, type BacktestResult, type PluginSet } from '../../src/engine/index.js';

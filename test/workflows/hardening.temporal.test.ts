@@ -8,7 +8,7 @@ import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker, type WorkflowB
 import { createApp } from '../../src/api/app.js';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { buildGrid } from '../../src/config/grid.js';
-import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
+import { loadOptimizationFile, loadVariantFile } from '../../src/intake/load.js';
 import { optimizationSpec, variantTestSpec, type OptimizationSpec } from '../../src/config/sweep.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runMaterializedOperation } from '../../src/activities/run-operation.js';
-import { FullResults } from '../../src/activities/full-results.js';
-import { loadOptimizationFile, loadVariantFile } from '../../src/config/load.js';
+import { runMaterializedOperation } from '../../src/services/run-operation.js';
+import { FullResults } from '../../src/services/full-results.js';
+import { loadOptimizationFile, loadVariantFile } from '../../src/intake/load.js';
 import { operationAt } from '../../src/config/operation-at.js';
 import { optimizationSpec, variantTestSpec } from '../../src/config/sweep.js';
 import { startStack, repoRoot, type Stack } from '../helpers/stack.js';

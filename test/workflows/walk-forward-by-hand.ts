@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { loadOperationFile } from '../../src/config/load.js';
+import { loadOperationFile } from '../../src/intake/load.js';
 import { WorkforceSchema } from '../../src/config/schemas.js';
 import { loadBars } from '../../src/data/load.js';
 import { runBacktest, sliceBars } from '../../src/engine/index.js';

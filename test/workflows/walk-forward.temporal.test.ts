@@ -5,7 +5,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { workflowMetadataQuery } from '@temporalio/workflow';
 import { Sweeps } from '../../src/client/sweeps.js';
 import { walkForwardCurves, walkForwardReport } from '../../src/client/walk-forwards.js';
-import { loadWalkForwardFile } from '../../src/config/walk-forward.js';
+import { loadWalkForwardFile } from '../../src/intake/walk-forward.js';
 import { progressQuery } from '../../src/workflows/types.js';
 import type { Store } from '../../src/store/types.js';
 import { startStack, type Stack } from '../helpers/stack.js';

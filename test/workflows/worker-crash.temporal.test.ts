@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Sweeps } from '../../src/client/sweeps.js';
-import { loadOptimizationFile } from '../../src/config/load.js';
+import { loadOptimizationFile } from '../../src/intake/load.js';
 import { optimizationSpec } from '../../src/config/sweep.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';

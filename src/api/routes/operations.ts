@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { operationYaml } from '../../activities/full-results.js';
+import { operationYaml } from '../../services/full-results.js';
 import { ConfigError } from '../../config/errors.js';
 import type { ApiDeps } from '../deps.js';
 import { httpError, validationHook } from '../errors.js';
@@ -7,7 +7,7 @@ import { errors, OperationParamsSchema } from '../schemas.js';
 
 /**
  * GET /api/operations/:hash: the materialized operation, derived from the spec and index of a sweep
- * that ran it (src/activities/full-results.ts). Its csv path is relative to the
+ * that ran it (src/services/full-results.ts). Its csv path is relative to the
  * data root, so saved at the workspace root it replays with `sweeplab run-operation` to the same result.
  */
 export function operationRoutes(deps: ApiDeps) {

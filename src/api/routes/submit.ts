@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi';
 import { OptimizationFileSchema, VariantFileSchema } from '../../config/schemas.js';
-import { WalkForwardFileSchema } from '../../config/walk-forward.js';
-import { dumpYaml } from '../../config/yaml.js';
+import { WalkForwardFileSchema } from '../../intake/walk-forward.js';
+import { dumpYaml } from '../../intake/yaml.js';
 import type { SweepKind } from '../../store/types.js';
 import { DEFAULT_BODY_LIMIT, JSON_TYPE, limitBody, parseDocument, YAML_TYPES, type DocumentVariables } from '../body.js';
 import { sweepLinks, type ApiDeps } from '../deps.js';

@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { FullResults } from '../../activities/full-results.js';
+import { FullResults } from '../../services/full-results.js';
 import type { SweepView } from '../../client/sweeps.js';
 import { ConfigError } from '../../config/errors.js';
-import { parseResultFilter, rankedFilter } from '../../config/results-query.js';
-import { computeSweepStatistics } from '../../activities/statistics.js';
-import { resultsCsv } from '../../client/csv.js';
+import { parseResultFilter, rankedFilter } from '../../services/results-query.js';
+import { computeSweepStatistics } from '../../services/statistics.js';
+import { resultsCsv } from '../../services/csv.js';
 import type { ResultFilter, SweepRow } from '../../store/types.js';
 import { sweepLinks, type ApiDeps } from '../deps.js';
 import { alignCurves } from '../equity.js';
@@ -130,7 +130,7 @@ export function sweepRoutes(deps: ApiDeps) {
       const row = await storedSweep(id);
       if (!row) return c.json({ t: [], series: [] }, 200);
       const hashes = ids ? await chosenHashes(id, ids) : await defaultHashes(row);
-      // Recomputed from the sweep's spec (src/activities/full-results.ts); changed data is a 409.
+      // Recomputed from the sweep's spec (src/services/full-results.ts); changed data is a 409.
       const curves = await withStatus(409, () => fullResults.of(id, hashes));
       // A hash this sweep never ran is as unknown as an index it does not have.
       const missing = hashes.find((hash) => !curves.some((curve) => curve.hash === hash));

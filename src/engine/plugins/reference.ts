@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PHASES, type Phase } from '../../config/schemas.js';
+import { PHASES, type Phase } from '../phases.js';
 import { BUILTIN_PLUGINS, type PluginSet } from './registry.js';
 
 /*

@@ -1,5 +1,5 @@
 import type { ConfigError } from '../../config/errors.js';
-import type { Workforce } from '../../config/schemas.js';
+import type { Workforce } from '../schemas.js';
 import { atrExit, fixedPercentageExit, timeExit, trailingStop } from './exits.js';
 import { limitEntry, marketEntry } from './entries.js';
 import { trendFilter, volatilityFilter } from './context.js';

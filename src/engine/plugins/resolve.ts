@@ -1,6 +1,7 @@
 import { ConfigError, joinPath, parseWith } from '../../config/errors.js';
-import { PHASES, WORKER_CATEGORIES, type Phase, type Workforce } from '../../config/schemas.js';
-import { didYouMean } from '../../config/suggest.js';
+import { PHASES, WORKER_CATEGORIES, type Phase } from '../phases.js';
+import type { Workforce } from '../schemas.js';
+import { didYouMean } from '../../core/suggest.js';
 import type { BarSeries } from '../bars.js';
 import { marketEntry } from './entries.js';
 import { BUILTIN_PLUGINS, findPlugin, workforceProblems, type PluginSet } from './registry.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Phase } from '../../config/schemas.js';
+import type { Phase } from '../phases.js';
 import type { BarSeries } from '../bars.js';
 
 /** +1 long, −1 short: prices and levels are compared as `side × price` so one rule serves both. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError } from '../../src/config/errors.js';
-import { dumpYaml, parseYaml } from '../../src/config/yaml.js';
+import { dumpYaml, parseYaml } from '../../src/intake/yaml.js';
 
 function assertYamlError(input: string | Buffer, field: string | RegExp, reason: RegExp): void {
   assert.throws(

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { isConfigError } from '../../src/config/errors.js';
-import { loadWalkForwardFile, resolveWalkForward } from '../../src/config/walk-forward.js';
+import { loadWalkForwardFile, resolveWalkForward } from '../../src/intake/walk-forward.js';
 import { windowOptimization } from '../../src/config/walk-forward-spec.js';
-import { parseYaml } from '../../src/config/yaml.js';
+import { parseYaml } from '../../src/intake/yaml.js';
 import fs from 'node:fs';
 
 /*

@@ -1,6 +1,6 @@
 import { CORE_SCHEMA, YAMLException, constructFromEvents, dump, parseEvents, visit, type Event } from 'js-yaml';
-import { ConfigError, joinPath } from './errors.js';
-import { cloneJson, documentProblem, MAX_DOCUMENT_DEPTH } from './json.js';
+import { ConfigError, joinPath } from '../config/errors.js';
+import { cloneJson, documentProblem, MAX_DOCUMENT_DEPTH } from '../core/json.js';
 
 /*
  * YAML in and out. Input is user-controlled (files, API bodies), so parsing is bounded: the core

@@ -4,15 +4,15 @@ import type { PluginSet } from '../engine/plugins/registry.js';
 import { parsePlugins } from '../engine/plugins/resolve.js';
 import type { PluginBundle } from '../user-plugins/bundle.js';
 import { loadBars } from '../data/load.js';
-import { ConfigError, isConfigError, joinPath, parseWith } from './errors.js';
-import { compileWhere } from './expression.js';
-import { comboAt } from './grid.js';
+import { ConfigError, isConfigError, joinPath, parseWith } from '../config/errors.js';
+import { compileWhere } from '../config/expression.js';
+import { comboAt } from '../config/grid.js';
 import { readReferencedFile, readTopFile, resolveOptimization, type LoadedOptimization, type LoadOptions, type ResolveOptions } from './load.js';
-import { applyCombo } from './overrides.js';
-import { NameSchema } from './schemas.js';
-import { optimizationSpec, type OptimizationSpec } from './sweep.js';
-import type { WalkForwardSpec } from './walk-forward-spec.js';
-import { parseWindowLength, planWindows, type WindowBars, type WindowLength, type WindowPlan } from './walk-forward-windows.js';
+import { applyCombo } from '../config/overrides.js';
+import { NameSchema } from '../config/schemas.js';
+import { optimizationSpec, type OptimizationSpec } from '../config/sweep.js';
+import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
+import { parseWindowLength, planWindows, type WindowBars, type WindowLength, type WindowPlan } from '../config/walk-forward-windows.js';
 
 /*
  * walk_forward.yaml (docs/formats.md): the base optimization and the windows. Loading resolves the

@@ -3,17 +3,17 @@ import { bundleText, type BundledFile } from '../user-plugins/bundle.js';
 import { pluginsWho, runContainedJob, threadEntry, type Stage } from '../user-plugins/containment.js';
 import { bundleWorkspacePlugins, pluginSetFromBundle, type PluginBundle, type WorkspacePlugins } from '../user-plugins/index.js';
 import { withinSeconds } from '../user-plugins/time-limit.js';
-import { ConfigError } from './errors.js';
-import { isPlainObject } from './json.js';
+import { ConfigError } from '../config/errors.js';
+import { isPlainObject } from '../core/json.js';
 import { readTopFile, resolveOperation, resolveOptimization, resolveVariantTest, type LoadOptions, type ResolveOptions } from './load.js';
-import { DEFAULT_OPERATION_MEMORY_MB, DEFAULT_OPERATION_SECONDS, ParallelConfigSchema } from './schemas.js';
+import { DEFAULT_OPERATION_MEMORY_MB, DEFAULT_OPERATION_SECONDS, ParallelConfigSchema } from '../config/schemas.js';
 import { resolveWalkForward } from './walk-forward.js';
 
 /*
  * A submission runs the workspace's plugin code for the first time (loading the files, the dry runs
- * and the contract checks of src/config/load.ts), and the CLI or API that submits must survive
+ * and the contract checks of src/intake/load.ts), and the CLI or API that submits must survive
  * whatever that code does. So, when the workspace has plugins, the submission is first loaded in a
- * thread of its own (src/config/probe-thread.ts) with the sweep's memory ceiling, no environment and
+ * thread of its own (src/intake/probe-thread.ts) with the sweep's memory ceiling, no environment and
  * its max_operation_seconds; only when that succeeds is it loaded here, with the plugins evaluated
  * in this process for validation and the checks not run again (docs/plugins.md, "How plugin code
  * is contained").
@@ -45,7 +45,7 @@ export function resolveSubmission(kind: SubmissionKind, doc: unknown, opts: Reso
 
 /**
  * The bundle's plugins, each file first loaded on its own within `seconds`, so that a file whose top
- * level never returns is named (run in a contained thread: src/config/probe-thread.ts,
+ * level never returns is named (run in a contained thread: src/intake/probe-thread.ts,
  * src/cli/run-operation-thread.ts). `stage` hears each step; the last one names the plugins and,
  * when there is one file, it (else `file`, the document).
  */

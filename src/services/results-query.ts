@@ -1,6 +1,6 @@
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../config/errors.js';
 import type { ResultFilter } from '../store/types.js';
-import type { StoredSpec } from './stored-spec.js';
+import type { StoredSpec } from '../config/stored-spec.js';
 
 /**
  * Parses a results filter as users type it on the CLI or in a URL: conditions separated by commas,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTimestamp, TimeReader } from '../../src/data/timestamp.js';
+import { parseTimestamp, TimeReader } from '../../src/core/timestamp.js';
 
 // 2014-01-02T00:00:00Z = 1,388,620,800 s since the epoch (16,071 days × 86,400 s).
 const JAN2 = 1_388_620_800_000;

@@ -1,7 +1,7 @@
 // The submission probe's thread entry when sweeplab runs from its TypeScript sources
-// (src/config/probe.ts): tsx is registered inside the thread before the thread module loads, as for
+// (src/intake/probe.ts): tsx is registered inside the thread before the thread module loads, as for
 // the backtest threads (src/activities/backtest-thread-source.mjs says why).
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./probe-thread.ts');
+await import('../intake/probe-thread.ts');

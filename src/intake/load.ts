@@ -9,13 +9,13 @@ import { userPluginsIn } from '../engine/plugins/registry.js';
 import { checkUserPlugins } from '../user-plugins/checks.js';
 import { loadWorkspacePlugins, type WorkspacePlugins } from '../user-plugins/index.js';
 import { withinSeconds } from '../user-plugins/time-limit.js';
-import { validateWorkforce } from './blueprint.js';
-import { ConfigError, isConfigError, joinPath, parseWith } from './errors.js';
-import { buildGrid, type Grid } from './grid.js';
-import { operationHash } from './hash.js';
-import { materialize } from './materialize.js';
-import { applyOverrides } from './overrides.js';
-import type { ResolvedOperation } from './resolved.js';
+import { validateWorkforce } from '../config/blueprint.js';
+import { ConfigError, isConfigError, joinPath, parseWith } from '../config/errors.js';
+import { buildGrid, type Grid } from '../config/grid.js';
+import { operationHash } from '../config/hash.js';
+import { materialize } from '../config/materialize.js';
+import { applyOverrides } from '../config/overrides.js';
+import type { ResolvedOperation } from '../config/resolved.js';
 import {
   BlueprintSchema,
   DEFAULT_OPERATION_SECONDS,
@@ -28,8 +28,8 @@ import {
   type OptimizationConfig,
   type VariantConfig,
   type Workforce,
-} from './schemas.js';
-import { checkParameterSpace, countAdmissible } from './space.js';
+} from '../config/schemas.js';
+import { checkParameterSpace, countAdmissible } from '../config/space.js';
 import { MAX_YAML_BYTES, parseYaml } from './yaml.js';
 
 /*
@@ -46,7 +46,7 @@ export interface LoadOptions {
   dataRoot: string;
   /** The workspace's plugins, when the caller loaded them already; else they are loaded from dataRoot. */
   plugins?: WorkspacePlugins;
-  /** The submission already loaded with these plugins in a contained thread (src/config/probe.ts): their checks are not run again here. */
+  /** The submission already loaded with these plugins in a contained thread (src/intake/probe.ts): their checks are not run again here. */
   pluginsChecked?: boolean;
   /** How long user plugin code may run while a standalone operation is checked (run-operation's flag); a sweep's parallel_config sets it for sweeps. */
   operationSeconds?: number;
@@ -241,7 +241,7 @@ function checkPluginCode(named: Record<string, string>, workforce: Workforce, pl
  * the workforce uses a user plugin: it is held to the plugin contract (checkUserPlugins) on the
  * operation's own data, the whole series, within the sweep's
  * max_operation_seconds, so a plugin that never returns is refused instead of hanging the submission.
- * A submission whose plugins passed all this in a contained thread (src/config/probe.ts) skips it.
+ * A submission whose plugins passed all this in a contained thread (src/intake/probe.ts) skips it.
  */
 function dryRun(base: ResolvedOperation, workforce: Workforce, opts: Resolving, file: string, field: string): void {
   const { set } = opts.plugins;

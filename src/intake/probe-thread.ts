@@ -2,7 +2,7 @@ import { serveContainedJob } from '../user-plugins/containment.js';
 import { loadPluginsStepwise, resolveSubmission, type ProbeJob } from './probe.js';
 
 /*
- * The thread a submission's plugin code is first run in (src/config/probe.ts): the plugin files are
+ * The thread a submission's plugin code is first run in (src/intake/probe.ts): the plugin files are
  * loaded one by one, then the whole submission is loaded as the caller would load it, dry runs and
  * contract checks included. It says what it is doing before each step, so a thread that dies is
  * named by its step.

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/config/errors.js';
-import { loadOperationFile, loadOptimizationFile, loadVariantFile, resolveOperation, resolveOptimization, resolveVariantTest } from '../../src/config/load.js';
-import { parseYaml } from '../../src/config/yaml.js';
+import { loadOperationFile, loadOptimizationFile, loadVariantFile, resolveOperation, resolveOptimization, resolveVariantTest } from '../../src/intake/load.js';
+import { parseYaml } from '../../src/intake/yaml.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 /** sha256sum test/fixtures/good/data/TINY_1d.csv */

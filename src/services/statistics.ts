@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ConfigError } from '../config/errors.js';
-import { rankedFilter } from '../config/results-query.js';
+import { rankedFilter } from './results-query.js';
 import { gridNeighbours } from '../config/grid.js';
 import type { OptimizationSpec } from '../config/sweep.js';
 import { blockReturns, type BlockReturns } from '../engine/block-returns.js';
@@ -95,7 +95,7 @@ export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: stri
   let monteCarlo: SweepStatistics['monte_carlo'] = idle ?? { reason: 'no ranked operation yet' };
   if (bestRow) {
     deps.progress?.('best');
-    // Recomputed like any curve the page shows (with the sweep's own plugin code, src/activities/full-results.ts).
+    // Recomputed like any curve the page shows (with the sweep's own plugin code, src/services/full-results.ts).
     const [best] = await new FullResults(store, deps.dataRoot, { entries: 1 }).of(sweepId, [bestRow.hash]);
     if (!best) throw new Error(`the best operation ${bestRow.hash} of sweep ${sweepId} is not among its operations`);
     const returns = barReturns(best.result.equity.v);

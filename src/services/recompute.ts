@@ -2,7 +2,7 @@ import { ConfigError } from '../config/errors.js';
 import { operationHash } from '../config/hash.js';
 import type { MaterializedOperation } from '../config/materialize.js';
 import { operationAt } from '../config/operation-at.js';
-import { jobLimitMs } from '../config/probe.js';
+import { jobLimitMs } from '../intake/probe.js';
 import { DEFAULT_OPERATION_MEMORY_MB, DEFAULT_OPERATION_SECONDS, type ParallelConfig } from '../config/schemas.js';
 import type { Workforce } from '../config/schemas.js';
 import type { SweepSpec } from '../config/sweep.js';
@@ -13,7 +13,7 @@ import type { PluginSet } from '../engine/plugins/registry.js';
 import type { BacktestResult } from '../engine/result.js';
 import { runContainedJob, threadEntry } from '../user-plugins/containment.js';
 import type { PluginBundle } from '../user-plugins/index.js';
-import { workforceAt } from './backtest-thread.js';
+import { workforceAt } from '../config/operation-at.js';
 import type { SweepCode } from './plugin-code.js';
 import { runMaterializedOperation } from './run-operation.js';
 
@@ -21,7 +21,7 @@ import { runMaterializedOperation } from './run-operation.js';
  * What runs a stored sweep's plugin code again outside its backtest slots: a walk-forward window's
  * two runs of its chosen combination, the curves and trades the page and the API recompute, and the
  * operations `export` and `GET /api/operations/:hash` materialize. With user plugin code, it runs
- * in a contained thread (src/activities/recompute-thread.ts) with the sweep's memory ceiling, no
+ * in a contained thread (src/services/recompute-thread.ts) with the sweep's memory ceiling, no
  * environment, and each run bounded by its max_operation_seconds, so whatever the code does is a
  * ConfigError naming the plugin (docs/plugins.md, "How plugin code is contained"); built-ins only
  * run here.

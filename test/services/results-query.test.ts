@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/config/errors.js';
-import { parseResultFilter } from '../../src/config/results-query.js';
+import { parseResultFilter } from '../../src/services/results-query.js';
 
 test('reads conditions with each operator, numbers as numbers', () => {
   assert.deepEqual(parseResultFilter('sharpe_ratio>1, fast=10,slow<=50,variant!=Baseline', '--filter', 'filter'), [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { csvText, resultsCsv } from '../../src/client/csv.js';
+import { csvText, resultsCsv } from '../../src/services/csv.js';
 import { METRIC_NAMES, type Metrics } from '../../src/engine/result.js';
 import type { ResultRow } from '../../src/store/types.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mulberry32, normalSource } from '../../src/data/random.js';
+import { mulberry32, normalSource } from '../../src/core/random.js';
 
 test('mulberry32 repeats its sequence for a seed and stays in [0, 1)', () => {
   const a = mulberry32(7);

@@ -1,4 +1,4 @@
-import { loadPluginsStepwise } from '../config/probe.js';
+import { loadPluginsStepwise } from '../intake/probe.js';
 import { userPluginsIn } from '../engine/plugins/registry.js';
 import { pluginsWho, serveContainedJob } from '../user-plugins/containment.js';
 import { withinSeconds } from '../user-plugins/time-limit.js';
@@ -6,7 +6,7 @@ import { computeTask, stepTimedOut, type RecomputeJob } from './recompute.js';
 
 /*
  * The thread a stored sweep's plugin code runs in again outside its backtest slots
- * (src/activities/recompute.ts): the plugin files loaded one by one, then each run bounded by the
+ * (src/services/recompute.ts): the plugin files loaded one by one, then each run bounded by the
  * sweep's max_operation_seconds and named, with the plugins it runs, before it starts, so a thread
  * that dies is named by it.
  */

@@ -1,7 +1,7 @@
 import { ConfigError, isConfigError } from '../config/errors.js';
 import type { Combo } from '../config/grid.js';
 import type { SweepSpec } from '../config/sweep.js';
-import { dumpYaml } from '../config/yaml.js';
+import { dumpYaml } from '../intake/yaml.js';
 import type { BacktestResult } from '../engine/result.js';
 import type { Store } from '../store/types.js';
 import { sweepCodeFromStore, type SweepCode } from './plugin-code.js';
@@ -12,7 +12,7 @@ import { recompute } from './recompute.js';
  * not its curves, trades or YAML. Those are a pure function of the sweep's spec and the operation's
  * index (operationAt → runMaterializedOperation, a deterministic engine on content-addressed data),
  * so they are recomputed when the API, the page or the CLI asks (a sweep's plugin code in a
- * contained thread, src/activities/recompute.ts), and kept in a bounded cache by operation hash. Operations stored before migration 3 still have their full result in the store,
+ * contained thread, src/services/recompute.ts), and kept in a bounded cache by operation hash. Operations stored before migration 3 still have their full result in the store,
  * which is served as it is.
  */
 
