@@ -1,5 +1,5 @@
 import { BroadcastChannel } from 'node:worker_threads';
-import { isConfigError, type ConfigError } from '../config/errors.js';
+import { isUserError, type UserError as Thrown } from '../config/errors.js';
 import { comboAt, type Combo } from '../config/grid.js';
 import { sweepHasher } from '../config/hash.js';
 import { operationAt } from '../config/operation-at.js';
@@ -46,7 +46,8 @@ export interface RunTask {
 }
 
 export interface UserError {
-  file: string;
+  /** Null for an engine error, which names no file. */
+  file: string | null;
   field: string;
   reason: string;
   message: string;
@@ -78,7 +79,7 @@ export function runOperations(task: RunTask): RunOutcome {
     plugins = pluginSet(task.plugins);
     bars = loadOperationBars(operationAt(spec, indices[0]!, plugins).op, { dataRoot, file: spec.file });
   } catch (err) {
-    if (isConfigError(err)) return { ok: false, error: userError(err) };
+    if (isUserError(err)) return { ok: false, error: userError(err) };
     throw err;
   }
   const environment = spec.base.environment;
@@ -89,7 +90,7 @@ export function runOperations(task: RunTask): RunOutcome {
       const result = runBacktest(bars, workforceAt(spec, idx), environment, plugins);
       return { idx, ok: true, metrics: result.metrics, blocks: encodeBlocks(blockReturns(result.equity.v, blocks)), ms: performance.now() - started };
     } catch (err) {
-      if (isConfigError(err)) return { idx, ok: false, error: userError(err) };
+      if (isUserError(err)) return { idx, ok: false, error: userError(err) };
       throw err;
     }
   });
@@ -116,6 +117,6 @@ function startedChannel(name: string): BroadcastChannel {
   return channel;
 }
 
-function userError(err: ConfigError): UserError {
-  return { file: err.file, field: err.field, reason: err.reason, message: err.message };
+function userError(err: Thrown): UserError {
+  return { file: err.where, field: err.field, reason: err.reason, message: err.message };
 }

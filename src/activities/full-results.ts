@@ -1,4 +1,4 @@
-import { ConfigError, isConfigError } from '../config/errors.js';
+import { DataError, isUserError, NotFoundError } from '../config/errors.js';
 import type { Combo } from '../config/grid.js';
 import { operationAt } from '../config/operation-at.js';
 import type { SweepSpec } from '../config/sweep.js';
@@ -82,7 +82,7 @@ export class FullResults {
 /** A sweep's spec and the plugins its operations may name (its user code, fetched from the store). */
 async function sweepWithCode(store: Store, sweepId: string): Promise<{ spec: SweepSpec; plugins: PluginSet }> {
   const sweep = await store.getSweep(sweepId);
-  if (!sweep) throw new ConfigError('sweep', sweepId, 'is not in the results store');
+  if (!sweep) throw new NotFoundError('sweep', sweepId, 'is not in the results store');
   const spec = sweep.spec as SweepSpec;
   return { spec, plugins: (await sweepCodeFromStore(store, spec.plugin_bundle)).set };
 }
@@ -92,10 +92,10 @@ function recompute({ spec, plugins }: { spec: SweepSpec; plugins: PluginSet }, s
     return runMaterializedOperation(operationAt(spec, idx, plugins).op, { dataRoot, file: spec.file, plugins });
   } catch (err) {
     // Only the data can have changed since the sweep; any other user error is the operation's own.
-    if (!isConfigError(err) || !err.field.startsWith('data_sources')) throw err;
+    if (!isUserError(err) || !err.field.startsWith('data_sources')) throw err;
     const reason = err.reason.replace(/; materialize the operation again$/, '');
-    throw new ConfigError(
-      err.file,
+    throw new DataError(
+      err.where,
       err.field,
       `${reason}: the curves and trades of sweep "${sweepId}" are recomputed from the data it ran on, so they cannot be shown; its stored metrics are unaffected (restore that file to see them)`,
     );

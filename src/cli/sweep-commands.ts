@@ -4,7 +4,7 @@ import { SingleBar } from 'cli-progress';
 import { resultsCsv } from '../client/csv.js';
 import { checkSweepId } from '../client/sweep-id.js';
 import { Sweeps, type CodeChange, type SweepView } from '../client/sweeps.js';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, ConflictError, NotFoundError } from '../config/errors.js';
 import { loadOptimizationFile, loadVariantFile } from '../config/load.js';
 import { parseResultFilter } from '../config/results-query.js';
 import type { MaterializedOperation } from '../config/materialize.js';
@@ -213,7 +213,7 @@ export async function resultsCommand(id: string, opts: ResultsOptions): Promise<
   const filter = opts.filter ? parseResultFilter(opts.filter, '--filter', 'filter') : undefined;
   return withSweeps(async (_sweeps, store) => {
     const sweep = await store.getSweep(id);
-    if (!sweep) throw new ConfigError('sweep', id, 'has no stored results yet (unknown id, or its worker has not started it)');
+    if (!sweep) throw new NotFoundError('sweep', id, 'has no stored results yet (unknown id, or its worker has not started it)');
     if (sweep.kind === 'walk_forward') return walkForwardResults(store, id, format).then(() => 0);
     const query: ResultsQuery = { sort: opts.sort ?? sweep.primary_metric, order: (opts.order as 'asc' | 'desc' | undefined) ?? 'desc', limit, offset, filter };
     const { rows, total } = await store.queryResults(id, query);
@@ -284,10 +284,10 @@ export async function exportCommand(id: string, opts: { ops: string }): Promise<
   ensureDirectory(dir, opts.ops, '--ops', 'ops');
   return withSweeps(async (_sweeps, store) => {
     const sweep = await store.getSweep(id);
-    if (!sweep) throw new ConfigError('sweep', id, 'has no stored results');
+    if (!sweep) throw new NotFoundError('sweep', id, 'has no stored results');
     if (sweep.kind === 'walk_forward') {
       const windows = (sweep.spec as WalkForwardSpec).windows.length;
-      throw new ConfigError('sweep', id, `is a walk-forward, whose operations belong to its windows' optimizations; export those: sweeplab export ${windowSweepId(id, 1)} … ${windowSweepId(id, windows)}`);
+      throw new ConflictError('sweep', id, `is a walk-forward, whose operations belong to its windows' optimizations; export those: sweeplab export ${windowSweepId(id, 1)} … ${windowSweepId(id, windows)}`);
     }
     const code = await sweepCodeFromStore(store, (sweep.spec as SweepSpec).plugin_bundle);
     let written = 0;

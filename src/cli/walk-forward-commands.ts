@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { checkSweepId } from '../client/sweep-id.js';
 import { walkForwardReport, type WalkForwardReport } from '../client/walk-forwards.js';
-import { ConfigError } from '../config/errors.js';
+import { NotFoundError } from '../config/errors.js';
 import type { WalkForwardSpec } from '../config/walk-forward-spec.js';
 import { loadWalkForwardFile, type LoadedWalkForward } from '../config/walk-forward.js';
 import { dataRootFromEnv, rootRelative } from '../data/paths.js';
@@ -62,7 +62,7 @@ export async function walkForwardResults(store: Store, id: string, format: strin
 
 async function storedReport(store: Store, id: string): Promise<WalkForwardReport> {
   const report = await walkForwardReport(store, id);
-  if (!report) throw new ConfigError('walk-forward', id, 'is not in the results store (unknown id, or no worker has started it)');
+  if (!report) throw new NotFoundError('walk-forward', id, 'is not in the results store (unknown id, or no worker has started it)');
   return report;
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/errors.js';
+import { NotFoundError } from '../config/errors.js';
 import type { Combo } from '../config/grid.js';
 import { windowSweepId, type WalkForwardSpec, type WalkForwardWindow } from '../config/walk-forward-spec.js';
 import type { Curve, Metrics } from '../engine/result.js';
@@ -48,7 +48,7 @@ export interface WalkForwardCurves {
 async function stored(store: Store, id: string): Promise<{ spec: WalkForwardSpec; windows: WalkForwardWindowRecord[] } | null> {
   const row = await store.getSweep(id);
   if (!row) return null;
-  if (row.kind !== 'walk_forward') throw new ConfigError('walk-forward', id, `is ${row.kind === 'optimization' ? 'an optimization' : 'a variant test'}, not a walk-forward`);
+  if (row.kind !== 'walk_forward') throw new NotFoundError('walk-forward', id, `is ${row.kind === 'optimization' ? 'an optimization' : 'a variant test'}, not a walk-forward`);
   return { spec: row.spec as WalkForwardSpec, windows: await store.walkForwardWindows(id) };
 }
 
