@@ -1,5 +1,5 @@
 import { BroadcastChannel } from 'node:worker_threads';
-import { ConfigError, isConfigError } from '../config/errors.js';
+import { ConfigError, isConfigError, isUserError, type UserError as Thrown } from '../config/errors.js';
 import { comboAt, type Combo } from '../config/grid.js';
 import { sweepHasher } from '../config/hash.js';
 import { operationAt, workforceAt } from '../config/operation-at.js';
@@ -45,7 +45,8 @@ export interface RunTask {
 }
 
 export interface UserError {
-  file: string;
+  /** Null for an engine error, which names no file. */
+  file: string | null;
   field: string;
   reason: string;
   message: string;
@@ -85,7 +86,7 @@ export function runOperations(task: RunTask): RunOutcome {
     plugins = pluginSet(task.plugins);
     bars = loadOperationBars(operationAt(spec, indices[0]!, plugins).op, { dataRoot, file: spec.file });
   } catch (err) {
-    if (isConfigError(err)) return { ok: false, error: userError(err) };
+    if (isUserError(err)) return { ok: false, error: userError(err) };
     throw err;
   }
   const environment = spec.base.environment;
@@ -135,6 +136,6 @@ function startedChannel(name: string): BroadcastChannel {
   return channel;
 }
 
-function userError(err: ConfigError): UserError {
-  return { file: err.file, field: err.field, reason: err.reason, message: err.message };
+function userError(err: Thrown): UserError {
+  return { file: err.where, field: err.field, reason: err.reason, message: err.message };
 }

@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancelledFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
-import { isConfigError } from '../config/errors.js';
+import { isUserError } from '../config/errors.js';
 import { DEFAULT_OPERATION_SECONDS } from '../config/schemas.js';
 import { indexRuns } from '../config/grid.js';
 import { indexSpaceSize, paramNames } from '../config/sweep.js';
@@ -126,7 +126,7 @@ export function createActivities(deps: ActivityDeps) {
         await store.saveStatistics(statistics);
         return { pbo: 'reason' in statistics.pbo ? null : statistics.pbo.pbo, dsr: 'reason' in statistics.dsr ? null : statistics.dsr.probability };
       } catch (err) {
-        if (isConfigError(err)) throw ApplicationFailure.create({ type: 'ConfigError', message: err.message, nonRetryable: true });
+        if (isUserError(err)) throw ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });
         throw err;
       }
     },

@@ -2,8 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bearerAuth } from 'hono/bearer-auth';
 import type { ApiDeps } from './deps.js';
 import type { MiddlewareHandler } from 'hono';
-import { ConfigError } from '../config/errors.js';
-import { describe, httpError, onError, type ErrorBody } from './errors.js';
+import { RequestError } from '../config/errors.js';
+import { describe, onError, type ErrorBody } from './errors.js';
 import { pageRoutes } from './page.js';
 import { healthRoutes } from './routes/health.js';
 import { operationRoutes } from './routes/operations.js';
@@ -35,7 +35,7 @@ function allowedMethods(routes: ReadonlyArray<{ method: string; path: string }>,
 const refuseRepeatedQuery: MiddlewareHandler = async (c, next) => {
   for (const [key, values] of Object.entries(c.req.queries())) {
     if (values.length > 1) {
-      throw httpError(400, new ConfigError('query', key, `is given ${values.length} times (${values.map((v) => `"${v}"`).join(', ')}); give it once`));
+      throw new RequestError('query', key, `is given ${values.length} times (${values.map((v) => `"${v}"`).join(', ')}); give it once`);
     }
   }
   await next();
@@ -51,7 +51,7 @@ export function createApp(deps: ApiDeps) {
   app.notFound((c) => {
     const allowed = allowedMethods(app.routes, c.req.path);
     if (allowed.length > 0) {
-      const error = new ConfigError('request', 'method', `"${c.req.method}" is not allowed on ${c.req.path}; it answers ${allowed.join(', ')}`);
+      const error = new RequestError('request', 'method', `"${c.req.method}" is not allowed on ${c.req.path}; it answers ${allowed.join(', ')}`);
       return c.json(describe(error), 405, { Allow: allowed.join(', ') });
     }
     return c.json({ error: { message: `no route for ${c.req.method} ${c.req.path}` } } satisfies ErrorBody, 404);

@@ -2,7 +2,7 @@ import zlib from 'node:zlib';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, RequestError } from '../config/errors.js';
 import { checkedDocument, parseYaml } from '../intake/yaml.js';
 import { httpError } from './errors.js';
 
@@ -43,11 +43,11 @@ export function parseDocument(maxSize: number): MiddlewareHandler<DocumentVariab
       throw httpError(415, new ConfigError(BODY_FILE, 'Content-Type', `"${mediaType}" is not one of ${accepted}`));
     }
     const bytes = decodeContent(Buffer.from(await c.req.arrayBuffer()), c.req.header('content-encoding'), maxSize);
-    if (bytes.length === 0) throw httpError(400, new ConfigError(BODY_FILE, '', 'is empty; send a document or { "path": "…" }'));
+    if (bytes.length === 0) throw new RequestError(BODY_FILE, '', 'is empty; send a document or { "path": "…" }');
     try {
       c.set('document', yaml ? parseYaml(bytes, BODY_FILE) : parseJson(bytes));
     } catch (error) {
-      if (error instanceof ConfigError) throw httpError(400, error);
+      if (error instanceof ConfigError) throw RequestError.from(error);
       throw error;
     }
     await next();
@@ -84,7 +84,7 @@ function decodeContent(bytes: Buffer, header: string | undefined, maxSize: numbe
       throw httpError(413, new ConfigError(BODY_FILE, '', `decompresses (Content-Encoding "${header}") to more than the limit of ${maxSize.toLocaleString('en-US')} bytes`));
     }
     if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') {
-      throw httpError(400, new ConfigError(BODY_FILE, 'Content-Encoding', `"${header}" does not match the body: it is not valid ${codings[0]} data (${(error as Error).message})`));
+      throw new RequestError(BODY_FILE, 'Content-Encoding', `"${header}" does not match the body: it is not valid ${codings[0]} data (${(error as Error).message})`);
     }
     throw error;
   }

@@ -1,14 +1,22 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, isConfigError } from '../config/errors.js';
+import { ConfigError, isUserError, type UserErrorKind } from '../config/errors.js';
 import { packageInfo } from '../package.js';
 import { exitWhenOutputCloses, flushOutput } from './output.js';
 
 /*
  * `sweeplab`: exit 0 when all went well, 1 when a sweep failed or was cancelled (or on an internal
- * error), 2 for bad input — a message naming file, field and reason, never a stack trace.
+ * error, or Temporal away), 2 for a user error of any kind (EXIT_CODE) — a message naming where,
+ * field and reason, never a stack trace.
  * Each command's module is imported when the command runs, so `--help` and a mistyped flag load
  * commander alone, not Temporal, the store and the API (bench/cli.ts measures the start).
  */
+
+/**
+ * A user error's exit code by kind (docs/cli.md, "Exit codes"): all 2, so that scripts test one
+ * code for "the input or the state it refers to is not right"; the message tells which. Temporal
+ * being away, like a failed sweep or a bug, is 1.
+ */
+const EXIT_CODE = { invalid: 2, request: 2, not_found: 2, conflict: 2, data: 2 } as const satisfies Record<UserErrorKind, number>;
 
 const program = new Command('sweeplab')
   .description('Durable backtest research on Temporal: one backtest, a grid optimization or a variant race.')
@@ -187,9 +195,9 @@ function reportError(err: unknown): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     return 2;
   }
-  if (isConfigError(err)) {
+  if (isUserError(err)) {
     process.stderr.write(`error: ${err.message}\n`);
-    return 2;
+    return EXIT_CODE[err.kind];
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`error: ${message}\n`);

@@ -1,5 +1,5 @@
 import { computeSweepStatistics } from '../services/statistics.js';
-import { ConfigError } from '../config/errors.js';
+import { NotFoundError } from '../config/errors.js';
 import { dataRootFromEnv } from '../data/paths.js';
 import type { SweepStatistics } from '../stats/schemas.js';
 import { openStore } from '../store/index.js';
@@ -20,7 +20,7 @@ export async function statisticsCommand(id: string, opts: { compute?: boolean; j
       statistics = await computeSweepStatistics({ store, dataRoot: dataRootFromEnv() }, id);
       await store.saveStatistics(statistics);
     }
-    if (!statistics) throw new ConfigError('sweep', id, 'has no robustness statistics yet (they are computed right after an optimization completes; --compute computes them now)');
+    if (!statistics) throw new NotFoundError('sweep', id, 'has no robustness statistics yet (they are computed right after an optimization completes; --compute computes them now)');
     process.stdout.write(opts.json ? `${JSON.stringify(statistics)}\n` : `${statisticsReport(statistics)}\n`);
     return 0;
   } finally {

@@ -4,7 +4,7 @@ import { SingleBar } from 'cli-progress';
 import { resultsCsv } from '../services/csv.js';
 import { checkSweepId } from '../client/sweep-id.js';
 import { Sweeps, type CodeChange, type SweepView } from '../client/sweeps.js';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, ConflictError, NotFoundError } from '../config/errors.js';
 import { loadOptimizationFile, loadVariantFile, type LoadOptions } from '../intake/load.js';
 import { probedFile } from '../intake/probe.js';
 import { parseResultFilter } from '../services/results-query.js';
@@ -215,7 +215,7 @@ export async function resultsCommand(id: string, opts: ResultsOptions): Promise<
   const filter = opts.filter ? parseResultFilter(opts.filter, '--filter', 'filter') : undefined;
   return withSweeps(async (_sweeps, store) => {
     const sweep = await store.getSweep(id);
-    if (!sweep) throw new ConfigError('sweep', id, 'has no stored results yet (unknown id, or its worker has not started it)');
+    if (!sweep) throw new NotFoundError('sweep', id, 'has no stored results yet (unknown id, or its worker has not started it)');
     if (sweep.kind === 'walk_forward') return walkForwardResults(store, id, format).then(() => 0);
     const query: ResultsQuery = { sort: opts.sort ?? sweep.primary_metric, order: (opts.order as 'asc' | 'desc' | undefined) ?? 'desc', limit, offset, filter };
     const { rows, total } = await store.queryResults(id, query);
@@ -286,11 +286,11 @@ export async function exportCommand(id: string, opts: { ops: string }): Promise<
   ensureDirectory(dir, opts.ops, '--ops', 'ops');
   return withSweeps(async (_sweeps, store) => {
     const sweep = await store.getSweep(id);
-    if (!sweep) throw new ConfigError('sweep', id, 'has no stored results');
+    if (!sweep) throw new NotFoundError('sweep', id, 'has no stored results');
     const { spec } = sweep;
     if (spec.kind === 'walk_forward') {
       const windows = spec.windows.length;
-      throw new ConfigError('sweep', id, `is a walk-forward, whose operations belong to its windows' optimizations; export those: sweeplab export ${windowSweepId(id, 1)} … ${windowSweepId(id, windows)}`);
+      throw new ConflictError('sweep', id, `is a walk-forward, whose operations belong to its windows' optimizations; export those: sweeplab export ${windowSweepId(id, 1)} … ${windowSweepId(id, windows)}`);
     }
     const code = await sweepCodeFromStore(store, spec.plugin_bundle);
     let written = 0;

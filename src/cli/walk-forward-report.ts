@@ -1,5 +1,5 @@
 import { walkForwardReport, type WalkForwardReport } from '../client/walk-forwards.js';
-import { ConfigError } from '../config/errors.js';
+import { NotFoundError } from '../config/errors.js';
 import type { Store } from '../store/types.js';
 import { formatMetric, table } from './format.js';
 
@@ -17,7 +17,7 @@ export async function walkForwardResults(store: Store, id: string, format: strin
 
 export async function storedReport(store: Store, id: string): Promise<WalkForwardReport> {
   const report = await walkForwardReport(store, id);
-  if (!report) throw new ConfigError('walk-forward', id, 'is not in the results store (unknown id, or no worker has started it)');
+  if (!report) throw new NotFoundError('walk-forward', id, 'is not in the results store (unknown id, or no worker has started it)');
   return report;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle, type WorkflowIdReusePolicy } from '@temporalio/client';
 import { codeVersion, resultsVersionOfBuild } from '../code-version.js';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, ConflictError, DataError, NotFoundError } from '../config/errors.js';
 import { rankedFilter } from '../services/results-query.js';
 import { operationCount, paramNames, type SweepSpec } from '../config/sweep.js';
 import { windowOf, windowSweepId, type WalkForwardSpec } from '../config/walk-forward-spec.js';
@@ -159,7 +159,7 @@ export class Sweeps {
     const window = windowOf(id);
     const owner = window && (await this.store.getSweep(window.walkForwardId));
     if (window && owner && owner.spec.kind === 'walk_forward' && window.k <= owner.spec.windows.length) {
-      throw new ConfigError('id', '', `"${id}" is reserved: it is the id of window ${window.k} of walk-forward "${owner.id}" ("${owner.name}"); a new sweep needs an id of its own`);
+      throw new ConflictError('id', '', `"${id}" is reserved: it is the id of window ${window.k} of walk-forward "${owner.id}" ("${owner.name}"); a new sweep needs an id of its own`);
     }
     if (spec.kind !== 'walk_forward') return;
     const ids = spec.windows.map((w) => windowSweepId(id, w.k));
@@ -169,7 +169,7 @@ export class Sweeps {
     const taken = rows.find((r) => r !== null);
     if (taken) {
       const k = rows.indexOf(taken) + 1;
-      throw new ConfigError('id', '', `"${id}" cannot be this walk-forward's id: its window ${k} would run as sweep "${taken.id}", which is already the id of a sweep (${taken.kind.replace('_', ' ')} "${taken.name}", ${taken.status}); choose another id`);
+      throw new ConflictError('id', '', `"${id}" cannot be this walk-forward's id: its window ${k} would run as sweep "${taken.id}", which is already the id of a sweep (${taken.kind.replace('_', ' ')} "${taken.name}", ${taken.status}); choose another id`);
     }
   }
 
@@ -203,7 +203,7 @@ export class Sweeps {
     if (bundle && bundle.hash !== hash) throw new Error(`submit: the sweep names plugin bundle ${hash}, but bundle ${bundle.hash} was given`);
     if (bundle) await this.store.savePluginBundle(bundle);
     else if ((await this.store.getPluginBundle(hash)) === null) {
-      throw new ConfigError('sweep', 'plugin_bundle', `names plugin code "${hash}" that is not in the results store; submit it from its workspace again`);
+      throw new DataError('sweep', 'plugin_bundle', `names plugin code "${hash}" that is not in the results store; submit it from its workspace again`);
     }
   }
 
@@ -310,7 +310,7 @@ export class Sweeps {
     const row = await this.store.getSweep(id);
     if (!row) throw new SweepNotFound(id);
     if (row.status === 'completed' && description?.status.name === 'COMPLETED') {
-      throw new ConfigError('sweep', id, 'is completed; there is nothing to resume');
+      throw new ConflictError('sweep', id, 'is completed; there is nothing to resume');
     }
     if (change?.moved) await this.client.workflow.getHandle(id).terminate(`resume: moved to build ${change.to}`);
     await this.#start(row.spec, id, options, 'ALLOW_DUPLICATE');
@@ -394,19 +394,19 @@ export class Sweeps {
 }
 
 /** "is completed; only a running sweep can pause": the answer (409 in the API) to an action on a closed sweep. */
-function notRunning(id: string, description: WorkflowExecutionDescription | null, action: string): ConfigError {
+function notRunning(id: string, description: WorkflowExecutionDescription | null, action: string): ConflictError {
   const status = description ? description.status.name.toLowerCase() : 'closed';
-  return new ConfigError('sweep', id, `is ${status}; only a running sweep can ${action}`);
+  return new ConflictError('sweep', id, `is ${status}; only a running sweep can ${action}`);
 }
 
-export class SweepNotFound extends ConfigError {
+export class SweepNotFound extends NotFoundError {
   constructor(id: string) {
     super('sweep', id, 'no such sweep (not in Temporal, not in the results store)');
   }
 }
 
 /** A new sweep asked for an id that an existing sweep has (the API answers 409). */
-export class SweepIdTaken extends ConfigError {
+export class SweepIdTaken extends ConflictError {
   constructor(id: string, row: SweepRow | null, description: WorkflowExecutionDescription | null) {
     const status = description ? (CLOSED_STATUS[description.status.name] ?? 'running') : row?.status;
     const what = row ? ` (${row.kind.replace('_', ' ')} "${row.name}", ${status})` : status ? ` (${status})` : '';

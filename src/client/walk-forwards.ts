@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/errors.js';
+import { NotFoundError } from '../config/errors.js';
 import type { Combo } from '../config/grid.js';
 import { windowSweepId, type WalkForwardSpec, type WalkForwardWindow } from '../config/walk-forward-spec.js';
 import type { Curve, Metrics } from '../engine/result.js';
@@ -49,7 +49,7 @@ async function stored(store: Store, id: string): Promise<{ spec: WalkForwardSpec
   const row = await store.getSweep(id);
   if (!row) return null;
   const { spec } = row;
-  if (spec.kind !== 'walk_forward') throw new ConfigError('walk-forward', id, `is ${spec.kind === 'optimization' ? 'an optimization' : 'a variant test'}, not a walk-forward`);
+  if (spec.kind !== 'walk_forward') throw new NotFoundError('walk-forward', id, `is ${spec.kind === 'optimization' ? 'an optimization' : 'a variant test'}, not a walk-forward`);
   return { spec, windows: await store.walkForwardWindows(id) };
 }
 

@@ -1,46 +1,17 @@
 import type { z } from 'zod';
+import { ConfigError, joinPath } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 
-/**
- * A mistake in what the user gave us (a YAML file, a CLI flag, a request body): never a bug.
- * It names where (file), what (field path, dotted, with list indices) and why, with values quoted,
- * so that one paragraph is enough to fix it. The CLI prints `message` and exits 2, the API answers
- * 4xx, activities fail non-retryably with it.
- */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    /** The file (or "request body", "--flag") the mistake is in. */
-    readonly file: string,
-    /** Dotted field path, e.g. `environments.goog_daily.fees_pct`; empty for the whole document. */
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${file}${field ? `: ${field}` : ''}: ${reason}`);
-  }
+// The hierarchy lives in src/core/errors.ts; re-exported here so existing imports keep working.
+export { ConfigError, ConflictError, DataError, isUserError, joinPath, NotFoundError, RequestError, UserError, type UserErrorKind } from '../core/errors.js';
 
-  /** The same error, but for a document that was embedded in `file` at `prefix`. */
-  within(file: string, prefix: string): ConfigError {
-    return new ConfigError(file, joinPath(prefix, this.field), this.reason);
-  }
-}
-
+/** An `invalid` (or `request`) user error: what the user gave is wrong. */
 export function isConfigError(error: unknown): error is ConfigError {
   return error instanceof Error && error.name === 'ConfigError';
 }
 
-export function joinPath(...parts: Array<string | number | undefined>): string {
-  let out = '';
-  for (const part of parts) {
-    if (part === undefined || part === '') continue;
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${part}` : part;
-  }
-  return out;
-}
-
 /** Turns the first zod issue into a ConfigError (the first is what the user fixes first). */
-export function fromZodError(file: string, error: z.ZodError, prefix = ''): ConfigError {
+export function fromZodError(file: string | null, error: z.ZodError, prefix = ''): ConfigError {
   const misspelt = misspeltField(error.issues);
   if (misspelt) return new ConfigError(file, joinPath(prefix, ...misspelt.path), misspelt.reason);
   const { issue, path } = explainUnion(error.issues[0]!, []);
@@ -100,7 +71,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** Parses `value` with `schema`, throwing a ConfigError that names `file` and the field. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, file: string, prefix = ''): z.infer<S> {
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, file: string | null, prefix = ''): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw fromZodError(file, parsed.error, prefix);
   return parsed.data;

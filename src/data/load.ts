@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
-import { ConfigError, joinPath } from '../config/errors.js';
+import { ConfigError, DataError, joinPath } from '../config/errors.js';
 import { parseUtc } from '../core/dates.js';
 import type { DataSource } from './schemas.js';
 import { firstAtOrAfter, sliceBars, type BarSeries } from '../engine/bars.js';
@@ -98,7 +98,7 @@ function csvEntry(
     store(key, entry);
   }
   if (source.sha256 !== undefined && source.sha256 !== entry.sha256) {
-    throw new ConfigError(
+    throw new DataError(
       opts.file,
       joinPath(opts.field, 'sha256'),
       `"${source.path}" changed since the operation was materialized (sha256 is "${entry.sha256}", expected "${source.sha256}"); materialize the operation again`,

@@ -21,7 +21,8 @@ export type BacktestSettings = Pick<Environment, 'initial_capital' | 'fees_pct' 
  * One backtest: bars and a validated workforce in, a BacktestResult out. Pure and deterministic:
  * no I/O, no clock, no randomness; the same input gives the same JSON. Params are parsed with each
  * plugin's schema here too (defaults applied), so a caller that skipped validation still gets a
- * ConfigError("blueprint", field, reason), never a wrong run. An error thrown by a user plugin's
+ * ConfigError(null, field, reason) — the engine knows fields, not files; the loader names the file —
+ * never a wrong run. An error thrown by a user plugin's
  * code comes out as a ConfigError naming the plugin's file and line (PluginSet.faultOf).
  */
 export function runBacktest(bars: BarSeries, workforce: Workforce, settings: BacktestSettings, plugins: PluginSet = BUILTIN_PLUGINS): BacktestResult {

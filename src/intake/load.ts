@@ -261,14 +261,15 @@ function dryRun(base: ResolvedOperation, workforce: Workforce, opts: Resolving, 
     if (!checked) {
       const names = userPluginsIn(workforce, set).map((d) => `"${d.name}" (${d.source!.file})`).join(', ');
       throw new ConfigError(
-        'blueprint',
+        null,
         'workforce',
         `the operation did not finish within ${opts.operationSeconds} s (parallel_config.max_operation_seconds) while its user plugins ${names} were checked; does one of them never return?`,
       );
     }
   } catch (error) {
-    // The engine labels its errors "blueprint"; a plugin's own error already names its file and line.
-    if (isConfigError(error) && error.file === 'blueprint') throw new ConfigError(file, joinPath(field, error.field), error.reason);
+    // The engine's errors name no file (it knows the workforce, not where it was written): this one is
+    // the blueprint's. A plugin's own error already names its file and line.
+    if (isConfigError(error) && error.file === null) throw error.within(file, field);
     throw set.faultOf?.(error) ?? error;
   }
 }

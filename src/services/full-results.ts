@@ -1,4 +1,4 @@
-import { ConfigError, isConfigError } from '../config/errors.js';
+import { ConflictError, DataError, isUserError, NotFoundError } from '../config/errors.js';
 import type { Combo } from '../config/grid.js';
 import type { SweepSpec } from '../config/sweep.js';
 import { dumpYaml } from '../intake/yaml.js';
@@ -85,9 +85,9 @@ export class FullResults {
 /** A sweep's spec and the code its operations may name (its user code, fetched from the store). */
 async function sweepWithCode(store: Store, sweepId: string): Promise<{ spec: SweepSpec; code: SweepCode }> {
   const sweep = await store.getSweep(sweepId);
-  if (!sweep) throw new ConfigError('sweep', sweepId, 'is not in the results store');
+  if (!sweep) throw new NotFoundError('sweep', sweepId, 'is not in the results store');
   const { spec } = sweep;
-  if (spec.kind === 'walk_forward') throw new ConfigError('sweep', sweepId, "is a walk-forward, whose operations belong to its windows' optimizations");
+  if (spec.kind === 'walk_forward') throw new ConflictError('sweep', sweepId, "is a walk-forward, whose operations belong to its windows' optimizations");
   return { spec, code: await sweepCodeFromStore(store, spec.plugin_bundle) };
 }
 
@@ -96,10 +96,10 @@ async function recomputeResults({ spec, code }: { spec: SweepSpec; code: SweepCo
     return await recompute({ kind: 'results', spec, indices }, code, dataRoot);
   } catch (err) {
     // Only the data can have changed since the sweep; any other user error is the operation's own.
-    if (!isConfigError(err) || !err.field.startsWith('data_sources')) throw err;
+    if (!isUserError(err) || !err.field.startsWith('data_sources')) throw err;
     const reason = err.reason.replace(/; materialize the operation again$/, '');
-    throw new ConfigError(
-      err.file,
+    throw new DataError(
+      err.where,
       err.field,
       `${reason}: the curves and trades of sweep "${sweepId}" are recomputed from the data it ran on, so they cannot be shown; its stored metrics are unaffected (restore that file to see them)`,
     );

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { ConfigError, isConfigError } from '../config/errors.js';
+import { DataError, isUserError } from '../config/errors.js';
 import { BUILTIN_PLUGINS, type PluginSet } from '../engine/plugins/registry.js';
 import type { Store } from '../store/types.js';
 import { pluginSetFromBundle, type PluginBundle } from '../user-plugins/index.js';
@@ -38,7 +38,7 @@ async function fetchCode(store: Store, hash: string): Promise<SweepCode> {
   try {
     return await sweepCodeFromStore(store, hash);
   } catch (error) {
-    if (isConfigError(error)) throw ApplicationFailure.create({ type: 'ConfigError', message: error.message, nonRetryable: true });
+    if (isUserError(error)) throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true });
     throw error;
   }
 }
@@ -48,7 +48,7 @@ export async function sweepCodeFromStore(store: Store, hash: string | null | und
   if (!hash) return BUILTINS_ONLY;
   const text = await store.getPluginBundle(hash);
   if (text === null) {
-    throw new ConfigError('plugin bundle', hash, 'is not in the results store; submit the sweep again from its workspace');
+    throw new DataError('plugin bundle', hash, 'is not in the results store; submit the sweep again from its workspace');
   }
   const bundle = { hash, text };
   let set: PluginSet | undefined;

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/errors.js';
+import { RequestError } from '../config/errors.js';
 import type { ResultFilter } from '../store/types.js';
 import type { StoredSpec } from '../config/stored-spec.js';
 
@@ -16,12 +16,12 @@ export function parseResultFilter(text: string, file: string, field: string): Re
     .filter(Boolean)
     .map((part) => {
       const m = /^([A-Za-z_][\w.]*)\s*(!=|<=|>=|=|<|>)\s*(.+)$/.exec(part);
-      if (!m) throw new ConfigError(file, field, `"${part}" is not a condition like "sharpe_ratio>1" or "fast=10"`);
+      if (!m) throw new RequestError(file, field, `"${part}" is not a condition like "sharpe_ratio>1" or "fast=10"`);
       const raw = m[3]!.trim();
       // `fast==10` or `fast=>10` would otherwise read as `fast = "=10"` and match nothing, silently.
       const glued = /^[=<>!]+/.exec(raw);
       if (glued) {
-        throw new ConfigError(file, field, `"${part}": unknown operator "${m[2]}${glued[0]}"; use one of ${OPERATORS.map((o) => `"${o}"`).join(', ')}`);
+        throw new RequestError(file, field, `"${part}": unknown operator "${m[2]}${glued[0]}"; use one of ${OPERATORS.map((o) => `"${o}"`).join(', ')}`);
       }
       const value = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
       return { field: m[1]!, op: m[2] as ResultFilter['op'], value };

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { ConfigError } from '../config/errors.js';
+import { ConflictError, NotFoundError } from '../config/errors.js';
 import { rankedFilter } from './results-query.js';
 import { gridNeighbours } from '../config/grid.js';
 import type { OptimizationSpec } from '../config/sweep.js';
@@ -49,9 +49,9 @@ export async function computeSweepStatistics(deps: StatisticsDeps, sweepId: stri
   const started = performance.now();
   const { store } = deps;
   const row = await store.getSweep(sweepId);
-  if (!row) throw new ConfigError('sweep', sweepId, 'no such sweep in the results store (it has not started, or it ran elsewhere)');
+  if (!row) throw new NotFoundError('sweep', sweepId, 'no such sweep in the results store (it has not started, or it ran elsewhere)');
   const { spec } = row;
-  if (spec.kind !== 'optimization') throw new ConfigError('sweep', sweepId, `robustness statistics are for optimizations; this is a ${spec.kind.replace('_', ' ')}`);
+  if (spec.kind !== 'optimization') throw new ConflictError('sweep', sweepId, `robustness statistics are for optimizations; this is a ${spec.kind.replace('_', ' ')}`);
   const metric = spec.primary_metric;
   // Specs stored before `robustness.blocks` existed used the default.
   const blocks = specBlocks(spec);

@@ -1,5 +1,5 @@
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
-import { ConfigError } from '../config/errors.js';
+import { RequestError } from '../config/errors.js';
 import { METRIC_NAMES, type MetricName } from '../engine/result.js';
 import { paramNumber, paramText } from './param-sql.js';
 import type { ResultFilter, ResultsQuery, Store } from './types.js';
@@ -41,19 +41,19 @@ function allowedFields(paramNames: readonly string[]): string {
 export function resolveSort(query: ResultsQuery, paramNames: readonly string[]): SortKey {
   const field = query.sort ?? 'idx';
   if (query.order !== undefined && query.order !== 'asc' && query.order !== 'desc') {
-    throw new ConfigError('query', 'order', `must be "asc" or "desc", got "${String(query.order)}"`);
+    throw new RequestError('query', 'order', `must be "asc" or "desc", got "${String(query.order)}"`);
   }
   if (field === 'idx' || field === 'status') return { kind: field, order: query.order ?? 'asc' };
   if (isMetric(field)) return { kind: 'metric', metric: field, order: query.order ?? 'desc' };
   if (paramNames.includes(field)) return { kind: 'param', label: field, order: query.order ?? 'asc' };
-  throw new ConfigError('query', 'sort', `unknown field "${field}"; sort by one of ${allowedFields(paramNames)}`);
+  throw new RequestError('query', 'sort', `unknown field "${field}"; sort by one of ${allowedFields(paramNames)}`);
 }
 
 export function resolvePage(query: ResultsQuery): Page {
   for (const key of ['limit', 'offset'] as const) {
     const value = query[key];
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
-      throw new ConfigError('query', key, `must be a whole number ≥ 0, got "${String(value)}"`);
+      throw new RequestError('query', key, `must be a whole number ≥ 0, got "${String(value)}"`);
     }
   }
   return { offset: query.offset ?? 0, limit: query.limit ?? null };
@@ -82,12 +82,12 @@ export function resolveFilters(filters: readonly ResultFilter[], paramNames: rea
   return filters.map((filter) => {
     const shown = `"${filter.field}${filter.op}${filter.value}"`;
     if (!COMPARISONS.has(filter.op)) {
-      throw new ConfigError('query', 'filter', `${shown}: unknown comparison "${String(filter.op)}"; use one of ${[...COMPARISONS].map((c) => `"${c}"`).join(', ')}`);
+      throw new RequestError('query', 'filter', `${shown}: unknown comparison "${String(filter.op)}"; use one of ${[...COMPARISONS].map((c) => `"${c}"`).join(', ')}`);
     }
     const op = sql.raw(filter.op === '!=' ? '<>' : filter.op);
     const number = asNumber(filter.value);
     if (filter.field === 'idx' || isMetric(filter.field)) {
-      if (number === null) throw new ConfigError('query', 'filter', `${shown}: "${filter.field}" compares numbers; "${filter.value}" is not a number`);
+      if (number === null) throw new RequestError('query', 'filter', `${shown}: "${filter.field}" compares numbers; "${filter.value}" is not a number`);
       return sql<SqlBool>`${sql.ref(filter.field)} ${op} ${asDouble(number)}`;
     }
     if (filter.field === 'status') return sql<SqlBool>`status ${op} ${String(filter.value)}`;
@@ -95,6 +95,6 @@ export function resolveFilters(filters: readonly ResultFilter[], paramNames: rea
       const left: RawBuilder<unknown> = number === null ? paramText(dialect, filter.field) : paramNumber(dialect, filter.field);
       return sql<SqlBool>`${left} ${op} ${number === null ? String(filter.value) : asDouble(number)}`;
     }
-    throw new ConfigError('query', 'filter', `${shown}: unknown field "${filter.field}"; filter on one of ${allowedFields(paramNames)}`);
+    throw new RequestError('query', 'filter', `${shown}: unknown field "${filter.field}"; filter on one of ${allowedFields(paramNames)}`);
   });
 }

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type OnConflictBuilder, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
-import { ConfigError } from '../config/errors.js';
+import { RequestError } from '../config/errors.js';
 import { decodeStoredSpec, encodeStoredSpec } from '../config/stored-spec.js';
 import type { Combo } from '../config/grid.js';
 import { METRIC_NAMES, type BacktestResult, type MetricName, type Metrics } from '../engine/result.js';
@@ -562,13 +562,13 @@ export class SqlStore implements Store {
     const paramNames = await this.#paramNames(sweepId);
     for (const [field, label] of [['x', x], ['y', y]] as const) {
       if (!paramNames.includes(label)) {
-        throw new ConfigError('query', field, `unknown parameter "${label}"; use one of ${paramNames.map((p) => `"${p}"`).join(', ')}`);
+        throw new RequestError('query', field, `unknown parameter "${label}"; use one of ${paramNames.map((p) => `"${p}"`).join(', ')}`);
       }
     }
     if (!(METRIC_NAMES as readonly string[]).includes(metric)) {
-      throw new ConfigError('query', 'metric', `unknown metric "${metric}"; use one of ${METRIC_NAMES.map((m) => `"${m}"`).join(', ')}`);
+      throw new RequestError('query', 'metric', `unknown metric "${metric}"; use one of ${METRIC_NAMES.map((m) => `"${m}"`).join(', ')}`);
     }
-    if (agg !== 'max' && agg !== 'mean') throw new ConfigError('query', 'agg', `must be "max" or "mean", got "${String(agg)}"`);
+    if (agg !== 'max' && agg !== 'mean') throw new RequestError('query', 'agg', `must be "max" or "mean", got "${String(agg)}"`);
     const value = sql.ref(metric);
     const { rows } = await sql<{ x: string | null; y: string | null; value: number | string | null; count: number | string }>`
       SELECT ${paramJson(this.dialect, x)} AS x, ${paramJson(this.dialect, y)} AS y,

@@ -15,9 +15,9 @@ import { contractBreach, copyBars } from './contract.js';
  * its output at bar t does not move when only later bars change. So nothing is stored from a plugin
  * that breaks it. The cost is a fixed number of runs on the series whatever its length: about
  * 2 × LOOK_AHEAD_CUTS + 4 of each plugin (contractBreach counts them) and two of the operation;
- * docs/plugins.md gives the measured times. Errors are ConfigError("blueprint",
- * "workforce.<category>.<phase>[i]", reason), the engine's own labels, which the loader turns into
- * the blueprint's file and field.
+ * docs/plugins.md gives the measured times. Errors are ConfigError(null,
+ * "workforce.<category>.<phase>[i]", reason), like the engine's, which name no file: the loader
+ * places them in the blueprint's file and field.
  */
 
 export function checkUserPlugins(bars: BarSeries, workforce: Workforce, settings: BacktestSettings, plugins: PluginSet): void {
@@ -33,7 +33,7 @@ export function checkUserPlugins(bars: BarSeries, workforce: Workforce, settings
   const first = runBacktest(copyBars(bars), workforce, settings, plugins);
   const second = runBacktest(copyBars(bars), workforce, settings, plugins);
   if (!sameResult(first, second)) {
-    throw new ConfigError('blueprint', user[0].field, `${names(user)} ${user.length > 1 ? 'give' : 'gives'} a different result when the operation runs twice on the same bars; ${DETERMINISM}`);
+    throw new ConfigError(null, user[0].field, `${names(user)} ${user.length > 1 ? 'give' : 'gives'} a different result when the operation runs twice on the same bars; ${DETERMINISM}`);
   }
 }
 
@@ -45,20 +45,20 @@ function checkOne(plugin: ParsedPlugin, bars: BarSeries): void {
   const { definition, params, field } = plugin;
   const accept = (worker: Worker, input: BarSeries) => {
     if (worker.kind === 'signal' && !(worker.events instanceof Int8Array && worker.events.length === input.length)) {
-      throw new ConfigError('blueprint', field, `plugin "${definition.name}" must return its events as an Int8Array with one entry per bar (+1, −1 or 0), got ${describeEvents(worker.events)}`);
+      throw new ConfigError(null, field, `plugin "${definition.name}" must return its events as an Int8Array with one entry per bar (+1, −1 or 0), got ${describeEvents(worker.events)}`);
     }
   };
   const breach = contractBreach(definition, params, bars, { accept });
   if (breach?.kind === 'nondeterministic') {
     throw new ConfigError(
-      'blueprint',
+      null,
       field,
       `plugin "${definition.name}" is not deterministic: two runs on the same bars differ at bar ${breach.bar} (${isoTime(bars, breach.bar)})${BETWEEN[breach.second]}; ${DETERMINISM}`,
     );
   }
   if (breach?.kind === 'looks_ahead') {
     throw new ConfigError(
-      'blueprint',
+      null,
       field,
       `plugin "${definition.name}" looks ahead: its output at bar ${breach.bar} (${isoTime(bars, breach.bar)}) changes when only bars from ${breach.cut} (${isoTime(bars, breach.cut)}) on change; its output at bar t may use bars up to t only`,
     );

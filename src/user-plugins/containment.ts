@@ -83,7 +83,7 @@ export interface Stage {
   doing: string;
 }
 
-type JobMessage = { stage: Stage } | { done: unknown } | { error: { file: string; field: string; reason: string } } | { bug: { message: string; stack?: string } };
+type JobMessage = { stage: Stage } | { done: unknown } | { error: { file: string | null; field: string; reason: string } } | { bug: { message: string; stack?: string } };
 
 /**
  * Runs `job` in a thread of `entry` (a module that calls serveContainedJob) with a heap ceiling of

@@ -1,5 +1,5 @@
 import { SourceMap } from 'node:module';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, DataError } from '../config/errors.js';
 import { BUILTIN_PLUGINS, builtinFile, type PluginSet } from '../engine/plugins/registry.js';
 import type { PluginDefinition, PluginSource } from '../engine/plugins/types.js';
 import { guestDefinition, shown } from './adapter.js';
@@ -27,7 +27,7 @@ export function pluginSetFromBundle(bundle: PluginBundle): PluginSet {
   if (known) return known;
   const actual = sha256(bundle.text);
   if (actual !== bundle.hash) {
-    throw new ConfigError('plugin bundle', bundle.hash, `the stored code hashes to "${actual}", not to its name; refusing to run it`);
+    throw new DataError('plugin bundle', bundle.hash, `the stored code hashes to "${actual}", not to its name; refusing to run it`);
   }
   const { files } = JSON.parse(bundle.text) as { files: BundledFile[] };
   const maps = new Map<string, SourceMap>();

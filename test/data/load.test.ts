@@ -111,8 +111,8 @@ test('accepts a matching sha256 and rejects a file changed since materialization
   assert.equal(loadBars(csv('d.csv', hash), opts(root)).length, 8);
   fs.appendFileSync(file, `${new Date(JAN1 + 12 * DAY).toISOString()},10,20,5,99,1\n`);
   assert.throws(() => loadBars(csv('d.csv', hash), opts(root)), {
-    name: 'ConfigError',
-    file: 'op.yaml',
+    name: 'DataError',
+    where: 'op.yaml',
     field: 'data_sources.d.sha256',
     reason: new RegExp(`^"d\\.csv" changed since the operation was materialized \\(sha256 is "${sha256File(file)}", expected "${hash}"\\)`),
   });

@@ -22,7 +22,7 @@ describe('runBacktest validation', () => {
 
   it('rejects an unknown plugin with a did-you-mean', () => {
     const error = configError(() => run(bars, { signal_generation: [{ plugin: 'sma_crss' }] }));
-    assert.deepEqual([error.file, error.field, error.reason], ['blueprint', 'workforce.analysis_workers.signal_generation[0].plugin', 'unknown plugin "sma_crss"; did you mean "sma_cross"?']);
+    assert.deepEqual([error.file, error.field, error.reason], [null, 'workforce.analysis_workers.signal_generation[0].plugin', 'unknown plugin "sma_crss"; did you mean "sma_cross"?']);
   });
 
   it('rejects a plugin in a phase it does not belong to', () => {

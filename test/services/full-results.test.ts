@@ -66,22 +66,22 @@ describe('full results on demand', () => {
     assert.deepStrictEqual(again!.result, first!.result);
   });
 
-  test('of data changed since the sweep are a ConfigError saying so, and the metrics stay', async (t) => {
+  test('of data changed since the sweep are a DataError saying so, and the metrics stay', async (t) => {
     const root = workspace(t);
     const { store, hashes } = await storedSweep(t, root, [3]);
     fs.appendFileSync(path.join(root, 'data/SYNTH_1d.csv'), '2024-01-02,100,101,99,100,1000\n');
     await assert.rejects(new FullResults(store, root).of('s', hashes), {
-      name: 'ConfigError',
+      name: 'DataError',
       message: /"data\/SYNTH_1d\.csv" changed since the operation was materialized .*sweep "s" .*its stored metrics are unaffected/,
     });
     const [row] = (await store.queryResults('s', {})).rows;
     assert.equal(typeof row?.metrics?.final_equity, 'number', 'the stored metrics are still served');
   });
 
-  test('of data gone since the sweep are a ConfigError naming the file', async (t) => {
+  test('of data gone since the sweep are a DataError naming the file', async (t) => {
     const root = workspace(t);
     const { store, hashes } = await storedSweep(t, root, [3]);
     fs.rmSync(path.join(root, 'data/SYNTH_1d.csv'));
-    await assert.rejects(new FullResults(store, root).of('s', hashes), { name: 'ConfigError', message: /SYNTH_1d\.csv.*sweep "s"/ });
+    await assert.rejects(new FullResults(store, root).of('s', hashes), { name: 'DataError', message: /SYNTH_1d\.csv.*sweep "s"/ });
   });
 });

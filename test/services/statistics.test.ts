@@ -142,12 +142,12 @@ describe('robustness statistics of a stored optimization', () => {
     }
   });
 
-  test('a variant test or an unknown sweep is a ConfigError naming the sweep', async () => {
+  test('a variant test is a conflict and an unknown sweep is not found, each naming the sweep', async () => {
     const variant = variantTestSpec(loadVariantFile(path.join(dataRoot, 'variant.yaml'), { dataRoot }));
     const { store } = await storedSweep('var-stats', { ...variant, variants: variant.variants.slice(0, 1) }, null);
     try {
-      await assert.rejects(computeSweepStatistics({ store, dataRoot }, 'var-stats'), (e: Error) => e.name === 'ConfigError' && /for optimizations/.test(e.message));
-      await assert.rejects(computeSweepStatistics({ store, dataRoot }, 'nope'), (e: Error) => e.name === 'ConfigError' && /nope/.test(e.message));
+      await assert.rejects(computeSweepStatistics({ store, dataRoot }, 'var-stats'), (e: Error) => e.name === 'ConflictError' && /for optimizations/.test(e.message));
+      await assert.rejects(computeSweepStatistics({ store, dataRoot }, 'nope'), (e: Error) => e.name === 'NotFoundError' && /nope/.test(e.message));
       assert.equal(await store.getStatistics('nope'), null);
     } finally {
       await store.close();

@@ -39,13 +39,13 @@ function check(name: string, body: string, bars: BarSeries, before = ''): void {
   checkUserPlugins(bars, workforce, SETTINGS, set);
 }
 
-/** The reason checkUserPlugins refuses the plugin with (its file is "blueprint", its field the plugin's entry). */
+/** The reason checkUserPlugins refuses the plugin with (no file: the loader names it; its field the plugin's entry). */
 function refusal(name: string, body: string, bars: BarSeries, before = ''): string {
   try {
     check(name, body, bars, before);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    assert.equal(error.file, 'blueprint');
+    assert.equal(error.file, null);
     assert.equal(error.field, FIELD);
     return error.reason;
   }

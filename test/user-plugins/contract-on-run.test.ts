@@ -151,7 +151,7 @@ describe('a user plugin held to the contract on every run', () => {
     assert.equal(refusal({ signal: 'lookback_nan' }), reason('NaN'));
     assert.equal(refusal({ signal: 'lookback_negative' }), reason('-5'));
     assert.equal(refusal({ signal: 'lookback_text' }), reason('"10"'));
-    assert.match(refusal({ signal: 'lookback_huge' }), /^blueprint: workforce\.analysis_workers\.signal_generation\[0\]: "rogue_signal" needs at least 1e\+300 bars/);
+    assert.match(refusal({ signal: 'lookback_huge' }), /^workforce\.analysis_workers\.signal_generation\[0\]: "rogue_signal" needs at least 1e\+300 bars/);
   });
 
   test("a long's stop above its entry, a target of −1, a NaN trail and max_bars 0 fail the operation", () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError, DataError } from '../../src/config/errors.js';
 import { operationHash } from '../../src/config/hash.js';
 import { loadOperationFile, loadOptimizationFile, loadVariantFile } from '../../src/intake/load.js';
 import { materialize } from '../../src/config/materialize.js';
@@ -250,7 +250,7 @@ describe('plugin code in operation identity', () => {
   test('a bundle whose text does not match its hash is never run', () => {
     const bundle = bundleWorkspacePlugins(workspace())!;
     const tampered = { hash: bundle.hash, text: bundle.text.replace('threshold_pct', 'threshold_pcx') };
-    assert.throws(() => pluginSetFromBundle(tampered), (e: unknown) => e instanceof ConfigError && /hashes to "[0-9a-f]{64}", not to its name; refusing to run it/.test(e.message));
+    assert.throws(() => pluginSetFromBundle(tampered), (e: unknown) => e instanceof DataError && /hashes to "[0-9a-f]{64}", not to its name; refusing to run it/.test(e.message));
   });
 
   test('a materialized operation names its plugin code and replays only with that code', () => {

@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { operationYaml } from '../../services/full-results.js';
-import { ConfigError } from '../../config/errors.js';
+import { NotFoundError } from '../../config/errors.js';
 import type { ApiDeps } from '../deps.js';
-import { httpError, validationHook } from '../errors.js';
+import { validationHook } from '../errors.js';
 import { errors, OperationParamsSchema } from '../schemas.js';
 
 /**
@@ -26,7 +26,7 @@ export function operationRoutes(deps: ApiDeps) {
     async (c) => {
       const { hash } = c.req.valid('param');
       const yaml = await operationYaml(deps.store, hash);
-      if (yaml === null) throw httpError(404, new ConfigError('operation', hash, 'no such operation in the results store'));
+      if (yaml === null) throw new NotFoundError('operation', hash, 'no such operation in the results store');
       return c.body(yaml, 200, { 'Content-Type': 'text/yaml; charset=utf-8' });
     },
   );

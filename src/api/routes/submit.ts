@@ -5,7 +5,7 @@ import { dumpYaml } from '../../intake/yaml.js';
 import type { SweepKind } from '../../store/types.js';
 import { DEFAULT_BODY_LIMIT, JSON_TYPE, limitBody, parseDocument, YAML_TYPES, type DocumentVariables } from '../body.js';
 import { sweepLinks, type ApiDeps } from '../deps.js';
-import { validationHook, withStatus } from '../errors.js';
+import { validationHook } from '../errors.js';
 import { errors, SubmitQuerySchema, SubmittedSchema } from '../schemas.js';
 import { checkedSpecFromDocument, PathBodySchema } from '../submission.js';
 
@@ -123,8 +123,7 @@ export function submitRoutes(deps: ApiDeps) {
   ] as const) {
     app.openapi(submitRoute(kind, path, document, deps), async (c) => {
       const { spec, bundle } = await checkedSpecFromDocument(kind, c.get('document'), deps.dataRoot);
-      // The only ConfigError submit throws here is an id already in use (the bundle comes along).
-      const { id } = await withStatus(409, () => deps.sweeps.submit(spec, { id: c.req.valid('query').id, bundle }));
+      const { id } = await deps.sweeps.submit(spec, { id: c.req.valid('query').id, bundle });
       return c.json({ id, links: sweepLinks(deps, id) }, 202);
     });
   }

@@ -1,14 +1,14 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { FullResults } from '../../services/full-results.js';
 import type { SweepView } from '../../client/sweeps.js';
-import { ConfigError } from '../../config/errors.js';
+import { ConflictError, NotFoundError, RequestError } from '../../config/errors.js';
 import { parseResultFilter, rankedFilter } from '../../services/results-query.js';
 import { computeSweepStatistics } from '../../services/statistics.js';
 import { resultsCsv } from '../../services/csv.js';
 import type { ResultFilter, SweepRow } from '../../store/types.js';
 import { sweepLinks, type ApiDeps } from '../deps.js';
 import { alignCurves } from '../equity.js';
-import { httpError, validationHook, withStatus } from '../errors.js';
+import { validationHook } from '../errors.js';
 import {
   EquityQuerySchema,
   EquitySchema,
@@ -102,9 +102,9 @@ export function sweepRoutes(deps: ApiDeps) {
       const csv = q.format === 'csv';
       const limit = q.limit ?? (csv ? null : 50);
       const row = await storedSweep(id);
-      const filter = q.filter ? await withStatus(400, async () => parseResultFilter(q.filter!, 'query', 'filter')) : undefined;
+      const filter = q.filter ? parseResultFilter(q.filter, 'query', 'filter') : undefined;
       const { rows, total } = row
-        ? await withStatus(400, () => store.queryResults(id, { sort: q.sort ?? row.primary_metric, order: q.order, limit: limit ?? undefined, offset: q.offset, filter }))
+        ? await store.queryResults(id, { sort: q.sort ?? row.primary_metric, order: q.order, limit: limit ?? undefined, offset: q.offset, filter })
         : { rows: [], total: 0 };
       if (csv) {
         return c.body(resultsCsv(rows, row?.param_names ?? []), 200, {
@@ -131,10 +131,10 @@ export function sweepRoutes(deps: ApiDeps) {
       if (!row) return c.json({ t: [], series: [] }, 200);
       const hashes = ids ? await chosenHashes(id, ids) : await defaultHashes(row);
       // Recomputed from the sweep's spec (src/services/full-results.ts); changed data is a 409.
-      const curves = await withStatus(409, () => fullResults.of(id, hashes));
+      const curves = await fullResults.of(id, hashes);
       // A hash this sweep never ran is as unknown as an index it does not have.
       const missing = hashes.find((hash) => !curves.some((curve) => curve.hash === hash));
-      if (missing) throw httpError(404, new ConfigError('query', 'ids', `"${missing}" is not an index or operation hash of sweep "${id}"`));
+      if (missing) throw new NotFoundError('query', 'ids', `"${missing}" is not an index or operation hash of sweep "${id}"`);
       const order = new Map(hashes.map((h, i) => [h, i]));
       curves.sort((a, b) => order.get(a.hash)! - order.get(b.hash)!);
       const aligned = alignCurves(
@@ -154,7 +154,7 @@ export function sweepRoutes(deps: ApiDeps) {
   /** Hashes for `ids`: each a full operation hash or a grid/variant index of this sweep. */
   async function chosenHashes(id: string, ids: string): Promise<string[]> {
     const tokens = [...new Set(ids.split(',').map((s) => s.trim()).filter(Boolean))];
-    if (tokens.length > MAX_CURVES) throw httpError(400, new ConfigError('query', 'ids', `names ${tokens.length} operations; at most ${MAX_CURVES} fit one chart`));
+    if (tokens.length > MAX_CURVES) throw new RequestError('query', 'ids', `names ${tokens.length} operations; at most ${MAX_CURVES} fit one chart`);
     const hashes: string[] = [];
     for (const token of tokens) {
       const filter: ResultFilter[] = /^\d+$/.test(token) ? [{ field: 'idx', op: '=', value: Number(token) }] : [];
@@ -163,7 +163,7 @@ export function sweepRoutes(deps: ApiDeps) {
         : /^[0-9a-f]{64}$/.test(token)
           ? token
           : undefined;
-      if (!found) throw httpError(404, new ConfigError('query', 'ids', `"${token}" is not an index or operation hash of sweep "${id}"`));
+      if (!found) throw new NotFoundError('query', 'ids', `"${token}" is not an index or operation hash of sweep "${id}"`);
       hashes.push(found);
     }
     return hashes;
@@ -188,7 +188,7 @@ export function sweepRoutes(deps: ApiDeps) {
       const q = c.req.valid('query');
       const row = await storedSweep(id);
       const metric = q.metric ?? row?.primary_metric ?? 'sharpe_ratio';
-      const cells = row ? await withStatus(400, () => store.heatmap(id, q.x, q.y, metric, q.agg)) : [];
+      const cells = row ? await store.heatmap(id, q.x, q.y, metric, q.agg) : [];
       return c.json({ x: distinctSorted(cells.map((cell) => cell.x)), y: distinctSorted(cells.map((cell) => cell.y)), metric, agg: q.agg, cells }, 200);
     },
   );
@@ -206,7 +206,7 @@ export function sweepRoutes(deps: ApiDeps) {
       const { id } = c.req.valid('param');
       await storedSweep(id);
       const statistics = await store.getStatistics(id);
-      if (!statistics) throw httpError(404, new ConfigError('sweep', id, 'has no robustness statistics yet (they are computed when an optimization completes; POST to this path computes them now)'));
+      if (!statistics) throw new NotFoundError('sweep', id, 'has no robustness statistics yet (they are computed when an optimization completes; POST to this path computes them now)');
       return c.json(statistics, 200);
     },
   );
@@ -221,8 +221,8 @@ export function sweepRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      if (!(await storedSweep(id))) throw httpError(409, new ConfigError('sweep', id, 'has no stored operations yet'));
-      const statistics = await withStatus(409, () => computeSweepStatistics({ store, dataRoot: deps.dataRoot }, id));
+      if (!(await storedSweep(id))) throw new ConflictError('sweep', id, 'has no stored operations yet');
+      const statistics = await computeSweepStatistics({ store, dataRoot: deps.dataRoot }, id);
       await store.saveStatistics(statistics);
       return c.json(statistics, 200);
     },
@@ -243,7 +243,7 @@ export function sweepRoutes(deps: ApiDeps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        return c.json(detail(await withStatus(409, () => sweeps[action](id))), 200);
+        return c.json(detail(await sweeps[action](id)), 200);
       },
     );
   }

@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { walkForwardCurves, walkForwardReport } from '../../client/walk-forwards.js';
-import { ConfigError } from '../../config/errors.js';
+import { NotFoundError } from '../../config/errors.js';
 import { MetricsSchema } from '../../engine/result.js';
 import { sweepLinks, type ApiDeps } from '../deps.js';
 import { sampleIndices } from '../equity.js';
-import { httpError, validationHook } from '../errors.js';
+import { validationHook } from '../errors.js';
 import { errors, SweepDetailSchema, SweepParamsSchema } from '../schemas.js';
 
 /*
@@ -87,7 +87,7 @@ export function walkForwardRoutes(deps: ApiDeps) {
   /** The report, 404 when the id is not a walk-forward (SweepNotFound when Temporal knows it not either). */
   const report = async (id: string) => {
     const view = await sweeps.view(id);
-    if (view.kind !== 'walk_forward') throw httpError(404, new ConfigError('walk-forward', id, `is a sweep of kind "${view.kind}", not a walk-forward`));
+    if (view.kind !== 'walk_forward') throw new NotFoundError('walk-forward', id, `is a sweep of kind "${view.kind}", not a walk-forward`);
     return { view, report: await walkForwardReport(store, id) };
   };
 

@@ -20,9 +20,10 @@ export interface ParsedPlugin {
 /**
  * Checks every entry of a schema-valid workforce against the plugin set, in phase order: an unknown
  * plugin (with a did-you-mean), a plugin outside its phase, params out of bounds; then the
- * cross-plugin problems. Throws the first as ConfigError(file, field, reason).
+ * cross-plugin problems. Throws the first as ConfigError(file, field, reason); without a file (the
+ * engine knows none) the caller that read the workforce names it (src/config/load.ts).
  */
-export function parsePlugins(workforce: Workforce, plugins: PluginSet = BUILTIN_PLUGINS, file = 'blueprint', prefix = 'workforce'): ParsedPlugin[] {
+export function parsePlugins(workforce: Workforce, plugins: PluginSet = BUILTIN_PLUGINS, file: string | null = null, prefix = 'workforce'): ParsedPlugin[] {
   const parsed: ParsedPlugin[] = [];
   for (const category of WORKER_CATEGORIES) {
     const phases = workforce[category] as Record<Phase, Workforce['analysis_workers']['signal_generation']>;
@@ -73,7 +74,7 @@ function expectKind<K extends Worker['kind']>(worker: Worker, kind: K, plugin: P
  * Builds the workers for `bars`. Throws a ConfigError naming the plugin with the longest warm-up
  * when the bars cannot even reach one bar where all plugins have output (and at least 2 bars).
  */
-export function resolveWorkforce(bars: BarSeries, plugins: readonly ParsedPlugin[], file = 'blueprint'): ResolvedWorkforce {
+export function resolveWorkforce(bars: BarSeries, plugins: readonly ParsedPlugin[], file: string | null = null): ResolvedWorkforce {
   let firstBar = 0;
   let longest: ParsedPlugin | undefined;
   for (const plugin of plugins) {
