@@ -1,5 +1,5 @@
 import { constants as bufferConstants } from 'node:buffer';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { allocateBars, MAX_BARS, type BarSeries } from '../engine/bars.js';
 import { formatBytes, readFileLimited } from './files.js';
 import { TimeReader, type TimestampUnit } from '../core/timestamp.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../core/errors.js';
 
 /*
  * File-system mistakes as user errors. Every path sweeplab touches comes from a user (a YAML field,

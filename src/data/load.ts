@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
-import { ConfigError, DataError, joinPath } from '../config/errors.js';
+import { ConfigError, DataError, joinPath } from '../core/errors.js';
 import { parseUtc } from '../core/dates.js';
 import type { DataSource } from './schemas.js';
 import { firstAtOrAfter, sliceBars, type BarSeries } from '../engine/bars.js';

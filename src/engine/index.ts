@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { parseUtc } from '../core/dates.js';
 import type { Environment, Workforce } from './schemas.js';
 import { isoTime, timeList } from './bar-times.js';

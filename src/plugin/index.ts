@@ -14,7 +14,8 @@
  * and cannot do").
  */
 import { z } from 'zod';
-import { ConfigError, fromZodError } from '../config/errors.js';
+import { ConfigError } from '../core/errors.js';
+import { fromZodError } from '../core/zod-errors.js';
 import { PHASES, type Phase } from '../engine/phases.js';
 import { definePlugin as defineBuiltinStyle, type PluginDeclaration, type PluginDefinition } from '../engine/plugins/types.js';
 

@@ -1,4 +1,4 @@
-import type { ConfigError } from '../../config/errors.js';
+import type { ConfigError } from '../../core/errors.js';
 import type { Workforce } from '../schemas.js';
 import { atrExit, fixedPercentageExit, timeExit, trailingStop } from './exits.js';
 import { limitEntry, marketEntry } from './entries.js';

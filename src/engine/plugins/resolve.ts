@@ -1,4 +1,5 @@
-import { ConfigError, joinPath, parseWith } from '../../config/errors.js';
+import { ConfigError, joinPath } from '../../core/errors.js';
+import { parseWith } from '../../core/zod-errors.js';
 import { PHASES, WORKER_CATEGORIES, type Phase } from '../phases.js';
 import type { Workforce } from '../schemas.js';
 import { didYouMean } from '../../core/suggest.js';
