@@ -93,28 +93,28 @@ describe('curves and trades of a sweep with plugin code, recomputed for the page
     );
   });
 
-  test('a thrown string answers 409 naming the plugin', async () => {
+  test('a thrown string answers 422 naming the plugin', async () => {
     const { status, error } = await get('/api/sweeps/s/equity?ids=3');
-    assert.equal(status, 409);
+    assert.equal(status, 422);
     assert.equal(error, 'plugins/chaos.ts: plugin "chaos" threw "a string", which is not an Error (throw new Error(…) to say where and why)');
   });
 
-  test('an allocation loop answers 409 at the sweep memory ceiling', async () => {
+  test('an allocation loop answers 422 at the sweep memory ceiling', async () => {
     const { status, error } = await get('/api/sweeps/s/equity?ids=2');
-    assert.equal(status, 409);
+    assert.equal(status, 422);
     assert.equal(error, 'plugins/chaos.ts: plugin "chaos" exceeded the memory ceiling of 64 MB (parallel_config.max_operation_memory_mb) while operation 2 was recomputed');
   });
 
-  test('an endless loop answers 409 after max_operation_seconds', async () => {
+  test('an endless loop answers 422 after max_operation_seconds', async () => {
     const { status, error, ms } = await get('/api/sweeps/s/equity?ids=4');
-    assert.equal(status, 409);
+    assert.equal(status, 422);
     assert.equal(error, 'opt-chaos.yaml: parallel_config.max_operation_seconds: plugin "chaos" did not finish within 2 s while operation 4 was recomputed (a plugin that never returns?)');
     assert.ok(ms < 20_000, `answered in ${Math.round(ms)} ms`);
   });
 
-  test('process.exit answers 409 naming the plugin, and the API goes on answering', async () => {
+  test('process.exit answers 422 naming the plugin, and the API goes on answering', async () => {
     const { status, error } = await get('/api/sweeps/s/equity?ids=1');
-    assert.equal(status, 409);
+    assert.equal(status, 422);
     assert.match(error!, EXITED);
     assert.equal((await get('/api/sweeps/s/equity?ids=0')).status, 200);
   });
@@ -123,9 +123,9 @@ describe('curves and trades of a sweep with plugin code, recomputed for the page
 describe('a sweep whose stored plugin code never finishes loading', () => {
   const LOADING = 'plugins/chaos.ts: did not finish loading within 2 s (parallel_config.max_operation_seconds); does code at its top level never return?';
 
-  test("its curves answer 409 after max_operation_seconds", async () => {
+  test("its curves answer 422 after max_operation_seconds", async () => {
     const { status, error, ms } = await get('/api/sweeps/hang/equity?ids=0');
-    assert.equal(status, 409);
+    assert.equal(status, 422);
     assert.equal(error, LOADING);
     assert.ok(ms < 20_000, `answered in ${Math.round(ms)} ms`);
   });
