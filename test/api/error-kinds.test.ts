@@ -63,10 +63,13 @@ describe('error kinds', () => {
     assert.equal(run.stderr, 'error: sweep: nope: has no stored results yet (unknown id, or its worker has not started it)\n');
   });
 
-  test('conflict: statistics of a variant test are 409', async () => {
+  test('conflict: statistics of a variant test are 409 and exit 2', async () => {
     const res = await app.request('/api/sweeps/var-k/statistics', { method: 'POST' });
     assert.equal(res.status, 409);
     assert.equal(await refusal(res), 'sweep: var-k: robustness statistics are for optimizations; this is a variant test');
+    const run = await cli('statistics', 'var-k', '--compute');
+    assert.equal(run.code, 2);
+    assert.equal(run.stderr, 'error: sweep: var-k: robustness statistics are for optimizations; this is a variant test\n');
   });
 
   test('data: the equity of a sweep whose plugin code is gone is 422 and exit 2', async () => {
