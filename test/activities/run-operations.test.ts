@@ -132,16 +132,29 @@ function hourlySpec(): OptimizationSpec {
   return optimizationSpec(resolveOptimization(doc, { file: 'hourly', baseDir: path.join(repoRoot, 'examples'), dataRoot: repoRoot }));
 }
 
-/** Runs a 600-operation pack and cancels it at its first heartbeat after something is stored. */
+/**
+ * Runs a 600-operation pack and cancels it as its first batch comes back from the pool: the batch
+ * the other slot is running then finishes and is stored, the rest is never started. (Cancelling at a
+ * heartbeat depended on the machine's speed: a quiet one had taken every batch by then.)
+ */
 async function cancelledPack(sweep_id: string, hand_back: boolean): Promise<{ out: Promise<RunOperationsOutput>; indices: number[]; spec: OptimizationSpec }> {
-  const { runOperations } = createActivities({ store, pool, dataRoot: repoRoot });
+  const env = new MockActivityEnvironment();
+  let cancelled = false;
+  const cancelling: BacktestPool = {
+    ...pool,
+    async runOperations(task, opts) {
+      const outcome = await pool.runOperations(task, opts);
+      if (!cancelled) {
+        cancelled = true;
+        env.cancel();
+      }
+      return outcome;
+    },
+  };
+  const { runOperations } = createActivities({ store, pool: cancelling, dataRoot: repoRoot });
   const hourly = hourlySpec();
   await store.createSweep({ id: sweep_id, kind: hourly.kind, name: hourly.name, total: hourly.admissible, primary_metric: hourly.primary_metric, spec: hourly, param_names: paramNames(hourly) });
   const indices = Array.from({ length: 600 }, (_, i) => i);
-  const env = new MockActivityEnvironment();
-  env.on('heartbeat', (details: { stored: number }) => {
-    if (details.stored > 0) env.cancel();
-  });
   return { out: env.run(runOperations, { sweep_id, spec: hourly, indices, hand_back }), indices, spec: hourly };
 }
 
