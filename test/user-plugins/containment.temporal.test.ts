@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createApp } from '../../src/api/app.js';
 import type { ResultRow } from '../../src/store/types.js';
 import type { SweepOutcome } from '../../src/workflows/types.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import type { Stack } from '../helpers/stack.js';
+import { startRemoteStack, type RemoteStack } from './remote-stack.js';
 import { uniqueId } from '../helpers/temporal.js';
 import { chaosPlugin, EXITED, makeWorkspace, MOMENTUM, signalPlugin, sweepFiles } from './workspace.js';
 
@@ -34,7 +33,7 @@ const variants = (period: number) => `variant_config:
 let stack: Stack;
 let workspace: string;
 let app: ReturnType<typeof createApp>;
-let remote: string;
+let stop: RemoteStack['stop'] | undefined;
 
 before(async () => {
   const files: Record<string, string> = { 'plugins/chaos.ts': chaosPlugin('chaos') };
@@ -45,15 +44,11 @@ before(async () => {
   // Every swept value misbehaves; the blueprint's own period (10, what submission checks) does not.
   files['opt-chaos-all.yaml'] = sweepFiles('chaos', [11, 12, 13, 14], LIMITS)['opt-chaos.yaml']!;
   workspace = makeWorkspace(files, { plugins: false });
-  remote = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-remote-'));
-  fs.cpSync(path.join(workspace, 'data'), path.join(remote, 'data'), { recursive: true });
-  stack = await startStack({ concurrency: 2, dataRoot: remote });
-  app = createApp({ sweeps: stack.sweeps, store: stack.store, dataRoot: workspace, namespace: stack.temporal.namespace });
+  ({ stack, app, stop } = await startRemoteStack(workspace));
 });
 
 after(async () => {
-  await stack?.stop();
-  for (const dir of [workspace, remote]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await stop?.();
 });
 
 async function post(kind: 'optimizations' | 'variant-tests', file: string, on = app): Promise<Response> {

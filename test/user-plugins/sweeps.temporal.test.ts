@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createApp } from '../../src/api/app.js';
@@ -8,7 +7,8 @@ import { loadOptimizationFile } from '../../src/intake/load.js';
 import { optimizationSpec } from '../../src/config/sweep.js';
 import type { ResultRow } from '../../src/store/types.js';
 import type { SweepOutcome } from '../../src/workflows/types.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import type { Stack } from '../helpers/stack.js';
+import { startRemoteStack, type RemoteStack } from './remote-stack.js';
 import { uniqueId } from '../helpers/temporal.js';
 import { makeWorkspace, MOMENTUM, signalPlugin, sweepFiles } from './workspace.js';
 
@@ -33,19 +33,16 @@ const VAR_SWAP = `variant_config:
 let stack: Stack;
 let workspace: string;
 let remote: string;
+let stop: RemoteStack['stop'] | undefined;
 let app: ReturnType<typeof createApp>;
 
 before(async () => {
   workspace = makeWorkspace({ 'plugins/moody.ts': MOODY, 'var-swap.yaml': VAR_SWAP, ...sweepFiles('moody', [10, 20, 30, 40], 'max_operation_seconds: 3') });
-  remote = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-remote-'));
-  fs.cpSync(path.join(workspace, 'data'), path.join(remote, 'data'), { recursive: true });
-  stack = await startStack({ concurrency: 2, dataRoot: remote });
-  app = createApp({ sweeps: stack.sweeps, store: stack.store, dataRoot: workspace, namespace: stack.temporal.namespace });
+  ({ stack, app, remote, stop } = await startRemoteStack(workspace));
 });
 
 after(async () => {
-  await stack?.stop();
-  for (const dir of [workspace, remote]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await stop?.();
 });
 
 async function submit(kind: 'optimizations' | 'variant-tests', file: string): Promise<string> {

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { createApp } from '../../src/api/app.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import type { Stack } from '../helpers/stack.js';
+import { startRemoteStack, type RemoteStack } from './remote-stack.js';
 import { uniqueId } from '../helpers/temporal.js';
 import { makeWorkspace, MOMENTUM, signalPlugin, sweepFiles } from './workspace.js';
 
@@ -30,7 +28,7 @@ const PLUGINS = {
 
 let stack: Stack;
 let workspace: string;
-let remote: string;
+let stop: RemoteStack['stop'] | undefined;
 let app: ReturnType<typeof createApp>;
 
 before(async () => {
@@ -46,15 +44,11 @@ before(async () => {
 `;
   }
   workspace = makeWorkspace(files, { plugins: false });
-  remote = fs.mkdtempSync(path.join(os.tmpdir(), 'sweeplab-remote-'));
-  fs.cpSync(path.join(workspace, 'data'), path.join(remote, 'data'), { recursive: true });
-  stack = await startStack({ concurrency: 2, dataRoot: remote });
-  app = createApp({ sweeps: stack.sweeps, store: stack.store, dataRoot: workspace, namespace: stack.temporal.namespace });
+  ({ stack, app, stop } = await startRemoteStack(workspace));
 });
 
 after(async () => {
-  await stack?.stop();
-  for (const dir of [workspace, remote]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await stop?.();
 });
 
 /** Runs wf-<name>.yaml to its end: the walk-forward's failure message, its stored status, and the attempts its window run took. */
